@@ -1,0 +1,45 @@
+"""Celery: Redis when REDIS_URL is set, otherwise a filesystem broker that needs no server."""
+
+from pathlib import Path
+
+from fer_platform.settings.env import env_int
+
+
+def celery_settings(*, base_dir: Path, redis_url: str | None) -> dict:
+    if redis_url:
+        broker_url = redis_url
+        transport_options = {}
+    else:
+        broker_dir = base_dir / "var" / "broker"
+        queue_dir = broker_dir / "queue"
+        processed_dir = broker_dir / "processed"
+        control_dir = broker_dir / "control"
+        for folder in (queue_dir, processed_dir, control_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        broker_url = "filesystem://"
+        # Producer and consumer share one folder; a short poll keeps upload-to-result fast.
+        transport_options = {
+            "data_folder_in": str(queue_dir),
+            "data_folder_out": str(queue_dir),
+            "processed_folder": str(processed_dir),
+            # Without it kombu writes its broadcast exchanges into the current directory.
+            "control_folder": str(control_dir),
+            "store_processed": False,
+            "polling_interval": 0.1,
+        }
+    return {
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_BROKER_TRANSPORT_OPTIONS": transport_options,
+        "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+        # Results live in the database (AnalysisJob); no result backend needed.
+        "CELERY_TASK_IGNORE_RESULT": True,
+        "CELERY_TASK_ACKS_LATE": True,
+        "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
+        # One long job must not hold back messages other workers could take.
+        "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+        # Each pool process loads the models as it starts; the 4 s default is too short.
+        "CELERY_WORKER_PROC_ALIVE_TIMEOUT": 180,
+        "CELERY_WORKER_CONCURRENCY": env_int("FER_WORKER_CONCURRENCY", 1),
+        "CELERY_TASK_DEFAULT_QUEUE": "celery",
+        "CELERY_TASK_ALWAYS_EAGER": False,
+    }

@@ -1,0 +1,179 @@
+// Live job cards: follow each unfinished analysis over its WebSocket
+// (/ws/jobs/<id>/) and poll status.json as a fallback, then swap in the
+// server-rendered result and draw one horizontal bar chart per face.
+(function () {
+  "use strict";
+
+  // Fast polls first (most images finish within seconds), slower after that.
+  const POLL_MS_FAST = 500;
+  const POLL_MS_SLOW = 1500;
+  const FAST_POLLS = 20;
+  // Once the socket has proven it delivers pushes, polling is only a safety net.
+  const POLL_MS_WITH_PUSHES = 5000;
+  const POLL_MS_AFTER_ERROR = 3000;
+  const TERMINAL = new Set(["succeeded", "failed"]);
+  const STATUS_TEXT = { queued: "Waiting for a worker…", running: "Analysing faces…" };
+  const BADGE_CLASS = {
+    queued: "text-bg-secondary",
+    running: "text-bg-primary",
+    succeeded: "text-bg-success",
+    failed: "text-bg-danger",
+  };
+  const EMOTION_COLORS = {
+    angry: "#dc3545",
+    disgust: "#6a994e",
+    fear: "#6f42c1",
+    happy: "#f2b705",
+    sad: "#0d6efd",
+    surprise: "#fd7e14",
+    neutral: "#6c757d",
+  };
+
+  function drawCharts(root) {
+    if (typeof Chart === "undefined") return;
+    root.querySelectorAll("canvas.face-chart[data-chart]").forEach((canvas) => {
+      if (canvas.dataset.drawn) return;
+      canvas.dataset.drawn = "1";
+      const data = JSON.parse(canvas.dataset.chart);
+      new Chart(canvas, {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: [{
+            data: data.values,
+            backgroundColor: data.emotions.map((name) => EMOTION_COLORS[name] || "#6c757d"),
+            borderRadius: 4,
+            barPercentage: 0.8,
+          }],
+        },
+        options: {
+          indexAxis: "y",
+          maintainAspectRatio: false,
+          animation: false,
+          plugins: {
+            legend: { display: false },
+            tooltip: { callbacks: { label: (item) => item.parsed.x.toFixed(1) + "%" } },
+          },
+          scales: {
+            x: { min: 0, max: 100, ticks: { callback: (value) => value + "%" } },
+            y: { grid: { display: false } },
+          },
+        },
+      });
+    });
+  }
+
+  class JobCard {
+    constructor(element) {
+      this.element = element;
+      this.jobId = element.dataset.jobId;
+      this.statusUrl = element.dataset.statusUrl;
+      this.resultUrl = element.dataset.resultUrl;
+      this.socket = null;
+      this.socketMessages = 0;
+      this.polls = 0;
+      this.timer = null;
+      this.finished = false;
+    }
+
+    start() {
+      if (TERMINAL.has(this.element.dataset.jobStatus)) {
+        drawCharts(this.element);
+        return;
+      }
+      this.openSocket();
+      this.poll();
+    }
+
+    openSocket() {
+      if (!("WebSocket" in window)) return;
+      const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+      try {
+        this.socket = new WebSocket(scheme + "//" + window.location.host + "/ws/jobs/" + this.jobId + "/");
+      } catch (error) {
+        return;
+      }
+      // The consumer sends the current state on connect; only later messages prove
+      // that the worker's progress reaches us (the in-memory layer never does).
+      const forget = () => { this.socketMessages = 0; };
+      this.socket.addEventListener("close", forget);
+      this.socket.addEventListener("error", forget);
+      this.socket.addEventListener("message", (event) => {
+        let message;
+        try { message = JSON.parse(event.data); } catch (error) { return; }
+        if (message.type !== "job.progress") return;
+        this.socketMessages += 1;
+        this.showProgress(message.status, message.progress);
+        if (TERMINAL.has(message.status)) this.poll();
+      });
+    }
+
+    schedule(delayMs) {
+      clearTimeout(this.timer);
+      if (!this.finished) this.timer = setTimeout(() => this.poll(), delayMs);
+    }
+
+    async poll() {
+      if (this.finished) return;
+      try {
+        const response = await fetch(this.statusUrl, { headers: { Accept: "application/json" }, cache: "no-store" });
+        if (!response.ok) throw new Error("status " + response.status);
+        const status = await response.json();
+        this.showProgress(status.status, status.progress);
+        if (TERMINAL.has(status.status)) {
+          await this.finish(status);
+          return;
+        }
+        this.polls += 1;
+        this.schedule(this.nextPollDelay());
+      } catch (error) {
+        this.schedule(POLL_MS_AFTER_ERROR);
+      }
+    }
+
+    nextPollDelay() {
+      if (this.socketMessages >= 2) return POLL_MS_WITH_PUSHES;
+      return this.polls < FAST_POLLS ? POLL_MS_FAST : POLL_MS_SLOW;
+    }
+
+    showProgress(status, progress) {
+      this.element.dataset.jobStatus = status;
+      const badge = this.element.querySelector('[data-role="status-badge"]');
+      if (badge) {
+        badge.className = "badge rounded-pill status-badge " + (BADGE_CLASS[status] || "text-bg-secondary");
+        badge.textContent = status.charAt(0).toUpperCase() + status.slice(1);
+      }
+      const bar = this.element.querySelector(".progress-bar");
+      if (!bar) return;
+      const percent = Math.max(0, Math.min(100, Number(progress) || 0));
+      bar.style.width = percent + "%";
+      bar.parentElement.setAttribute("aria-valuenow", String(percent));
+      const percentText = this.element.querySelector(".job-progress-percent");
+      if (percentText) percentText.textContent = percent + "%";
+      const text = this.element.querySelector(".job-progress-text");
+      if (text && STATUS_TEXT[status]) text.textContent = STATUS_TEXT[status];
+    }
+
+    async finish(status) {
+      if (this.finished) return;
+      this.finished = true;
+      clearTimeout(this.timer);
+      if (this.socket) this.socket.close();
+      const body = this.element.querySelector(".job-card-body");
+      try {
+        const response = await fetch(status.result_html_url, { cache: "no-store" });
+        if (!response.ok) throw new Error("status " + response.status);
+        body.innerHTML = await response.text();
+        drawCharts(body);
+      } catch (error) {
+        body.innerHTML = "";
+        const alert = document.createElement("div");
+        alert.className = "alert alert-warning mb-0";
+        alert.textContent = "The analysis finished but its result could not be loaded. Reload the page to see it.";
+        body.append(alert);
+      }
+    }
+  }
+
+  document.querySelectorAll(".job-card[data-job-id]").forEach((element) => new JobCard(element).start());
+})();

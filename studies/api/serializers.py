@@ -1,0 +1,94 @@
+"""Input and output shapes of the jobs API."""
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from studies.models import AnalysisJob
+
+
+class JobCreateInputSerializer(serializers.Serializer):
+    # Empty files pass here so the content check reports them in its own words.
+    file = serializers.FileField(allow_empty_file=True, help_text="PNG, JPEG, BMP or WebP image.")
+
+
+def _with_probabilities_in_class_order(result: dict | None) -> dict | None:
+    """PostgreSQL's jsonb does not keep key order; clients get the canonical class order back."""
+    if not result:
+        return result
+    from inference.labels import EMOTIONS
+
+    faces = []
+    for face in result.get("faces", []):
+        probabilities = face.get("probabilities", {})
+        ordered = {name: probabilities[name] for name in EMOTIONS if name in probabilities}
+        faces.append({**face, "probabilities": {**ordered, **probabilities}})
+    return {**result, "faces": faces}
+
+
+class JobOutputSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    web_url = serializers.SerializerMethodField()
+    websocket_path = serializers.SerializerMethodField()
+    annotated_image_url = serializers.SerializerMethodField()
+    face_count = serializers.IntegerField(read_only=True, allow_null=True)
+    error = serializers.CharField(source="error_message", read_only=True)
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnalysisJob
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "progress",
+            "original_filename",
+            "batch_id",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "face_count",
+            "result",
+            "timings_ms",
+            "url",
+            "web_url",
+            "websocket_path",
+            "annotated_image_url",
+        ]
+        read_only_fields = fields
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_url(self, job) -> str:
+        return self._absolute(reverse("api:job_detail", args=[job.id]))
+
+    def get_web_url(self, job) -> str:
+        return self._absolute(f"/jobs/{job.id}/")
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_result(self, job) -> dict | None:
+        return _with_probabilities_in_class_order(job.result)
+
+    def get_websocket_path(self, job) -> str:
+        return f"/ws/jobs/{job.id}/"
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_annotated_image_url(self, job) -> str | None:
+        if not job.annotated_file:
+            return None
+        return self._absolute(reverse("api:job_annotated_image", args=[job.id]))
+
+
+class JobListItemSerializer(JobOutputSerializer):
+    """The list leaves out the (large) per-face result; fetch the job for it."""
+
+    class Meta(JobOutputSerializer.Meta):
+        fields = [name for name in JobOutputSerializer.Meta.fields if name != "result"]
+        read_only_fields = fields
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()

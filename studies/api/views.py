@@ -1,0 +1,87 @@
+"""Jobs API. Each view validates input, calls one service or selector, shapes the output."""
+
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from studies import selectors, services
+from studies.api.serializers import (
+    ErrorSerializer,
+    JobCreateInputSerializer,
+    JobListItemSerializer,
+    JobOutputSerializer,
+)
+from studies.errors import UploadRejected
+from studies.models import AnalysisJob
+
+
+def _viewer(request) -> dict:
+    session = getattr(request, "session", None)
+    return {"user": request.user, "session_key": session.session_key if session is not None else None}
+
+
+def _get_job_or_404(request, job_id) -> AnalysisJob:
+    try:
+        return selectors.analysis_job_get_for_viewer(job_id=job_id, **_viewer(request))
+    except AnalysisJob.DoesNotExist:
+        raise Http404("No such job.") from None
+
+
+class JobListCreateApi(APIView):
+    """/api/v1/jobs/: two operations share the URL the contract fixes, so one class routes both.
+
+    Each method is still one operation calling one selector or service.
+    """
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(operation_id="jobs_list", responses=JobListItemSerializer(many=True))
+    def get(self, request):
+        paginator = PageNumberPagination()
+        jobs = selectors.analysis_job_list_for_viewer(**_viewer(request))
+        page = paginator.paginate_queryset(jobs, request, view=self)
+        return paginator.get_paginated_response(
+            JobListItemSerializer(page, many=True, context={"request": request}).data
+        )
+
+    @extend_schema(
+        operation_id="jobs_create",
+        request={"multipart/form-data": JobCreateInputSerializer},
+        responses={201: JobOutputSerializer, 400: ErrorSerializer},
+    )
+    def post(self, request):
+        serializer = JobCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            job = services.analysis_job_create(
+                owner=request.user,
+                session_key=None,
+                uploaded_file=serializer.validated_data["file"],
+            )
+        except UploadRejected as rejection:
+            return Response({"detail": rejection.message}, status=status.HTTP_400_BAD_REQUEST)
+        job.refresh_from_db()
+        return Response(JobOutputSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class JobDetailApi(APIView):
+    @extend_schema(operation_id="jobs_retrieve", responses=JobOutputSerializer)
+    def get(self, request, job_id):
+        job = _get_job_or_404(request, job_id)
+        return Response(JobOutputSerializer(job, context={"request": request}).data)
+
+
+class JobAnnotatedImageApi(APIView):
+    """The annotated JPEG, behind the same ownership check as the job itself."""
+
+    @extend_schema(operation_id="jobs_annotated_image", responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    def get(self, request, job_id):
+        job = _get_job_or_404(request, job_id)
+        if not job.annotated_file:
+            raise Http404("This job has no annotated image yet.")
+        return FileResponse(job.annotated_file.open("rb"), content_type="image/jpeg")

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class StudiesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "studies"
+    verbose_name = "Studies and analyses"

@@ -1,0 +1,9 @@
+"""WebSocket routes, mounted by fer_platform/asgi.py."""
+
+from django.urls import path
+
+from studies.consumers import JobProgressConsumer
+
+websocket_urlpatterns = [
+    path("ws/jobs/<uuid:job_id>/", JobProgressConsumer.as_asgi()),
+]

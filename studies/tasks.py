@@ -1,0 +1,56 @@
+"""Celery tasks. Each takes ids, calls one service, and leaves bookkeeping to services.
+
+Names are explicit and tasks accept **kwargs, so messages queued by an older or
+newer deploy still find their task.
+"""
+
+import functools
+import logging
+import time
+
+from celery import shared_task
+from celery.signals import worker_process_init, worker_ready
+
+from studies import services
+from studies.models import AnalysisJob
+
+logger = logging.getLogger(__name__)
+
+
+def instrumented_task(*, name: str, **options):
+    """`shared_task` with the project's defaults, plus a log line with the task's duration."""
+
+    def decorator(function):
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                logger.info("Task %s took %.0f ms.", name, (time.perf_counter() - started) * 1000)
+
+        return shared_task(name=name, acks_late=True, reject_on_worker_lost=True, **options)(timed)
+
+    return decorator
+
+
+@instrumented_task(name="studies.run_analysis_job")
+def run_analysis_job(job_id: str, **kwargs) -> None:
+    try:
+        services.analysis_job_run(job_id=job_id)
+    except AnalysisJob.DoesNotExist:
+        logger.warning("Job %s no longer exists; nothing to run.", job_id)
+
+
+@worker_process_init.connect
+def load_models_once_per_process(**kwargs):
+    # Pay the model load at start-up, not inside the first user's job.
+    try:
+        services.get_analysis_engine().warm_up()
+    except Exception:
+        logger.exception("Could not load the inference engine at worker start; jobs will report the error.")
+
+
+@worker_ready.connect
+def requeue_jobs_left_by_a_dead_worker(**kwargs):
+    services.analysis_jobs_requeue_stale()

@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+
+from inference import DEFAULT_MODEL_PATH, EMOTIONS, IncompatibleModelError, ModelNotFoundError
+from inference.classifiers import EmotionClassifier
+
+
+@pytest.fixture(scope="module")
+def classifier(tiny_model_path):
+    return EmotionClassifier(tiny_model_path)
+
+
+def _crops(n, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, 48, 48), dtype=np.uint8)
+
+
+def test_predict_returns_one_probability_row_per_crop(classifier):
+    probabilities = classifier.predict(_crops(5))
+    assert probabilities.shape == (5, len(EMOTIONS)) and probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert (probabilities >= 0).all()
+
+
+def test_batch_and_single_predictions_agree(classifier):
+    crops = _crops(4, seed=1)
+    batch = classifier.predict(crops)
+    singles = np.concatenate([classifier.predict(crops[i:i + 1]) for i in range(4)])
+    np.testing.assert_allclose(batch, singles, atol=1e-5)
+
+
+def test_the_model_sees_raw_pixel_values(classifier, tiny_model_path):
+    import keras
+
+    model = keras.models.load_model(tiny_model_path, compile=False)
+    crops = _crops(2, seed=2)
+    expected = model.predict(crops.astype(np.float32)[..., None], verbose=0)
+    np.testing.assert_allclose(classifier.predict(crops), expected, atol=1e-5)
+
+
+def test_large_requests_are_sliced_without_changing_results(classifier):
+    crops = _crops(300, seed=3)
+    result = classifier.predict(crops)
+    assert result.shape == (300, 7)
+    np.testing.assert_allclose(result[290:], classifier.predict(crops[290:]), atol=1e-5)
+
+
+def test_no_crops_give_no_rows(classifier):
+    assert classifier.predict(np.empty((0, 48, 48), np.uint8)).shape == (0, 7)
+
+
+def test_channel_last_crops_are_accepted(classifier):
+    crops = _crops(2, seed=4)
+    np.testing.assert_allclose(classifier.predict(crops[..., None]), classifier.predict(crops), atol=1e-6)
+
+
+def test_wrong_crop_shape_is_refused(classifier):
+    with pytest.raises(ValueError, match="48, 48"):
+        classifier.predict(np.zeros((2, 64, 64), np.uint8))
+
+
+def test_missing_model_file_says_where_it_looked(tmp_path):
+    missing = tmp_path / "nowhere" / "emotion_cnn.keras"
+    with pytest.raises(ModelNotFoundError, match="nowhere"):
+        EmotionClassifier(missing)
+
+
+def test_a_model_with_the_wrong_number_of_classes_is_refused(tmp_path, tiny_model_factory):
+    five_classes = tiny_model_factory(tmp_path / "five.keras", classes=5)
+    with pytest.raises(IncompatibleModelError, match="7"):
+        EmotionClassifier(five_classes)
+
+
+def test_a_file_that_is_not_a_model_is_refused(tmp_path):
+    bogus = tmp_path / "bogus.keras"
+    bogus.write_bytes(b"not a keras archive")
+    with pytest.raises(IncompatibleModelError):
+        EmotionClassifier(bogus)
+
+
+def test_the_default_model_path_is_in_the_repo_models_folder():
+    assert DEFAULT_MODEL_PATH.parent.name == "models"
+    assert (DEFAULT_MODEL_PATH.parent.parent / "inference").is_dir()
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(), reason="models/emotion_cnn.keras is not trained yet")
+def test_the_shipped_model_honours_the_contract():
+    classifier = EmotionClassifier(DEFAULT_MODEL_PATH)
+    probabilities = classifier.predict(_crops(3, seed=5))
+    assert probabilities.shape == (3, 7)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-4)

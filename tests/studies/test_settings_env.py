@@ -1,0 +1,53 @@
+"""The environment helpers: typed values, and loud failures for production gaps."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from fer_platform.settings import env
+
+
+def test_required_value_fails_loudly_in_production(monkeypatch):
+    monkeypatch.delenv("DJANGO_SECRET_KEY", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY is required"):
+        env.env_required_in_production("DJANGO_SECRET_KEY", production=True, development_default="dev")
+    assert env.env_required_in_production("DJANGO_SECRET_KEY", production=False, development_default="dev") == "dev"
+
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "from-env")
+    assert env.env_required_in_production("DJANGO_SECRET_KEY", production=True, development_default="dev") == "from-env"
+
+
+def test_typed_values(monkeypatch):
+    monkeypatch.setenv("FER_FLAG", "off")
+    monkeypatch.setenv("FER_NUMBER", "12")
+    monkeypatch.setenv("FER_HOSTS", "a.example, b.example,,")
+    assert env.env_bool("FER_FLAG", True) is False
+    assert env.env_int("FER_NUMBER", 1) == 12
+    assert env.env_list("FER_HOSTS", []) == ["a.example", "b.example"]
+    assert env.env_int("FER_UNSET_NUMBER", 7) == 7
+
+
+def test_malformed_values_name_the_variable(monkeypatch):
+    monkeypatch.setenv("FER_FLAG", "maybe")
+    monkeypatch.setenv("FER_NUMBER", "twelve")
+    with pytest.raises(ImproperlyConfigured, match="FER_FLAG"):
+        env.env_bool("FER_FLAG", True)
+    with pytest.raises(ImproperlyConfigured, match="FER_NUMBER"):
+        env.env_int("FER_NUMBER", 1)
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    repo_root = Path(__file__).resolve().parents[2]
+    environment = {key: value for key, value in os.environ.items() if key != "DJANGO_SECRET_KEY"}
+    environment.update({"DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "example.com"})
+    environment["DJANGO_SETTINGS_MODULE"] = "fer_platform.settings.base"
+    completed = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=repo_root, env=environment, capture_output=True, text=True, timeout=60,
+    )
+    assert completed.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in completed.stderr

@@ -1,0 +1,60 @@
+"""The Celery task: its registration, options, and the worker signals it hooks."""
+
+from unittest import mock
+
+import pytest
+from celery.signals import worker_process_init, worker_ready
+
+from fer_platform.celery import app
+from studies import services
+from studies.models import AnalysisJob
+from studies.tasks import load_models_once_per_process, run_analysis_job
+
+
+def test_task_is_registered_under_its_explicit_name_with_late_acks():
+    task = app.tasks["studies.run_analysis_job"]
+    assert task.name == run_analysis_job.name
+    assert task.acks_late is True
+    assert task.reject_on_worker_lost is True
+
+
+def test_task_calls_the_run_service_and_tolerates_unknown_kwargs():
+    with mock.patch.object(services, "analysis_job_run") as run:
+        run_analysis_job.apply(kwargs={"job_id": "abc", "sent_by_a_future_deploy": 1}).get()
+    run.assert_called_once_with(job_id="abc")
+
+
+@pytest.mark.django_db
+def test_task_for_a_deleted_job_ends_quietly():
+    result = run_analysis_job.apply(kwargs={"job_id": "6f1c1a9e-0000-4000-8000-000000000000"})
+    assert result.successful()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_task_runs_the_job_end_to_end_when_eager(make_job):
+    job = make_job(sample="no_faces.jpg")
+
+    run_analysis_job.delay(job_id=str(job.id))
+
+    job.refresh_from_db()
+    assert job.status == AnalysisJob.Status.SUCCEEDED
+
+
+def test_worker_ready_requeues_stale_jobs():
+    with mock.patch.object(services, "analysis_jobs_requeue_stale") as requeue:
+        worker_ready.send(sender=None)
+    requeue.assert_called_once_with()
+
+
+def test_each_worker_process_loads_the_models_at_start():
+    with mock.patch.object(services, "get_analysis_engine") as load:
+        worker_process_init.send(sender=None)
+    load.assert_called_once_with()
+    load.return_value.warm_up.assert_called_once_with()
+
+
+def test_a_model_that_cannot_load_is_logged_and_does_not_kill_the_worker_process(caplog):
+    with mock.patch.object(services, "get_analysis_engine", side_effect=RuntimeError("no model")):
+        load_models_once_per_process()
+    assert "Could not load the inference engine" in caplog.text

@@ -1,0 +1,100 @@
+"""A job submitted through Redis is run by a real Celery worker process; its result lands in PostgreSQL.
+
+Needs DATABASE_URL (PostgreSQL) and REDIS_URL; skipped without them unless
+FER_REQUIRE_SERVICES=1. The worker uses the test database pytest-django created
+and a queue of this test run's own, so it never competes with another worker.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from fer_platform.celery import app as celery_app
+from studies import services
+from studies.models import AnalysisJob
+
+pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WORKER_READY_TIMEOUT_S = 180
+JOB_TIMEOUT_S = 120
+
+
+def _test_database_url() -> str:
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def real_worker(postgres_and_redis_urls, settings, tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "fer_platform.settings.base",
+        "DATABASE_URL": _test_database_url(),
+        "REDIS_URL": postgres_and_redis_urls["REDIS_URL"],
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    log_path = tmp_path / "worker.log"
+    command = [
+        str(Path(sys.executable).with_name("celery")), "-A", "fer_platform", "worker",
+        "--pool=solo", "--loglevel=info", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+        "--hostname", f"fer-test-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+    ]
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_ready(worker, log_path)
+        yield log_path
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def _wait_until_ready(worker, log_path: Path) -> None:
+    deadline = time.monotonic() + WORKER_READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if " ready." in log_path.read_text(errors="replace"):
+            return
+        if worker.poll() is not None:
+            pytest.fail(f"The Celery worker exited with {worker.returncode}:\n{log_path.read_text(errors='replace')}")
+        time.sleep(0.5)
+    pytest.fail(f"The Celery worker was not ready in {WORKER_READY_TIMEOUT_S} s:\n{log_path.read_text()}")
+
+
+def _read_log_once_it_mentions(log_path: Path, text: str, timeout_s: float = 10) -> str:
+    # The worker logs just after it saves the job, so the line may trail the database row.
+    deadline = time.monotonic() + timeout_s
+    log = log_path.read_text(errors="replace")
+    while text not in log and time.monotonic() < deadline:
+        time.sleep(0.1)
+        log = log_path.read_text(errors="replace")
+    return log
+
+
+def test_job_is_run_by_a_real_worker_through_redis_and_stored_in_postgres(real_worker, user, upload, monkeypatch):
+    assert connection.vendor == "postgresql"
+    # The app reads Django settings under the CELERY_ namespace, so that is the key to flip.
+    monkeypatch.setitem(celery_app.conf, "CELERY_TASK_ALWAYS_EAGER", False)
+    assert celery_app.conf.task_always_eager is False
+
+    job = services.analysis_job_create(owner=user, session_key=None, uploaded_file=upload("multi_face.jpg"))
+
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    while not job.is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+    worker_log = _read_log_once_it_mentions(real_worker, f"Job {job.id} ")
+    assert job.status == AnalysisJob.Status.SUCCEEDED, f"{job.status} {job.error_message}\n{worker_log}"
+    assert len(job.result["faces"]) == 5
+    assert job.annotated_file
+    assert f"Job {job.id} succeeded" in worker_log

@@ -1,0 +1,59 @@
+"""Fixtures for training tests: generated class-folder datasets, real validation slices."""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from inference.labels import EMOTIONS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED = (REPO_ROOT / ".." / "shared").resolve()
+FER_TARBALL = SHARED / "datasets" / "fer2013" / "fer2013-train-valid.tar.gz"
+
+
+def write_class_folders(root: Path, per_class: int, *, size: int = 48, colour: bool = False, seed: int = 0) -> Path:
+    """Class folders of images whose brightness pattern depends on the class, so a net can learn them."""
+    rng = np.random.default_rng(seed)
+    for index, label in enumerate(EMOTIONS):
+        folder = root / label
+        folder.mkdir(parents=True, exist_ok=True)
+        for n in range(per_class):
+            image = rng.integers(0, 60, (size, size), dtype=np.uint8)
+            band = slice(index * size // 7, (index + 1) * size // 7)
+            image[band, :] = 220
+            if colour:
+                image = cv2.merge([image, image // 2, image])
+            cv2.imwrite(str(folder / f"{label}_{n}.png"), image)
+    return root
+
+
+@pytest.fixture
+def class_folders(tmp_path):
+    return lambda name, per_class, **kwargs: write_class_folders(tmp_path / name, per_class, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def fer_valid_slice(tmp_path_factory) -> Path:
+    """A few real FER2013 validation faces per class, extracted from the shared tarball."""
+    if not FER_TARBALL.is_file():
+        pytest.fail(f"the FER2013 tarball is missing: expected {FER_TARBALL}")
+    per_class = 6
+    root = tmp_path_factory.mktemp("fer_valid")
+    taken = {label: 0 for label in EMOTIONS}
+    with tarfile.open(FER_TARBALL) as archive:
+        for member in archive:
+            parts = Path(member.name).parts
+            if not member.isfile() or len(parts) != 3 or parts[0] != "valid" or taken.get(parts[1], per_class) >= per_class:
+                continue
+            target = root / parts[1] / parts[2]
+            target.parent.mkdir(exist_ok=True)
+            target.write_bytes(archive.extractfile(member).read())
+            taken[parts[1]] += 1
+            if all(count >= per_class for count in taken.values()):
+                break
+    return root

@@ -1,0 +1,85 @@
+"""Dataset readers map folders to the canonical order; augmentation is shape-safe and seeded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inference.labels import EMOTIONS
+from training.data import load_class_folders, load_split, to_gray48
+from training.errors import DatasetError
+
+
+def test_folders_map_to_the_canonical_order_whatever_their_listing_order(class_folders):
+    split = load_class_folders(class_folders("data", 2))
+    assert split.images.shape == (14, 48, 48) and split.images.dtype == np.uint8
+    # write_class_folders paints a bright band at row index*48/7: find it back per label
+    for image, label in zip(split.images, split.labels):
+        assert image[label * 48 // 7].mean() > 200 and image[(label + 1) * 48 // 7 % 48].mean() < 100
+
+
+def test_any_size_and_colour_becomes_gray48():
+    colour = np.zeros((100, 80, 3), np.uint8)
+    colour[..., 2] = 255
+    gray = to_gray48(colour)
+    assert gray.shape == (48, 48) and gray.dtype == np.uint8 and 70 < gray.mean() < 80  # BT.601 red weight
+    assert to_gray48(np.zeros((20, 20, 4), np.uint8)).shape == (48, 48)
+
+
+def test_cache_returns_the_same_arrays(class_folders, tmp_path):
+    root = class_folders("data/train", 1).parent
+    first = load_split(root, "train", cache_dir=tmp_path / "cache")
+    assert list((tmp_path / "cache").glob("train-*.npz"))
+    second = load_split(root, "train", cache_dir=tmp_path / "cache")
+    np.testing.assert_array_equal(first.images, second.images)
+    np.testing.assert_array_equal(first.labels, second.labels)
+
+
+def test_csv_without_the_fer_columns_is_rejected(tmp_path):
+    bad = tmp_path / "other.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(DatasetError, match="emotion,pixels,Usage"):
+        load_split(bad, "train")
+
+
+def test_augmentation_keeps_shape_range_and_is_reproducible():
+    import tensorflow as tf
+
+    from training.augment import augment_batch
+
+    images = tf.constant(np.random.default_rng(0).uniform(0, 255, (16, 48, 48, 1)), tf.float32)
+    seed = tf.constant([4, 2], tf.int64)
+    first = augment_batch(images, seed).numpy()
+    assert first.shape == (16, 48, 48, 1)
+    assert first.min() >= 0.0 and first.max() <= 255.0
+    np.testing.assert_array_equal(first, augment_batch(images, seed).numpy())
+    assert not np.array_equal(first, augment_batch(images, tf.constant([4, 3], tf.int64)).numpy())
+    assert not np.allclose(first, images.numpy())
+
+
+def test_augmentation_mirrors_about_half_the_faces():
+    import tensorflow as tf
+
+    from training.augment import AugmentConfig, augment_batch
+
+    mirror_only = AugmentConfig(max_rotation_deg=0.0, max_shift_fraction=0.0, zoom_range=(1.0, 1.0),
+                                erase_probability=0.0)
+    image = np.zeros((48, 48, 1), np.float32)
+    image[:, :8] = 255.0  # bright left edge
+    batch = tf.constant(np.repeat(image[None], 200, axis=0))
+    out = augment_batch(batch, tf.constant([1, 1], tf.int64), mirror_only).numpy()
+    left_bright = out[:, :, :8].mean(axis=(1, 2, 3)) > 200
+    right_bright = out[:, :, -8:].mean(axis=(1, 2, 3)) > 200
+    assert (left_bright ^ right_bright).all()
+    assert 60 < right_bright.sum() < 140
+
+
+def test_every_architecture_honours_the_model_contract():
+    from training.archs import ARCHITECTURES, build
+
+    for name in ARCHITECTURES:
+        model = build(name)
+        assert tuple(model.input_shape) == (None, 48, 48, 1), name
+        assert tuple(model.output_shape) == (None, len(EMOTIONS)), name
+        assert model.layers[1].__class__.__name__ == "Rescaling", name
+    assert 2.8e6 <= build("baseline").count_params() <= 3.2e6

@@ -1,0 +1,344 @@
+"""Train an emotion classifier.
+
+    python -m training.train --data data --arch vgg_lite --epochs 30 --out training_runs/vgg_lite
+
+DATA is a class-folder root (train/, valid/) or a FER2013 CSV. OUT receives, after
+every epoch: ``emotion_cnn.keras`` (the best-validation-accuracy weights, no
+optimizer state), ``model_card.json``, ``training_curves.png``,
+``confusion_matrix.png``; and ``checkpoints/`` (the last epoch with optimizer
+state, for ``--resume``). Models are selected on valid/ only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from inference.labels import EMOTIONS
+from training.errors import TrainingError
+
+logger = logging.getLogger("training.train")
+
+MODEL_FILENAME = "emotion_cnn.keras"
+CARD_FILENAME = "model_card.json"
+CURVES_FILENAME = "training_curves.png"
+CONFUSION_FILENAME = "confusion_matrix.png"
+CHECKPOINT_FILENAME = "checkpoints/last.keras"
+STATE_FILENAME = "checkpoints/state.json"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: str
+    arch: str
+    epochs: int
+    out: str
+    seed: int = 1337
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.1
+    class_weights: str = "none"
+    schedule: str = "cosine"
+    warmup_epochs: float = 1.0
+    augment: bool = True
+    cache_dir: str | None = "training_runs/cache"
+    max_train_samples: int | None = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How this invocation runs; unlike TrainConfig, free to change between resumes."""
+
+    resume: bool = False
+    stop_after: int | None = None
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
+    parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, help="class-folder root with train/ and valid/, or fer2013.csv")
+    parser.add_argument("--arch", required=True, help="architecture name (see training/archs.py)")
+    parser.add_argument("--epochs", type=int, required=True)
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
+    parser.add_argument("--stop-after", type=int, default=None, metavar="EPOCH",
+                        help="stop once this epoch is done (continue later with --resume)")
+    parser.add_argument("--seed", type=int, default=1337)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=2e-3, dest="learning_rate", help="peak learning rate")
+    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument("--class-weights", choices=["none", "sqrt", "balanced"], default="none",
+                        help="loss weights against class imbalance: none, inverse square root or inverse frequency")
+    parser.add_argument("--schedule", choices=["cosine", "onecycle"], default="cosine",
+                        help="cosine: short warmup then cosine decay; onecycle: 30%% warmup then cosine decay")
+    parser.add_argument("--warmup-epochs", type=float, default=1.0, help="warmup length for --schedule cosine")
+    parser.add_argument("--no-augment", action="store_false", dest="augment")
+    parser.add_argument("--cache-dir", default="training_runs/cache",
+                        help="where decoded arrays are cached as .npz ('' disables)")
+    parser.add_argument("--max-train-samples", type=int, default=None, help="train on a seeded subset (quick trials)")
+    args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error("--epochs must be at least 1")
+    run = RunOptions(resume=args.resume, stop_after=args.stop_after)
+    del args.resume, args.stop_after
+    args.cache_dir = args.cache_dir or None
+    return TrainConfig(**vars(args)), run
+
+
+def hardware_description() -> str:
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
+        return f"GPU: {', '.join(names)}"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"CPU: {cpu}, {os.cpu_count()} cores"
+
+
+def class_weight_table(counts: np.ndarray, mode: str) -> dict[int, float] | None:
+    if mode == "none":
+        return None
+    frequency = counts / counts.sum()
+    raw = 1.0 / np.sqrt(frequency) if mode == "sqrt" else 1.0 / frequency
+    raw = raw / (raw * frequency).sum()  # mean weight per sample stays 1, so the LR means the same
+    return {i: float(w) for i, w in enumerate(raw)}
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, run: RunOptions = RunOptions()):
+        import keras
+        import tensorflow as tf
+
+        from training import archs, data
+
+        self.config = config
+        self.stop_after = run.stop_after
+        self.out = Path(config.out)
+        self.keras, self.tf = keras, tf
+        keras.utils.set_random_seed(config.seed)
+        tf.config.experimental.enable_op_determinism()
+        self.on_gpu = bool(tf.config.list_physical_devices("GPU"))
+        if self.on_gpu:
+            keras.mixed_precision.set_global_policy("mixed_float16")
+
+        if config.arch not in archs.ARCHITECTURES:
+            raise TrainingError(f"unknown architecture {config.arch!r}; choose one of {', '.join(archs.ARCHITECTURES)}")
+        self.train_split = data.load_split(Path(config.data), "train", config.cache_dir)
+        self.valid_split = data.load_split(Path(config.data), "valid", config.cache_dir)
+        if config.max_train_samples and config.max_train_samples < len(self.train_split):
+            chosen = np.random.RandomState(config.seed).permutation(len(self.train_split))[: config.max_train_samples]
+            self.train_split = data.Split(self.train_split.images[chosen], self.train_split.labels[chosen])
+        self.steps_per_epoch = int(np.ceil(len(self.train_split) / config.batch_size))
+
+        state_path = self.out / STATE_FILENAME
+        if run.resume:
+            if not state_path.exists():
+                raise TrainingError(f"--resume: no checkpoint in {self.out / 'checkpoints'}")
+            self.state = json.loads(state_path.read_text())
+            saved = self.state["config"]
+            if saved["arch"] != config.arch or saved["epochs"] != config.epochs:
+                raise TrainingError(
+                    f"--resume: checkpoint was made with --arch {saved['arch']} --epochs {saved['epochs']}"
+                )
+            self.model = keras.models.load_model(self.out / CHECKPOINT_FILENAME, compile=True)
+            logger.info("resuming %s after epoch %d", config.arch, self.state["epochs_completed"])
+        else:
+            self.state = {"config": asdict(config), "epochs_completed": 0, "history": [],
+                          "best": None, "train_seconds": 0.0}
+            self.model = archs.build(config.arch)
+            self.model.compile(optimizer=self._optimizer(),
+                               loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                               metrics=["accuracy"])
+
+    def _optimizer(self):
+        keras = self.keras
+        total_steps = self.steps_per_epoch * self.config.epochs
+        if self.config.schedule == "onecycle":
+            warmup_steps = int(0.3 * total_steps)
+        else:
+            warmup_steps = int(self.config.warmup_epochs * self.steps_per_epoch)
+        warmup_steps = min(warmup_steps, total_steps - 1)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=self.config.learning_rate / 20,
+            decay_steps=max(total_steps - warmup_steps, 1),
+            warmup_target=self.config.learning_rate,
+            warmup_steps=warmup_steps,
+            alpha=0.0,
+        )
+        return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=self.config.weight_decay)
+
+    def _train_dataset(self, epoch: int):
+        """One epoch of batches; order and augmentation depend only on (seed, epoch), so resume is exact."""
+        tf = self.tf
+        from training.augment import augment_batch
+
+        order = np.random.RandomState([self.config.seed, epoch]).permutation(len(self.train_split))
+        images = self.train_split.images[order][..., None]
+        labels = self.train_split.labels[order]
+        dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(self.config.batch_size)
+        seed, classes, augment = self.config.seed, len(EMOTIONS), self.config.augment
+
+        def prepare(batch_index, batch):
+            batch_images, batch_labels = batch
+            batch_images = tf.cast(batch_images, tf.float32)
+            if augment:
+                batch_images = augment_batch(batch_images, tf.stack([tf.constant(seed * 10007 + epoch, tf.int64),
+                                                                     batch_index]))
+            return batch_images, tf.one_hot(batch_labels, classes)
+
+        return dataset.enumerate().map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+    def _reseed_layers(self, epoch: int) -> None:
+        """Dropout masks depend only on (seed, epoch, layer), so a resumed run repeats a straight one."""
+        self.keras.utils.set_random_seed(self.config.seed * 1000 + epoch)
+        for index, layer in enumerate(self.model.layers):
+            generator = getattr(layer, "seed_generator", None)
+            if generator is not None:
+                layer_seed = (self.config.seed * 1_000_003 + epoch * 1009 + index) % (2**31 - 1)
+                generator.state.assign(np.array([layer_seed, 0], dtype=generator.state.dtype))
+
+    def _validate(self) -> tuple[dict, float]:
+        from training.metrics import summarize
+
+        probabilities = self.model.predict(self.valid_split.images[..., None].astype(np.float32),
+                                           batch_size=256, verbose=0)
+        one_hot = np.eye(len(EMOTIONS))[self.valid_split.labels]
+        loss = float(-np.mean(np.sum(one_hot * np.log(np.clip(probabilities, 1e-7, 1.0)), axis=1)))
+        return summarize(self.valid_split.labels, probabilities.argmax(axis=1)), loss
+
+    def _export_best(self) -> None:
+        """Save the current weights as a float32 inference model without optimizer state."""
+        from training import archs
+
+        policy = self.keras.mixed_precision.global_policy()
+        self.keras.mixed_precision.set_global_policy("float32")
+        try:
+            clean = archs.build(self.config.arch)
+        finally:
+            self.keras.mixed_precision.set_global_policy(policy)
+        clean.set_weights(self.model.get_weights())
+        clean.save(self.out / MODEL_FILENAME)
+
+    def _write_report(self) -> None:
+        from training.plots import plot_confusion_matrix, plot_training_curves
+
+        best = self.state["best"]
+        card = {
+            "model_file": MODEL_FILENAME,
+            "task": "facial expression recognition, 7 classes",
+            "labels": list(EMOTIONS),
+            "input": "(N, 48, 48, 1) float32 grayscale, raw 0..255 (normalised inside the model)",
+            "output": "(N, 7) softmax in labels order",
+            "architecture": self.config.arch,
+            "parameters": int(self.model.count_params()),
+            "data": {
+                "source": str(self.config.data),
+                "train_images": len(self.train_split),
+                "valid_images": len(self.valid_split),
+                "train_class_counts": dict(zip(EMOTIONS, self.train_split.class_counts().tolist())),
+            },
+            "training": {
+                "epochs_planned": self.config.epochs,
+                "epochs_completed": self.state["epochs_completed"],
+                "finished": self.state["epochs_completed"] >= self.config.epochs,
+                "best_epoch": best["epoch"],
+                "seconds": round(self.state["train_seconds"], 1),
+                "seconds_per_epoch": round(self.state["train_seconds"] / max(self.state["epochs_completed"], 1), 1),
+                "hardware": hardware_description(),
+                "mixed_precision": self.on_gpu,
+                "config": asdict(self.config),
+                "command": "python -m training.train " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("train.py") else None,
+            },
+            "validation": {
+                "selected_on": "valid split, best accuracy over epochs",
+                "accuracy": best["accuracy"],
+                "macro_f1": best["macro_f1"],
+                "per_class_recall": {label: v["recall"] for label, v in best["per_class"].items()},
+                "per_class_precision": {label: v["precision"] for label, v in best["per_class"].items()},
+                "confusion": best["confusion"],
+            },
+            "software": {"tensorflow": self.tf.__version__, "keras": self.keras.__version__,
+                         "python": platform.python_version()},
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        (self.out / CARD_FILENAME).write_text(json.dumps(card, indent=2) + "\n")
+        plot_training_curves(self.state["history"], self.out / CURVES_FILENAME)
+        plot_confusion_matrix(best["confusion"], self.out / CONFUSION_FILENAME,
+                              title=f"{self.config.arch} on valid (epoch {best['epoch']}, "
+                                    f"accuracy {best['accuracy']:.1%})")
+
+    def run(self) -> dict:
+        keras = self.keras
+        (self.out / "checkpoints").mkdir(parents=True, exist_ok=True)
+        class_weight = class_weight_table(self.train_split.class_counts(), self.config.class_weights)
+        verbose = 1 if sys.stdout.isatty() else 2
+        last_epoch = min(self.config.epochs, self.stop_after or self.config.epochs)
+        for epoch in range(self.state["epochs_completed"], last_epoch):
+            self._reseed_layers(epoch)
+            started = time.monotonic()
+            fit = self.model.fit(self._train_dataset(epoch), initial_epoch=epoch, epochs=epoch + 1,
+                                 class_weight=class_weight, verbose=verbose)
+            seconds = time.monotonic() - started
+            summary, val_loss = self._validate()
+            entry = {
+                "epoch": epoch + 1,
+                "loss": float(fit.history["loss"][-1]),
+                "accuracy": float(fit.history["accuracy"][-1]),
+                "val_loss": val_loss,
+                "val_accuracy": summary["accuracy"],
+                "val_macro_f1": summary["macro_f1"],
+                "seconds": round(seconds, 1),
+            }
+            self.state["history"].append(entry)
+            self.state["epochs_completed"] = epoch + 1
+            self.state["train_seconds"] += seconds
+            improved = self.state["best"] is None or summary["accuracy"] > self.state["best"]["accuracy"]
+            if improved:
+                self.state["best"] = {"epoch": epoch + 1, **summary}
+                self._export_best()
+            self.model.save(self.out / CHECKPOINT_FILENAME)
+            # state last: a crash between the two saves resumes from the previous epoch, never a torn one
+            tmp = self.out / (STATE_FILENAME + ".tmp")
+            tmp.write_text(json.dumps(self.state))
+            tmp.replace(self.out / STATE_FILENAME)
+            self._write_report()
+            logger.info("epoch %d/%d: %.0fs, val accuracy %.4f, macro-F1 %.4f%s", epoch + 1, self.config.epochs,
+                        seconds, summary["accuracy"], summary["macro_f1"], " (best)" if improved else "")
+        return self.state["best"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config, run = parse_args(argv)
+    try:
+        best = Trainer(config, run).run()
+    except TrainingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"best validation accuracy {best['accuracy']:.4f} (epoch {best['epoch']}), "
+          f"macro-F1 {best['macro_f1']:.4f}; model in {Path(config.out) / MODEL_FILENAME}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
