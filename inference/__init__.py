@@ -7,18 +7,29 @@ on first use, once per process.
     image = load_image("photo.jpg")
     analysis = analyze_image(image)          # ImageAnalysis; faces == [] is a normal result
     annotated = render_annotated(image, analysis)
+
+Video (issue 4): probe_video, process_video, iter_video_frames, VideoOptions, ...; these
+load PyAV on first use (module __getattr__ below).
 """
+
+import importlib
 
 from .detectors import ACCURATE_DETECTOR, DETECTORS, FAST_DETECTOR
 from .errors import (
     CorruptImageError,
+    CorruptVideoError,
     EmptyFileError,
     ImageTooLargeError,
     IncompatibleModelError,
     InferenceError,
     ModelNotFoundError,
+    NoVideoStreamError,
     UnknownDetectorError,
     UnsupportedFormatError,
+    UnsupportedVideoCodecError,
+    UnsupportedVideoFormatError,
+    VideoTooLargeError,
+    VideoTooLongError,
 )
 from .imageio import ACCEPTED_FORMATS, decode_image, encode_jpeg, load_image
 from .labels import EMOJI, EMOTIONS
@@ -26,8 +37,34 @@ from .pipeline import DEFAULT_MODEL_PATH, Engine, EngineOptions, analyze_image, 
 from .render import render_annotated
 from .types import Face, ImageAnalysis
 
+_VIDEO_EXPORTS = {
+    "ACCEPTED_VIDEO_FORMATS": ".video_source",
+    "VideoInfo": ".video_source",
+    "VideoLimits": ".video_source",
+    "probe_video": ".video_source",
+    "FrameResult": ".video",
+    "TrackedFace": ".video",
+    "VideoOptions": ".video",
+    "VideoResult": ".video",
+    "iter_video_frames": ".video",
+    "process_video": ".video",
+    "CSV_COLUMNS": ".timeline",
+}
+
+
+def __getattr__(name: str):
+    module = _VIDEO_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "ACCEPTED_FORMATS",
+    "ACCEPTED_VIDEO_FORMATS",
+    "CSV_COLUMNS",
     "ACCURATE_DETECTOR",
     "DEFAULT_MODEL_PATH",
     "DETECTORS",
@@ -35,21 +72,36 @@ __all__ = [
     "EMOTIONS",
     "FAST_DETECTOR",
     "CorruptImageError",
+    "CorruptVideoError",
     "EmptyFileError",
     "Engine",
     "EngineOptions",
     "Face",
+    "FrameResult",
     "ImageAnalysis",
     "ImageTooLargeError",
     "IncompatibleModelError",
     "InferenceError",
     "ModelNotFoundError",
+    "NoVideoStreamError",
+    "TrackedFace",
     "UnknownDetectorError",
     "UnsupportedFormatError",
+    "UnsupportedVideoCodecError",
+    "UnsupportedVideoFormatError",
+    "VideoInfo",
+    "VideoLimits",
+    "VideoOptions",
+    "VideoResult",
+    "VideoTooLargeError",
+    "VideoTooLongError",
     "analyze_image",
     "decode_image",
     "encode_jpeg",
     "get_engine",
+    "iter_video_frames",
     "load_image",
+    "probe_video",
+    "process_video",
     "render_annotated",
 ]

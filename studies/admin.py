@@ -13,11 +13,12 @@ class AnalysisJobAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner",)
     readonly_fields = (
         "id", "created_at", "started_at", "finished_at", "updated_at", "attempts", "result", "timings_ms",
+        "progress_detail",
     )
     fieldsets = (
-        (None, {"fields": ("id", "kind", "status", "progress", "error_message", "attempts")}),
+        (None, {"fields": ("id", "kind", "status", "progress", "progress_detail", "error_message", "attempts")}),
         ("Owner", {"fields": ("owner", "session_key", "batch_id")}),
-        ("Files", {"fields": ("original_filename", "input_file", "annotated_file")}),
+        ("Files", {"fields": ("original_filename", "input_file", "annotated_file", "timeline_csv", "timeline_json")}),
         ("Result", {"fields": ("result", "timings_ms")}),
         ("Times", {"fields": ("created_at", "started_at", "finished_at", "updated_at")}),
     )

@@ -30,7 +30,10 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group_name, self.channel_name)
 
     async def job_progress(self, event):
-        await self.send_json({"type": "job.progress", "status": event["status"], "progress": event["progress"]})
+        message = {"type": "job.progress", "status": event["status"], "progress": event["progress"]}
+        if event.get("detail"):
+            message["detail"] = event["detail"]
+        await self.send_json(message)
 
     @database_sync_to_async
     def _viewable_job(self, job_id):

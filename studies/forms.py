@@ -1,4 +1,4 @@
-"""Web forms: the image upload (one or many files) and producer sign-up."""
+"""Web forms: the image and video uploads (one or many files, or a .zip) and producer sign-up."""
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
@@ -13,8 +13,8 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     """A file field that accepts several files and cleans to a list of them.
 
-    Content checks (format, size, pixels) belong to `services.analysis_job_create`,
-    which judges each file on its own so one bad file does not sink the batch.
+    Content checks (format, size, pixels, duration) belong to the services, which
+    judge each file on its own so one bad file does not sink the batch.
     """
 
     def __init__(self, *args, **kwargs):
@@ -35,14 +35,36 @@ class MultipleFileField(forms.FileField):
         return files
 
 
+IMAGE_TYPES = "image/png,image/jpeg,image/bmp,image/webp"
+VIDEO_TYPES = "video/mp4,video/quicktime,video/x-msvideo,video/x-matroska,video/webm,.mp4,.mov,.avi,.mkv,.webm"
+ZIP_TYPES = "application/zip,.zip"
+
+
+def _media_field(*, label: str, help_text: str, required_message: str, accept: str) -> MultipleFileField:
+    return MultipleFileField(
+        label=label,
+        help_text=help_text,
+        error_messages={"required": required_message},
+        widget=MultipleFileInput(attrs={"accept": accept, "class": "form-control"}),
+    )
+
+
 class ImageUploadForm(forms.Form):
-    files = MultipleFileField(
+    files = _media_field(
         label="Images",
-        help_text="PNG, JPEG, BMP or WebP. Select several files at once to analyse a batch.",
-        error_messages={"required": "Choose at least one image to analyse."},
-        widget=MultipleFileInput(
-            attrs={"accept": "image/png,image/jpeg,image/bmp,image/webp", "class": "form-control"}
-        ),
+        help_text="PNG, JPEG, BMP or WebP. Select several files at once, videos too, or one .zip of them.",
+        required_message="Choose at least one image to analyse.",
+        accept=f"{IMAGE_TYPES},{VIDEO_TYPES},{ZIP_TYPES}",
+    )
+
+
+class VideoUploadForm(forms.Form):
+    files = _media_field(
+        label="Videos",
+        help_text="MP4, MOV, AVI, MKV or WebM, any resolution and orientation. Several at once, images too, "
+        "or one .zip of them.",
+        required_message="Choose at least one video to analyse.",
+        accept=f"{VIDEO_TYPES},{IMAGE_TYPES},{ZIP_TYPES}",
     )
 
 

@@ -14,6 +14,7 @@ def _job_file_path(job: "AnalysisJob", filename: str) -> str:
 class AnalysisJob(models.Model):
     class Kind(models.TextChoices):
         IMAGE = "image", "Image"
+        VIDEO = "video", "Video"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -39,7 +40,15 @@ class AnalysisJob(models.Model):
     input_file = models.FileField(upload_to=_job_file_path, max_length=255)
     original_filename = models.CharField(max_length=255, blank=True, default="")
     annotated_file = models.FileField(upload_to=_job_file_path, max_length=255, blank=True, default="")
-    result = models.JSONField(null=True, blank=True, help_text="inference ImageAnalysis.to_dict()")
+    # Video outputs are attached only once the whole video succeeded, never part-way.
+    timeline_csv = models.FileField(upload_to=_job_file_path, max_length=255, blank=True, default="")
+    timeline_json = models.FileField(upload_to=_job_file_path, max_length=255, blank=True, default="")
+    result = models.JSONField(
+        null=True, blank=True, help_text="inference ImageAnalysis.to_dict() or VideoResult.to_dict()"
+    )
+    progress_detail = models.JSONField(
+        default=dict, blank=True, help_text="videos: frames_done, frames_total, frames_per_s, seconds_left"
+    )
     error_message = models.TextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
     timings_ms = models.JSONField(
@@ -69,9 +78,16 @@ class AnalysisJob(models.Model):
         return self.status in self.FINISHED_STATUSES
 
     @property
+    def is_video(self) -> bool:
+        return self.kind == self.Kind.VIDEO
+
+    @property
     def face_count(self) -> int | None:
+        """Faces in an image; face tracks (people) in a video."""
         if self.status != self.Status.SUCCEEDED or not self.result:
             return None
+        if self.is_video:
+            return len(self.result.get("tracks", []))
         return len(self.result.get("faces", []))
 
     @property

@@ -5,17 +5,23 @@ TensorFlow, which the web process should not pay for at start-up.
 """
 
 import logging
+import os
 import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from studies import media_checks
 from studies.errors import UploadRejected
 from studies.models import AnalysisJob
 
@@ -29,65 +35,36 @@ PROGRESS_DONE = 100
 
 UNEXPECTED_FAILURE_MESSAGE = "The analysis failed because of an internal error. Please try again later."
 
-# By content, so a renamed file is stored under what it really is.
-_MAGIC_EXTENSIONS = (
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpg"),
-    (b"BM", "bmp"),
-)
-
-
-def _image_extension(data: bytes) -> str:
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    for magic, extension in _MAGIC_EXTENSIONS:
-        if data.startswith(magic):
-            return extension
-    return "bin"
-
-
-def _read_checked_image(uploaded_file) -> bytes:
-    """The upload's bytes, after the inference decoder accepted them; raises UploadRejected."""
-    from inference import decode_image
-    from inference.errors import InferenceError
-
-    max_bytes = settings.FER_MAX_UPLOAD_BYTES
-    declared_size = getattr(uploaded_file, "size", None)
-    if declared_size is not None and declared_size > max_bytes:
-        raise UploadRejected(
-            f"The file is {declared_size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:.1f} MB."
-        )
-    uploaded_file.seek(0)
-    # One byte over the limit is enough for the decoder to report the file as too large.
-    data = uploaded_file.read(max_bytes + 1)
-    try:
-        decode_image(data, max_bytes=max_bytes, max_pixels=settings.FER_MAX_IMAGE_PIXELS)
-    except InferenceError as error:
-        raise UploadRejected(str(error)) from error
-    return data
-
-
 def analysis_job_create(
-    *, owner, session_key: str | None, uploaded_file, kind: str = AnalysisJob.Kind.IMAGE, batch_id=None
+    *, owner, session_key: str | None, uploaded_file, kind: str | None = None, batch_id=None
 ) -> AnalysisJob:
     """Check the upload by content, store it, and queue its analysis once the row is committed.
 
-    A rejected upload raises UploadRejected and leaves nothing behind.
+    `kind` None means "whatever the content is" (an image or a video); naming a
+    kind refuses the other. A rejected upload raises UploadRejected and leaves
+    nothing behind.
     """
-    if kind != AnalysisJob.Kind.IMAGE:
-        raise UploadRejected(f"Analysis of kind {kind!r} is not available; only images can be analysed.")
-    data = _read_checked_image(uploaded_file)
-
     is_signed_in = owner is not None and owner.is_authenticated
-    job = AnalysisJob(
-        owner=owner if is_signed_in else None,
-        session_key="" if is_signed_in else (session_key or ""),
-        kind=kind,
-        original_filename=(getattr(uploaded_file, "name", "") or "")[:255],
-        batch_id=batch_id,
-    )
-    job.input_file.save(f"input.{_image_extension(data)}", ContentFile(data), save=False)
-    job.save()
+    with media_checks.checked_upload(uploaded_file, expected_kind=kind) as checked:
+        job = AnalysisJob(
+            owner=owner if is_signed_in else None,
+            session_key="" if is_signed_in else (session_key or ""),
+            kind=checked.kind,
+            original_filename=os.path.basename(getattr(uploaded_file, "name", "") or "")[:255],
+            batch_id=batch_id,
+        )
+        if checked.video_info is not None:
+            job.progress_detail = {"frames_done": 0, "frames_total": int(checked.video_info.frame_count)}
+        stored = checked.open_for_storage()
+        try:
+            job.input_file.save(f"input.{checked.extension}", stored, save=False)
+        finally:
+            stored.close()
+    try:
+        job.save()
+    except BaseException:
+        job.input_file.delete(save=False)
+        raise
     _enqueue_on_commit(job.id)
     return job
 
@@ -107,7 +84,7 @@ def _enqueue(*, job_id: str) -> None:
 
 
 def analysis_job_run(*, job_id) -> AnalysisJob:
-    """Analyse the job's image and store the result; what the Celery task calls.
+    """Analyse the job's image or video and store the result; what the Celery task calls.
 
     Idempotent: a finished job is returned untouched, and a job left running by a
     crashed worker is simply analysed again from its stored input.
@@ -121,13 +98,14 @@ def analysis_job_run(*, job_id) -> AnalysisJob:
     from inference.errors import InferenceError
 
     try:
-        analysis, annotated_jpeg, timings = _analyze(job)
+        if job.is_video:
+            return _run_video(job)
+        return _run_image(job)
     except InferenceError as error:
         return _finish_failed(job, str(error))
     except Exception:
         logger.exception("Job %s failed unexpectedly.", job.id)
         return _finish_failed(job, UNEXPECTED_FAILURE_MESSAGE)
-    return _finish_succeeded(job, analysis=analysis, annotated_jpeg=annotated_jpeg, timings=timings)
 
 
 def _claim_for_run(job_id) -> AnalysisJob:
@@ -136,12 +114,80 @@ def _claim_for_run(job_id) -> AnalysisJob:
         if job.is_finished:
             return job
         job.status = AnalysisJob.Status.RUNNING
-        job.progress = PROGRESS_STARTED
         job.attempts += 1
         job.started_at = timezone.now()
         job.error_message = ""
-        job.save(update_fields=["status", "progress", "attempts", "started_at", "error_message", "updated_at"])
+        if job.is_video:
+            # A rerun starts from the first frame again; its frame count is known from the upload.
+            job.progress = 0
+            job.progress_detail = {"frames_done": 0, "frames_total": job.progress_detail.get("frames_total")}
+        else:
+            job.progress = PROGRESS_STARTED
+        job.save(
+            update_fields=[
+                "status", "progress", "progress_detail", "attempts", "started_at", "error_message", "updated_at",
+            ]
+        )
     return job
+
+
+def _run_image(job: AnalysisJob) -> AnalysisJob:
+    analysis, annotated_jpeg, timings = _analyze(job)
+    return _finish_succeeded(job, analysis=analysis, annotated_jpeg=annotated_jpeg, timings=timings)
+
+
+def _run_video(job: AnalysisJob) -> AnalysisJob:
+    from studies import video_jobs
+
+    video_jobs.discard_unattached_outputs(job)
+    with video_jobs.work_folder(job) as folder:
+        outputs = video_jobs.process(
+            job,
+            folder=folder,
+            engine_options=video_engine_options(),
+            on_progress=VideoProgressReporter(job),
+        )
+        return _finish_video_succeeded(job, outputs)
+
+
+def video_engine_options():
+    """The same engine options as images, so both share one loaded engine per process.
+
+    process_video picks its own (fast) detector whatever these options name.
+    """
+    return get_analysis_engine().options
+
+
+class VideoProgressReporter:
+    """The `progress` callback of process_video: saves and publishes at most once per interval."""
+
+    def __init__(self, job: AnalysisJob, *, interval_s: float = 1.0):
+        self.job = job
+        self.interval_s = interval_s
+        self._last_saved = None
+
+    def __call__(self, frames_done: int, frames_total: int, frames_per_s: float) -> None:
+        now = time.monotonic()
+        finished = frames_total and frames_done >= frames_total
+        if self._last_saved is not None and now - self._last_saved < self.interval_s and not finished:
+            return
+        self._last_saved = now
+        frames_total = max(int(frames_total or 0), int(frames_done))
+        remaining = max(frames_total - frames_done, 0)
+        detail = {
+            "frames_done": int(frames_done),
+            "frames_total": frames_total,
+            "frames_per_s": round(float(frames_per_s), 1),
+            "seconds_left": round(remaining / frames_per_s, 1) if frames_per_s > 0 else None,
+        }
+        # 100 is kept for success, which also needs the outputs saved.
+        percent = min(99, int(100 * frames_done / frames_total)) if frames_total else 0
+        self.job.progress = percent
+        self.job.progress_detail = detail
+        AnalysisJob.objects.filter(pk=self.job.pk).update(
+            progress=percent, progress_detail=detail, updated_at=timezone.now()
+        )
+        _publish_progress(self.job)
 
 
 def get_analysis_engine():
@@ -199,12 +245,66 @@ def _finish_succeeded(job: AnalysisJob, *, analysis, annotated_jpeg: bytes, timi
     return job
 
 
+@contextmanager
+def _finishing(job: AnalysisJob):
+    """Lock the job's row while a run records its outcome.
+
+    Yields False when another run of the same job (requeued by a worker that
+    started meanwhile) finished first: its outcome stands and this one is dropped.
+    """
+    with transaction.atomic():
+        current = AnalysisJob.objects.select_for_update().only("status").get(pk=job.pk)
+        yield not current.is_finished
+    if current.is_finished:
+        logger.info("Job %s was finished by another run meanwhile; keeping that outcome.", job.id)
+        job.refresh_from_db()
+
+
+def _finish_video_succeeded(job: AnalysisJob, outputs) -> AnalysisJob:
+    """Attach the finished outputs; until this runs the job shows none of them."""
+    with _finishing(job) as may_finish:
+        if not may_finish:
+            return job
+        with open(outputs.annotated_path, "rb") as annotated, open(outputs.csv_path, "rb") as csv_file, open(
+            outputs.json_path, "rb"
+        ) as json_file:
+            job.annotated_file.save("annotated.mp4", File(annotated), save=False)
+            job.timeline_csv.save("timeline.csv", File(csv_file), save=False)
+            job.timeline_json.save("timeline.json", File(json_file), save=False)
+        job.result = outputs.result
+        job.status = AnalysisJob.Status.SUCCEEDED
+        job.progress = PROGRESS_DONE
+        info = outputs.result.get("info") or {}
+        # Frames actually decoded and written; a container's own count can include hidden ones.
+        frames_total = outputs.result.get("frames") or info.get("frame_count")
+        job.progress_detail = {
+            **job.progress_detail, "frames_done": frames_total, "frames_total": frames_total, "seconds_left": 0,
+        }
+        job.finished_at = timezone.now()
+        job.timings_ms = {**_queue_timings(job), **outputs.timings_ms, "run": _run_ms(job)}
+        job.save(
+            update_fields=[
+                "annotated_file", "timeline_csv", "timeline_json", "result", "status", "progress",
+                "progress_detail", "finished_at", "timings_ms", "updated_at",
+            ]
+        )
+    _publish_progress(job)
+    logger.info(
+        "Job %s succeeded: video with %d face track(s) in %s ms.", job.id, len(job.result.get("tracks", [])),
+        job.timings_ms,
+    )
+    return job
+
+
 def _finish_failed(job: AnalysisJob, message: str) -> AnalysisJob:
-    job.status = AnalysisJob.Status.FAILED
-    job.error_message = message
-    job.finished_at = timezone.now()
-    job.timings_ms = {**_queue_timings(job), "run": _run_ms(job)}
-    job.save(update_fields=["status", "error_message", "finished_at", "timings_ms", "updated_at"])
+    with _finishing(job) as may_finish:
+        if not may_finish:
+            return job
+        job.status = AnalysisJob.Status.FAILED
+        job.error_message = message
+        job.finished_at = timezone.now()
+        job.timings_ms = {**_queue_timings(job), "run": _run_ms(job)}
+        job.save(update_fields=["status", "error_message", "finished_at", "timings_ms", "updated_at"])
     _publish_progress(job)
     logger.info("Job %s failed: %s", job.id, message)
     return job
@@ -237,8 +337,11 @@ def analysis_jobs_requeue_stale() -> list:
 
 
 def job_progress_message(job: AnalysisJob) -> dict:
-    """What WebSocket clients of the job's group receive."""
-    return {"type": "job.progress", "status": str(job.status), "progress": job.progress}
+    """What WebSocket clients of the job's group receive; videos add frames, frames/s and time left."""
+    message = {"type": "job.progress", "status": str(job.status), "progress": job.progress}
+    if job.progress_detail:
+        message["detail"] = job.progress_detail
+    return message
 
 
 def _publish_progress(job: AnalysisJob) -> None:
@@ -249,3 +352,69 @@ def _publish_progress(job: AnalysisJob) -> None:
             async_to_sync(layer.group_send)(job.progress_group_name, job_progress_message(job))
     except Exception:
         logger.warning("Could not publish progress of job %s.", job.id, exc_info=True)
+
+
+def analysis_jobs_claim_for_user(*, user, session_key: str | None) -> int:
+    """Move an anonymous browser session's analyses to the account that just signed in or up.
+
+    Django gives the session a new key at login, so callers pass the key read
+    before logging in. Returns how many jobs moved.
+    """
+    if not session_key or user is None or not user.is_authenticated:
+        return 0
+    moved = AnalysisJob.objects.filter(owner__isnull=True, session_key=session_key).update(
+        owner=user, session_key="", updated_at=timezone.now()
+    )
+    if moved:
+        logger.info("Moved %d anonymous job(s) to user %s.", moved, user.pk)
+    return moved
+
+
+@dataclass
+class BatchUpload:
+    """What one upload of many files (or one .zip) became."""
+
+    batch_id: uuid.UUID
+    jobs: list = field(default_factory=list)
+    rejections: list = field(default_factory=list)  # (file name, message), in upload order
+
+
+def analysis_jobs_create_batch(*, owner, session_key: str | None, uploaded_files) -> BatchUpload:
+    """One job per image or video, all sharing a new batch_id; a .zip counts as its media files.
+
+    Each file is judged on its own, so one bad file does not sink the batch; the
+    rejected ones come back with the reason.
+    """
+    from studies import archives
+
+    batch = BatchUpload(batch_id=uuid.uuid4())
+    max_files = settings.FER_MAX_BATCH_FILES
+
+    def create(name: str, uploaded_file) -> None:
+        if len(batch.jobs) >= max_files:
+            batch.rejections.append((name, f"left out: at most {max_files} files can be analysed at once."))
+            return
+        try:
+            batch.jobs.append(
+                analysis_job_create(
+                    owner=owner, session_key=session_key, uploaded_file=uploaded_file, batch_id=batch.batch_id
+                )
+            )
+        except UploadRejected as rejection:
+            batch.rejections.append((name, rejection.message))
+
+    for uploaded_file in uploaded_files:
+        name = getattr(uploaded_file, "name", "") or "upload"
+        if not archives.is_zip(uploaded_file):
+            create(name, uploaded_file)
+            continue
+        try:
+            for member in archives.zip_members(uploaded_file, max_files=max_files):
+                if member.file is None:
+                    batch.rejections.append((f"{name}: {member.name}", member.skipped_because))
+                    continue
+                with member.file:
+                    create(f"{name}: {member.name}", member.file)
+        except UploadRejected as rejection:
+            batch.rejections.append((name, rejection.message))
+    return batch

@@ -46,7 +46,10 @@ def run_analysis_job(job_id: str, **kwargs) -> None:
 def load_models_once_per_process(**kwargs):
     # Pay the model load at start-up, not inside the first user's job.
     try:
-        services.get_analysis_engine().warm_up()
+        from inference import ACCURATE_DETECTOR, FAST_DETECTOR
+
+        # Images use the accurate detector, videos the fast one; load both before the first job.
+        services.get_analysis_engine().warm_up(detectors=(ACCURATE_DETECTOR, FAST_DETECTOR))
     except Exception:
         logger.exception("Could not load the inference engine at worker start; jobs will report the error.")
 

@@ -71,7 +71,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
     parser.add_argument("--arch", required=True, help="architecture name (see training/archs.py)")
     parser.add_argument("--epochs", type=int, required=True)
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from OUT/checkpoints; a different --epochs re-plans the LR schedule")
     parser.add_argument("--stop-after", type=int, default=None, metavar="EPOCH",
                         help="stop once this epoch is done (continue later with --resume)")
     parser.add_argument("--seed", type=int, default=1337)
@@ -156,11 +157,11 @@ class Trainer:
                 raise TrainingError(f"--resume: no checkpoint in {self.out / 'checkpoints'}")
             self.state = json.loads(state_path.read_text())
             saved = self.state["config"]
-            if saved["arch"] != config.arch or saved["epochs"] != config.epochs:
-                raise TrainingError(
-                    f"--resume: checkpoint was made with --arch {saved['arch']} --epochs {saved['epochs']}"
-                )
+            if saved["arch"] != config.arch:
+                raise TrainingError(f"--resume: checkpoint was made with --arch {saved['arch']}")
             self.model = keras.models.load_model(self.out / CHECKPOINT_FILENAME, compile=True)
+            if saved["epochs"] != config.epochs:
+                self._replan_schedule(saved["epochs"])
             logger.info("resuming %s after epoch %d", config.arch, self.state["epochs_completed"])
         else:
             self.state = {"config": asdict(config), "epochs_completed": 0, "history": [],
@@ -169,6 +170,26 @@ class Trainer:
             self.model.compile(optimizer=self._optimizer(),
                                loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                                metrics=["accuracy"])
+
+    def _replan_schedule(self, old_epochs: int) -> None:
+        """--resume with a new --epochs: keep weights and Adam moments, stretch or shrink the LR schedule."""
+        completed = self.state["epochs_completed"]
+        if self.config.epochs <= completed:
+            raise TrainingError(f"--resume --epochs {self.config.epochs}: {completed} epochs are already done")
+        old_optimizer = self.model.optimizer
+        optimizer = self._optimizer()
+        optimizer.build(self.model.trainable_variables)
+        if [v.shape for v in optimizer.variables] != [v.shape for v in old_optimizer.variables]:
+            raise TrainingError("--resume: the checkpoint's optimizer state does not match this model")
+        for new_variable, old_variable in zip(optimizer.variables, old_optimizer.variables):
+            new_variable.assign(old_variable)
+        self.model.compile(optimizer=optimizer,
+                           loss=self.keras.losses.CategoricalCrossentropy(label_smoothing=self.config.label_smoothing),
+                           metrics=["accuracy"])
+        self.state.setdefault("schedule_changes", []).append(
+            {"after_epoch": completed, "epochs_before": old_epochs, "epochs_after": self.config.epochs})
+        self.state["config"]["epochs"] = self.config.epochs
+        logger.info("learning-rate schedule re-planned from %d to %d epochs", old_epochs, self.config.epochs)
 
     def _optimizer(self):
         keras = self.keras
@@ -266,6 +287,7 @@ class Trainer:
                 "seconds_per_epoch": round(self.state["train_seconds"] / max(self.state["epochs_completed"], 1), 1),
                 "hardware": hardware_description(),
                 "mixed_precision": self.on_gpu,
+                "schedule_changes": self.state.get("schedule_changes", []),
                 "config": asdict(self.config),
                 "command": "python -m training.train " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("train.py") else None,
             },

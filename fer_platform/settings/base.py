@@ -140,7 +140,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FER platform API",
-    "DESCRIPTION": "Facial-expression analysis of images: upload, poll status, read per-face emotions.",
+    "DESCRIPTION": (
+        "Facial-expression analysis of images and videos: upload, poll status and progress, read per-face "
+        "emotions; videos also give an annotated MP4 and a per-frame timeline (CSV, JSON)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

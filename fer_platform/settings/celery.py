@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from fer_platform.settings.env import env_int
+from fer_platform.settings.env import env_int, env_str
 
 
 def celery_settings(*, base_dir: Path, redis_url: str | None) -> dict:
@@ -40,6 +40,8 @@ def celery_settings(*, base_dir: Path, redis_url: str | None) -> dict:
         # Each pool process loads the models as it starts; the 4 s default is too short.
         "CELERY_WORKER_PROC_ALIVE_TIMEOUT": 180,
         "CELERY_WORKER_CONCURRENCY": env_int("FER_WORKER_CONCURRENCY", 1),
-        "CELERY_TASK_DEFAULT_QUEUE": "celery",
+        # Where jobs are sent, including those a starting worker requeues; a worker consumes it by
+        # default. Tests give each run its own so parallel runs never take each other's jobs.
+        "CELERY_TASK_DEFAULT_QUEUE": env_str("FER_CELERY_QUEUE") or "celery",
         "CELERY_TASK_ALWAYS_EAGER": False,
     }

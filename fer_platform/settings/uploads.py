@@ -7,8 +7,22 @@ FER_MAX_UPLOAD_BYTES = FER_MAX_UPLOAD_MB * 1024 * 1024
 # Decompression-bomb guard: judged from the image header before pixels are decoded.
 FER_MAX_IMAGE_PIXELS = env_int("FER_MAX_IMAGE_PIXELS", 40_000_000)
 
-# Files up to the limit stay in memory (they are read whole to be checked anyway);
-# larger ones spill to a temporary file and are rejected by size without being read.
+# Videos: judged by size before they are read, then by the container's own header.
+FER_MAX_VIDEO_MB = env_int("FER_MAX_VIDEO_MB", 500)
+FER_MAX_VIDEO_BYTES = FER_MAX_VIDEO_MB * 1024 * 1024
+FER_MAX_VIDEO_SECONDS = env_int("FER_MAX_VIDEO_SECONDS", 600)
+# Frames larger than this (width x height, after rotation) are refused; smaller ones
+# above the detection size are processed downscaled.
+FER_MAX_VIDEO_PIXELS = env_int("FER_MAX_VIDEO_PIXELS", 3840 * 2160)
+
+# Batches: files chosen at once, or the entries of one .zip.
+FER_MAX_BATCH_FILES = env_int("FER_MAX_BATCH_FILES", 50)
+# The uncompressed total a .zip may expand to (its entries also meet the per-file limits).
+FER_MAX_ZIP_MB = env_int("FER_MAX_ZIP_MB", 1024)
+FER_MAX_ZIP_BYTES = FER_MAX_ZIP_MB * 1024 * 1024
+
+# Files up to the image limit stay in memory (they are read whole to be checked anyway);
+# larger ones (videos, archives) spill to a temporary file and are streamed from there.
 FILE_UPLOAD_MAX_MEMORY_SIZE = FER_MAX_UPLOAD_BYTES
 # Non-file request bodies (JSON, form fields) never need more than an image upload.
 DATA_UPLOAD_MAX_MEMORY_SIZE = FER_MAX_UPLOAD_BYTES

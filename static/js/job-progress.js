@@ -1,6 +1,8 @@
 // Live job cards: follow each unfinished analysis over its WebSocket
 // (/ws/jobs/<id>/) and poll status.json as a fallback, then swap in the
-// server-rendered result and draw one horizontal bar chart per face.
+// server-rendered result and draw its charts: one horizontal bar chart per
+// face of a photo, one emotion-over-time line chart per face track of a video.
+// Videos also show frames done, frames/s and the time left while they run.
 (function () {
   "use strict";
 
@@ -13,6 +15,7 @@
   const POLL_MS_AFTER_ERROR = 3000;
   const TERMINAL = new Set(["succeeded", "failed"]);
   const STATUS_TEXT = { queued: "Waiting for a worker…", running: "Analysing faces…" };
+  const VIDEO_STATUS_TEXT = { queued: "Waiting for a worker…", running: "Analysing frames…" };
   const BADGE_CLASS = {
     queued: "text-bg-secondary",
     running: "text-bg-primary",
@@ -29,8 +32,67 @@
     neutral: "#6c757d",
   };
 
+  function drawTimelineCharts(root) {
+    root.querySelectorAll("canvas.video-timeline-chart[data-chart]").forEach((canvas) => {
+      if (canvas.dataset.drawn) return;
+      canvas.dataset.drawn = "1";
+      const data = JSON.parse(canvas.dataset.chart);
+      const several = data.tracks.length > 1;
+      let anchor = canvas.parentElement;
+      data.tracks.forEach((track, index) => {
+        let target = canvas;
+        if (index > 0) {
+          // One chart per face track: seven lines on one chart stay readable, 7 x N would not.
+          const wrap = document.createElement("div");
+          wrap.className = "timeline-chart-wrap";
+          target = document.createElement("canvas");
+          target.className = "video-timeline-chart-extra";
+          target.setAttribute("role", "img");
+          target.setAttribute("aria-label", "Emotions over time for face track " + track.track_id);
+          wrap.append(target);
+          anchor.after(wrap);
+          anchor = wrap;
+        }
+        new Chart(target, {
+          type: "line",
+          data: {
+            datasets: data.emotions.map((name) => ({
+              label: data.labels[name],
+              data: track.times.map((time, i) => ({ x: time, y: track.values[name][i] })),
+              borderColor: EMOTION_COLORS[name] || "#6c757d",
+              backgroundColor: EMOTION_COLORS[name] || "#6c757d",
+              borderWidth: 2,
+              pointRadius: 0,
+              tension: 0.25,
+            })),
+          },
+          options: {
+            maintainAspectRatio: false,
+            animation: false,
+            parsing: true,
+            interaction: { mode: "index", intersect: false },
+            plugins: {
+              title: { display: several, text: "Face track #" + track.track_id },
+              tooltip: { callbacks: { label: (item) => item.dataset.label + ": " + item.parsed.y.toFixed(1) + "%" } },
+            },
+            scales: {
+              x: {
+                type: "linear",
+                min: 0,
+                max: data.duration_s || undefined,
+                title: { display: true, text: "time (s)" },
+              },
+              y: { min: 0, max: 100, ticks: { callback: (value) => value + "%" } },
+            },
+          },
+        });
+      });
+    });
+  }
+
   function drawCharts(root) {
     if (typeof Chart === "undefined") return;
+    drawTimelineCharts(root);
     root.querySelectorAll("canvas.face-chart[data-chart]").forEach((canvas) => {
       if (canvas.dataset.drawn) return;
       canvas.dataset.drawn = "1";
@@ -103,7 +165,7 @@
         try { message = JSON.parse(event.data); } catch (error) { return; }
         if (message.type !== "job.progress") return;
         this.socketMessages += 1;
-        this.showProgress(message.status, message.progress);
+        this.showProgress(message.status, message.progress, message.detail);
         if (TERMINAL.has(message.status)) this.poll();
       });
     }
@@ -119,7 +181,7 @@
         const response = await fetch(this.statusUrl, { headers: { Accept: "application/json" }, cache: "no-store" });
         if (!response.ok) throw new Error("status " + response.status);
         const status = await response.json();
-        this.showProgress(status.status, status.progress);
+        this.showProgress(status.status, status.progress, status.progress_detail);
         if (TERMINAL.has(status.status)) {
           await this.finish(status);
           return;
@@ -136,7 +198,19 @@
       return this.polls < FAST_POLLS ? POLL_MS_FAST : POLL_MS_SLOW;
     }
 
-    showProgress(status, progress) {
+    showDetail(detail) {
+      const line = this.element.querySelector(".job-progress-detail");
+      if (!line || !detail) return;
+      const parts = [];
+      if (detail.frames_total) parts.push((detail.frames_done || 0) + " / " + detail.frames_total + " frames");
+      if (detail.frames_per_s) parts.push(Number(detail.frames_per_s).toFixed(1) + " frames/s");
+      if (detail.seconds_left !== null && detail.seconds_left !== undefined) {
+        parts.push(Math.round(detail.seconds_left) + " s left");
+      }
+      line.textContent = parts.join(" · ");
+    }
+
+    showProgress(status, progress, detail) {
       this.element.dataset.jobStatus = status;
       const badge = this.element.querySelector('[data-role="status-badge"]');
       if (badge) {
@@ -151,7 +225,9 @@
       const percentText = this.element.querySelector(".job-progress-percent");
       if (percentText) percentText.textContent = percent + "%";
       const text = this.element.querySelector(".job-progress-text");
-      if (text && STATUS_TEXT[status]) text.textContent = STATUS_TEXT[status];
+      const texts = this.element.dataset.jobKind === "video" ? VIDEO_STATUS_TEXT : STATUS_TEXT;
+      if (text && texts[status]) text.textContent = texts[status];
+      this.showDetail(detail);
     }
 
     async finish(status) {

@@ -1,5 +1,6 @@
-// Image upload page: drag and drop onto the drop zone, list the chosen files,
-// and show that the upload is in progress. The form still works without this script.
+// Upload pages (images, videos, or one .zip of them): drag and drop onto the drop
+// zone, list the chosen files, and show that the upload is in progress. The form
+// still works without this script.
 (function () {
   "use strict";
 
@@ -11,7 +12,8 @@
   const button = document.getElementById("analyze-button");
   const buttonLabel = document.getElementById("analyze-button-label");
   const spinner = document.getElementById("upload-spinner");
-  const ACCEPTED_EXTENSIONS = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
+  const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
+  const VIDEO_EXTENSIONS = [".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"];
 
   function humanSize(bytes) {
     if (bytes < 1024) return bytes + " B";
@@ -19,9 +21,23 @@
     return (bytes / (1024 * 1024)).toFixed(1) + " MB";
   }
 
-  function looksLikeImage(file) {
+  function hasExtension(file, extensions) {
     const name = file.name.toLowerCase();
-    return file.type.startsWith("image/") || ACCEPTED_EXTENSIONS.some((ext) => name.endsWith(ext));
+    return extensions.some((ext) => name.endsWith(ext));
+  }
+
+  function kindOf(file) {
+    if (file.type.startsWith("image/") || hasExtension(file, IMAGE_EXTENSIONS)) return "image";
+    if (file.type.startsWith("video/") || hasExtension(file, VIDEO_EXTENSIONS)) return "video";
+    if (file.type === "application/zip" || hasExtension(file, [".zip"])) return "zip";
+    return null;
+  }
+
+  function buttonText(files) {
+    if (files.length <= 1) return files.length && kindOf(files[0]) === "zip" ? "Analyse the archive" : "Analyse";
+    const kinds = new Set(files.map(kindOf));
+    const noun = kinds.size === 1 && (kinds.has("image") || kinds.has("video")) ? [...kinds][0] + "s" : "files";
+    return "Analyse " + files.length + " " + noun;
   }
 
   function renderSelection() {
@@ -38,15 +54,15 @@
       size.className = "ms-auto small text-body-secondary text-nowrap";
       size.textContent = humanSize(file.size);
       item.append(name, size);
-      if (!looksLikeImage(file)) {
+      if (!kindOf(file)) {
         const warning = document.createElement("span");
         warning.className = "badge text-bg-warning";
-        warning.textContent = "may not be an image";
+        warning.textContent = "may not be an image or video";
         item.append(warning);
       }
       list.append(item);
     }
-    buttonLabel.textContent = files.length > 1 ? "Analyse " + files.length + " images" : "Analyse";
+    buttonLabel.textContent = buttonText(files);
   }
 
   input.addEventListener("change", renderSelection);

@@ -9,7 +9,11 @@ from studies.models import AnalysisJob
 
 class JobCreateInputSerializer(serializers.Serializer):
     # Empty files pass here so the content check reports them in its own words.
-    file = serializers.FileField(allow_empty_file=True, help_text="PNG, JPEG, BMP or WebP image.")
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="A PNG, JPEG, BMP or WebP image, or an MP4, MOV, AVI, MKV or WebM video; "
+        "the kind is judged from the content.",
+    )
 
 
 def _with_probabilities_in_class_order(result: dict | None) -> dict | None:
@@ -26,12 +30,27 @@ def _with_probabilities_in_class_order(result: dict | None) -> dict | None:
     return {**result, "faces": faces}
 
 
+class ProgressDetailSerializer(serializers.Serializer):
+    """Videos only, while and after they run."""
+
+    frames_done = serializers.IntegerField()
+    frames_total = serializers.IntegerField(allow_null=True)
+    frames_per_s = serializers.FloatField(required=False)
+    seconds_left = serializers.FloatField(allow_null=True, required=False)
+
+
 class JobOutputSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     web_url = serializers.SerializerMethodField()
     websocket_path = serializers.SerializerMethodField()
     annotated_image_url = serializers.SerializerMethodField()
-    face_count = serializers.IntegerField(read_only=True, allow_null=True)
+    annotated_video_url = serializers.SerializerMethodField()
+    timeline_csv_url = serializers.SerializerMethodField()
+    timeline_json_url = serializers.SerializerMethodField()
+    progress_detail = serializers.SerializerMethodField()
+    face_count = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Faces in an image; face tracks (people) in a video."
+    )
     error = serializers.CharField(source="error_message", read_only=True)
     result = serializers.SerializerMethodField()
 
@@ -42,6 +61,7 @@ class JobOutputSerializer(serializers.ModelSerializer):
             "kind",
             "status",
             "progress",
+            "progress_detail",
             "original_filename",
             "batch_id",
             "created_at",
@@ -55,6 +75,9 @@ class JobOutputSerializer(serializers.ModelSerializer):
             "web_url",
             "websocket_path",
             "annotated_image_url",
+            "annotated_video_url",
+            "timeline_csv_url",
+            "timeline_json_url",
         ]
         read_only_fields = fields
 
@@ -77,9 +100,31 @@ class JobOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_annotated_image_url(self, job) -> str | None:
-        if not job.annotated_file:
+        if not job.annotated_file or job.is_video:
             return None
         return self._absolute(reverse("api:job_annotated_image", args=[job.id]))
+
+    def _video_file_url(self, job, field_name: str, url_name: str) -> str | None:
+        # Attached only when the whole video succeeded; nothing partial is offered.
+        if not job.is_video or job.status != AnalysisJob.Status.SUCCEEDED or not getattr(job, field_name):
+            return None
+        return self._absolute(reverse(url_name, args=[job.id]))
+
+    @extend_schema_field(serializers.URLField(allow_null=True, help_text="H.264 MP4; supports HTTP Range."))
+    def get_annotated_video_url(self, job) -> str | None:
+        return self._video_file_url(job, "annotated_file", "api:job_annotated_video")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_timeline_csv_url(self, job) -> str | None:
+        return self._video_file_url(job, "timeline_csv", "api:job_timeline_csv")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_timeline_json_url(self, job) -> str | None:
+        return self._video_file_url(job, "timeline_json", "api:job_timeline_json")
+
+    @extend_schema_field(ProgressDetailSerializer(allow_null=True))
+    def get_progress_detail(self, job) -> dict | None:
+        return job.progress_detail or None
 
 
 class JobListItemSerializer(JobOutputSerializer):

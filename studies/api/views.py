@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from studies import selectors, services
+from studies.file_views import serve_job_file
 from studies.api.serializers import (
     ErrorSerializer,
     JobCreateInputSerializer,
@@ -82,6 +83,49 @@ class JobAnnotatedImageApi(APIView):
     @extend_schema(operation_id="jobs_annotated_image", responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
     def get(self, request, job_id):
         job = _get_job_or_404(request, job_id)
-        if not job.annotated_file:
-            raise Http404("This job has no annotated image yet.")
+        if not job.annotated_file or job.is_video:
+            raise Http404("This job has no annotated image.")
         return FileResponse(job.annotated_file.open("rb"), content_type="image/jpeg")
+
+
+class _JobVideoFileApi(APIView):
+    """A video job's output, behind the job's ownership check; 404 until the whole video succeeded."""
+
+    file_name = None
+
+    def get(self, request, job_id):
+        job = _get_job_or_404(request, job_id)
+        return serve_job_file(request, job, self.file_name)
+
+
+class JobAnnotatedVideoApi(_JobVideoFileApi):
+    """The annotated H.264 MP4. Honours `Range: bytes=...` (206 Partial Content) so players can seek."""
+
+    file_name = "annotated_video"
+
+    @extend_schema(
+        operation_id="jobs_annotated_video",
+        responses={(200, "video/mp4"): OpenApiTypes.BINARY, (206, "video/mp4"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, job_id):
+        return super().get(request, job_id)
+
+
+class JobTimelineCsvApi(_JobVideoFileApi):
+    """One row per face per frame: time_s,frame,track_id,x,y,w,h and the seven probabilities."""
+
+    file_name = "timeline_csv"
+
+    @extend_schema(operation_id="jobs_timeline_csv", responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request, job_id):
+        return super().get(request, job_id)
+
+
+class JobTimelineJsonApi(_JobVideoFileApi):
+    """The same per-frame timeline as JSON."""
+
+    file_name = "timeline_json"
+
+    @extend_schema(operation_id="jobs_timeline_json", responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    def get(self, request, job_id):
+        return super().get(request, job_id)

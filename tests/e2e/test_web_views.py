@@ -67,8 +67,10 @@ def test_home_offers_the_modes_and_loads_no_cdn_assets(client):
     html = response.content.decode()
     assert response.status_code == 200
     assert 'href="/analyze/image/"' in html
-    for coming_soon in ("Video analysis", "Real-time camera", "Ad-testing studies"):
+    assert 'href="/analyze/video/"' in html
+    for coming_soon in ("Real-time camera", "Ad-testing studies"):
         assert coming_soon in html
+    assert html.count("mode-card-soon") == 2, "only the camera and studies are still coming"
     assert "/static/bootstrap/dist/css/bootstrap.min.css" in html
     external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
     assert external == [], f"pages must not load assets from other hosts: {external}"
@@ -130,13 +132,16 @@ def test_status_json_reports_progress_and_the_result_links(client, samples_dir):
     status = client.get(f"/jobs/{queued.id}/status.json").json()
     assert status == {
         "id": str(queued.id),
+        "kind": "image",
         "status": "queued",
         "progress": 0,
+        "progress_detail": {},
         "original_filename": "single_face.jpg",
         "error_message": "",
         "detail_url": f"/jobs/{queued.id}/",
         "result_html_url": None,
         "annotated_image_url": None,
+        "annotated_video_url": None,
         "face_count": None,
     }
 
@@ -243,3 +248,18 @@ def test_login_and_logout(client, django_user_model):
     response = client.post("/accounts/logout/")
     assert response.status_code == 302 and response["Location"] == "/"
     assert not client.get("/").context["user"].is_authenticated
+
+
+def test_video_page_takes_videos_images_and_zips(client):
+    response = client.get("/analyze/video/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Drop videos here or click to choose" in html
+    accept = re.search(r'accept="([^"]+)"', html).group(1).split(",")
+    assert {"video/mp4", ".mov", ".mkv", ".webm", ".avi", "image/jpeg", ".zip"} <= set(accept)
+    assert 'aria-current="page"' in html and ">Video analysis</a>" in html
+
+
+def test_video_page_without_files_asks_for_one(client):
+    response = client.post("/analyze/video/", {})
+    assert "Choose at least one video to analyse." in response.content.decode()

@@ -64,3 +64,69 @@ def make_job(sample_bytes):
         return job
 
     return make
+
+
+# Videos -------------------------------------------------------------------------------------------
+
+
+def _ffmpeg(*arguments: str) -> None:
+    import subprocess
+
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *arguments], check=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def bad_videos(tmp_path_factory, samples_dir) -> dict:
+    """name -> (path, a phrase the rejection message must contain). Made once per test run."""
+    folder = tmp_path_factory.mktemp("bad-videos")
+    clip = (samples_dir / "single_face.mp4").read_bytes()
+
+    audio_only = folder / "voice-over.m4a"
+    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", str(audio_only))
+    mp3 = folder / "jingle.mp3"
+    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "libmp3lame", str(mp3))
+    truncated = folder / "cut.mp4"
+    truncated.write_bytes(clip[: len(clip) // 3])
+    # An MP4 signature followed by noise: looks like a video, is none.
+    corrupt = folder / "broken.mp4"
+    corrupt.write_bytes(clip[:32] + bytes(range(256)) * 64)
+    text = folder / "notes.mp4"
+    text.write_bytes(b"storyboard notes, not a video\n" * 20)
+    return {
+        "audio_only": (audio_only, "no video track"),
+        "mp3": (mp3, "no video track"),
+        "truncated": (truncated, "corrupt or truncated"),
+        "corrupt": (corrupt, "corrupt"),
+        "text": (text, "Accepted formats"),
+    }
+
+
+@pytest.fixture
+def video_upload(samples_dir):
+    """An uploaded video from a sample name or a path."""
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def make(name_or_path, *, filename: str | None = None):
+        path = Path(name_or_path) if "/" in str(name_or_path) else samples_dir / name_or_path
+        return SimpleUploadedFile(filename or path.name, path.read_bytes(), content_type="video/mp4")
+
+    return make
+
+
+@pytest.fixture
+def make_video_job(samples_dir):
+    """A queued video job with a stored input, bypassing the upload checks."""
+
+    def make(*, owner=None, session_key="", sample="single_face.mp4", data: bytes | None = None, **fields):
+        fields.setdefault("original_filename", sample)
+        fields.setdefault("kind", AnalysisJob.Kind.VIDEO)
+        job = AnalysisJob(owner=owner, session_key=session_key, **fields)
+        content = data if data is not None else (samples_dir / sample).read_bytes()
+        job.input_file.save("input.mp4", ContentFile(content), save=False)
+        job.save()
+        return job
+
+    return make
+

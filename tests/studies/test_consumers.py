@@ -118,3 +118,20 @@ def test_full_asgi_stack_authenticates_by_session_cookie_and_checks_the_origin(u
 
     connected, _ = async_to_sync(connect)(b"http://evil.example")
     assert not connected
+
+
+@pytest.mark.slow
+def test_a_running_video_pushes_frames_per_second_and_time_left(user, make_video_job):
+    job = make_video_job(owner=user, progress_detail={"frames_done": 0, "frames_total": 72})
+
+    messages = _watch_job_run(job, user=user)
+
+    assert messages[0] == {
+        "type": "job.progress", "status": "queued", "progress": 0,
+        "detail": {"frames_done": 0, "frames_total": 72},
+    }
+    running = [message for message in messages if message["status"] == "running"]
+    assert any(message["detail"].get("frames_per_s") for message in running), running
+    assert all(message["detail"]["frames_total"] == 72 for message in running)
+    assert messages[-1]["status"] == "succeeded" and messages[-1]["progress"] == 100
+    assert messages[-1]["detail"]["frames_done"] == 72 and messages[-1]["detail"]["seconds_left"] == 0

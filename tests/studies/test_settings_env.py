@@ -51,3 +51,29 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert completed.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in completed.stderr
+
+
+def test_video_and_batch_limits_come_from_the_environment():
+    repo_root = Path(__file__).resolve().parents[2]
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "fer_platform.settings.base",
+        "FER_MAX_VIDEO_MB": "64",
+        "FER_MAX_VIDEO_SECONDS": "90",
+        "FER_MAX_VIDEO_PIXELS": "2073600",
+        "FER_MAX_BATCH_FILES": "7",
+        "FER_MAX_ZIP_MB": "128",
+        "FER_CELERY_QUEUE": "fer-video",
+    }
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.FER_MAX_VIDEO_BYTES, s.FER_MAX_VIDEO_SECONDS, s.FER_MAX_VIDEO_PIXELS, "
+        "s.FER_MAX_BATCH_FILES, s.FER_MAX_ZIP_BYTES, s.CELERY_TASK_DEFAULT_QUEUE)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo_root, env=environment, capture_output=True, text=True, timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == [
+        str(64 * 1024 * 1024), "90", "2073600", "7", str(128 * 1024 * 1024), "fer-video",
+    ]

@@ -51,7 +51,7 @@ def test_each_worker_process_loads_the_models_at_start():
     with mock.patch.object(services, "get_analysis_engine") as load:
         worker_process_init.send(sender=None)
     load.assert_called_once_with()
-    load.return_value.warm_up.assert_called_once_with()
+    load.return_value.warm_up.assert_called_once_with(detectors=("mtcnn", "blazeface"))
 
 
 def test_a_model_that_cannot_load_is_logged_and_does_not_kill_the_worker_process(caplog):

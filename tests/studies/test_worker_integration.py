@@ -32,32 +32,47 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture
-def real_worker(postgres_and_redis_urls, settings, tmp_path):
+def start_worker(postgres_and_redis_urls, settings, tmp_path):
+    """Start a Celery worker process on this run's queue; returns (process, log path). Stopped at the end."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "fer_platform.settings.base",
         "DATABASE_URL": _test_database_url(),
         "REDIS_URL": postgres_and_redis_urls["REDIS_URL"],
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        # Jobs the worker requeues at start must land on the queue it consumes.
+        "FER_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
     }
-    log_path = tmp_path / "worker.log"
-    command = [
-        str(Path(sys.executable).with_name("celery")), "-A", "fer_platform", "worker",
-        "--pool=solo", "--loglevel=info", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
-        "--hostname", f"fer-test-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
-    ]
-    with open(log_path, "wb") as log:
-        worker = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    workers = []
+
+    def start(name: str = "worker"):
+        log_path = tmp_path / f"{name}.log"
+        command = [
+            str(Path(sys.executable).with_name("celery")), "-A", "fer_platform", "worker",
+            "--pool=solo", "--loglevel=info", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--hostname", f"fer-test-{os.getpid()}-{name}@%h", "--without-gossip", "--without-mingle",
+        ]
+        with open(log_path, "wb") as log:
+            worker = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        workers.append(worker)
         _wait_until_ready(worker, log_path)
-        yield log_path
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        return worker, log_path
+
+    yield start
+    for worker in workers:
+        if worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+
+@pytest.fixture
+def real_worker(start_worker):
+    _, log_path = start_worker()
+    return log_path
 
 
 def _wait_until_ready(worker, log_path: Path) -> None:
@@ -98,3 +113,72 @@ def test_job_is_run_by_a_real_worker_through_redis_and_stored_in_postgres(real_w
     assert len(job.result["faces"]) == 5
     assert job.annotated_file
     assert f"Job {job.id} succeeded" in worker_log
+
+
+def test_video_job_is_run_by_a_real_worker_and_its_outputs_land_in_storage(
+    real_worker, user, video_upload, monkeypatch
+):
+    monkeypatch.setitem(celery_app.conf, "CELERY_TASK_ALWAYS_EAGER", False)
+
+    job = services.analysis_job_create(owner=user, session_key=None, uploaded_file=video_upload("single_face.mp4"))
+
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    while not job.is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+    worker_log = _read_log_once_it_mentions(real_worker, f"Job {job.id} ")
+    assert job.status == AnalysisJob.Status.SUCCEEDED, f"{job.status} {job.error_message}\n{worker_log}"
+    assert job.kind == "video"
+    assert len(job.result["tracks"]) == 1
+    assert job.annotated_file and job.timeline_csv and job.timeline_json
+    assert job.progress_detail["frames_done"] == job.progress_detail["frames_total"] == 72
+    assert f"Job {job.id} succeeded: video with 1 face track(s)" in worker_log
+
+
+def test_video_job_of_a_killed_worker_is_requeued_by_the_next_worker_and_completes(
+    start_worker, user, samples_dir, tmp_path, monkeypatch
+):
+    import signal
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    monkeypatch.setitem(celery_app.conf, "CELERY_TASK_ALWAYS_EAGER", False)
+    long_clip = tmp_path / "long.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-stream_loop", "9", "-i", str(samples_dir / "single_face.mp4"),
+         "-c", "copy", str(long_clip)],
+        check=True, timeout=60,
+    )
+    first_worker, first_log = start_worker("first")
+    job = services.analysis_job_create(
+        owner=user, session_key=None,
+        uploaded_file=SimpleUploadedFile("long.mp4", long_clip.read_bytes(), content_type="video/mp4"),
+    )
+    frames_total = job.progress_detail["frames_total"]
+
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    while not job.progress_detail.get("frames_done") and time.monotonic() < deadline:
+        time.sleep(0.1)
+        job.refresh_from_db()
+    assert job.status == AnalysisJob.Status.RUNNING, first_log.read_text(errors="replace")
+    assert 0 < job.progress_detail["frames_done"] < frames_total
+    first_worker.send_signal(signal.SIGKILL)
+    first_worker.wait(timeout=30)
+
+    job.refresh_from_db()
+    assert job.status == AnalysisJob.Status.RUNNING and job.progress < 100
+    assert not job.annotated_file and not job.timeline_csv and not job.timeline_json and job.result is None
+
+    _, second_log = start_worker("second")
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    while not job.is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job.refresh_from_db()
+    log = _read_log_once_it_mentions(second_log, f"Job {job.id} ")
+    assert "Requeued 1 job(s) left unfinished by a previous worker." in log
+    assert job.status == AnalysisJob.Status.SUCCEEDED, f"{job.status} {job.error_message}\n{log}"
+    assert job.attempts == 2
+    assert job.progress_detail["frames_done"] == frames_total
+    assert job.result["info"]["frame_count"] == frames_total
+    _, files = job.input_file.storage.listdir(f"jobs/{job.id}")
+    assert sorted(files) == ["annotated.mp4", "input.mp4", "timeline.csv", "timeline.json"]

@@ -90,3 +90,16 @@ def test_fer2013_csv_trains_too(tmp_path):
     assert train.main(argv) == 0
     card = json.loads((out / "model_card.json").read_text())
     assert card["data"]["train_images"] == 21 and card["data"]["valid_images"] == 7
+
+
+def test_resume_with_more_epochs_replans_the_schedule(dataset, tmp_path):
+    out = tmp_path / "run"
+    assert _train(dataset, out, "--stop-after", "1") == 0
+    argv = ["--data", str(dataset), "--arch", "tiny", "--epochs", "3", "--out", str(out),
+            "--batch-size", "16", "--cache-dir", "", "--seed", "3", "--resume"]
+    assert train.main(argv) == 0
+    state = json.loads((out / "checkpoints" / "state.json").read_text())
+    assert [e["epoch"] for e in state["history"]] == [1, 2, 3]
+    assert state["schedule_changes"] == [{"after_epoch": 1, "epochs_before": 2, "epochs_after": 3}]
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["training"]["epochs_planned"] == 3 and card["training"]["finished"]

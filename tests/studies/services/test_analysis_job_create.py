@@ -99,10 +99,15 @@ def test_image_over_the_pixel_limit_is_rejected(user, upload, settings):
     assert AnalysisJob.objects.count() == 0
 
 
-def test_kinds_other_than_image_are_refused(user, upload):
-    with pytest.raises(UploadRejected, match="only images"):
+def test_a_named_kind_refuses_the_other_kind(user, upload, sample_bytes):
+    with pytest.raises(UploadRejected, match="This file is an image; only videos are accepted here."):
         services.analysis_job_create(
             owner=user, session_key=None, uploaded_file=upload("single_face.jpg"), kind="video"
+        )
+    with pytest.raises(UploadRejected, match="This file is a video; only images are accepted here."):
+        services.analysis_job_create(
+            owner=user, session_key=None, uploaded_file=upload("single_face.mp4", content_type="video/mp4"),
+            kind="image",
         )
     assert AnalysisJob.objects.count() == 0
 

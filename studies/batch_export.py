@@ -1,0 +1,76 @@
+"""One .zip with every result of a batch: annotated files, timelines, and a combined CSV.
+
+The combined CSV has one row per face per frame: the video timeline columns,
+led by the file they came from. A photo is one "frame" at time 0 whose faces
+are numbered like tracks, so both kinds can be read with the same code.
+"""
+
+import csv
+import io
+import json
+import re
+import shutil
+import zipfile
+from pathlib import PurePosixPath
+
+from inference.labels import EMOTIONS
+from studies.models import AnalysisJob
+
+TIMELINE_COLUMNS = ["time_s", "frame", "track_id", "x", "y", "w", "h", *EMOTIONS]
+COMBINED_COLUMNS = ["file", "kind", *TIMELINE_COLUMNS]
+COMBINED_CSV_NAME = "combined.csv"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _folder_name(number: int, job: AnalysisJob) -> str:
+    stem = PurePosixPath(job.original_filename or "file").stem
+    return f"{number:02d}_{_UNSAFE.sub('_', stem).strip('_') or 'file'}"
+
+
+def _image_rows(job: AnalysisJob):
+    for number, face in enumerate((job.result or {}).get("faces", []), start=1):
+        x, y, w, h = face.get("box", (0, 0, 0, 0))
+        probabilities = face.get("probabilities", {})
+        yield [0, 0, number, x, y, w, h, *(probabilities.get(name, 0.0) for name in EMOTIONS)]
+
+
+def _video_rows(job: AnalysisJob):
+    with job.timeline_csv.open("rb") as stored:
+        reader = csv.DictReader(io.TextIOWrapper(stored, encoding="utf-8", newline=""))
+        for row in reader:
+            yield [row.get(column, "") for column in TIMELINE_COLUMNS]
+
+
+def _add_stored(archive: zipfile.ZipFile, field_file, arcname: str) -> None:
+    with field_file.open("rb") as source, archive.open(arcname, "w", force_zip64=True) as target:
+        shutil.copyfileobj(source, target, 1024 * 1024)
+
+
+def write_batch_zip(jobs: list[AnalysisJob], target) -> None:
+    """Write the batch's results into the binary file object `target`.
+
+    Failed and unfinished jobs are listed in the combined CSV's absence only;
+    their folders are left out, since they have no result.
+    """
+    combined = io.StringIO()
+    writer = csv.writer(combined)
+    writer.writerow(COMBINED_COLUMNS)
+    # Videos are already compressed; deflating them again only costs time.
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+        for number, job in enumerate(jobs, start=1):
+            if job.status != AnalysisJob.Status.SUCCEEDED:
+                continue
+            folder = _folder_name(number, job)
+            if job.is_video:
+                _add_stored(archive, job.annotated_file, f"{folder}/annotated.mp4")
+                _add_stored(archive, job.timeline_csv, f"{folder}/timeline.csv")
+                _add_stored(archive, job.timeline_json, f"{folder}/timeline.json")
+                rows = _video_rows(job)
+            else:
+                if job.annotated_file:
+                    _add_stored(archive, job.annotated_file, f"{folder}/annotated.jpg")
+                archive.writestr(f"{folder}/result.json", json.dumps(job.result, indent=2))
+                rows = _image_rows(job)
+            for row in rows:
+                writer.writerow([job.original_filename, job.kind, *row])
+        archive.writestr(COMBINED_CSV_NAME, combined.getvalue(), compress_type=zipfile.ZIP_DEFLATED)

@@ -1,0 +1,71 @@
+"""Serving a stored job file with HTTP Range support, so browsers can seek in a video.
+
+Django's FileResponse always sends the whole file; a <video> element asks for
+byte ranges and, without 206 answers, cannot seek (Safari will not even play).
+One range per request is served; several ranges in one request get the whole
+file, which RFC 9110 allows.
+"""
+
+import re
+
+from django.http import HttpResponse, StreamingHttpResponse
+
+CHUNK_BYTES = 256 * 1024
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None | str:
+    """(first, last) byte positions, None to send everything, or "unsatisfiable"."""
+    match = _RANGE.match(header.strip().replace(" ", ""))
+    if not match:
+        return None  # several ranges or a unit other than bytes: ignored
+    first_text, last_text = match.groups()
+    if not first_text and not last_text:
+        return None
+    if not first_text:
+        suffix = int(last_text)
+        if suffix == 0:
+            return "unsatisfiable"
+        return max(size - suffix, 0), size - 1
+    first = int(first_text)
+    last = int(last_text) if last_text else size - 1
+    if first >= size or (last_text and last < first):
+        return "unsatisfiable"
+    return first, min(last, size - 1)
+
+
+def _read_span(field_file, first: int, length: int):
+    handle = field_file.open("rb")
+    try:
+        handle.seek(first)
+        left = length
+        while left > 0:
+            chunk = handle.read(min(CHUNK_BYTES, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
+
+
+def ranged_file_response(request, field_file, *, content_type: str, download_name: str | None = None):
+    """200 with the whole file, 206 with the asked range, or 416 for a range past the end."""
+    size = field_file.size
+    span = _parse_range(request.headers.get("Range", ""), size) if request.headers.get("Range") else None
+    if span == "unsatisfiable":
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        response["Accept-Ranges"] = "bytes"
+        return response
+    first, last = span if span else (0, size - 1)
+    length = max(last - first + 1, 0)
+    body = iter(()) if request.method == "HEAD" else _read_span(field_file, first, length)
+    response = StreamingHttpResponse(body, status=206 if span else 200, content_type=content_type)
+    response["Content-Length"] = str(length)
+    response["Accept-Ranges"] = "bytes"
+    if span:
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    if download_name:
+        response["Content-Disposition"] = f'attachment; filename="{download_name}"'
+    return response

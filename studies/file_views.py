@@ -1,0 +1,101 @@
+"""Job files and batch pages, each behind the same viewer check as the job itself.
+
+Files are streamed through these views (never from MEDIA_URL), so nobody can
+fetch another person's upload or result by guessing a path.
+"""
+
+import tempfile
+
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from studies import batch_export, presenters, selectors
+from studies.file_responses import ranged_file_response
+from studies.models import AnalysisJob
+from studies.views import get_job_or_404, viewer_of
+
+JOB_FILES = {
+    # url name -> (field, content type, download name or None to show inline)
+    "annotated_video": ("annotated_file", "video/mp4", None),
+    "timeline_csv": ("timeline_csv", "text/csv; charset=utf-8", "timeline.csv"),
+    "timeline_json": ("timeline_json", "application/json", "timeline.json"),
+}
+
+
+@require_GET
+def job_annotated_image(request, job_id):
+    job = get_job_or_404(request, job_id)
+    if not job.annotated_file or job.is_video:
+        raise Http404("This analysis has no annotated image.")
+    return FileResponse(job.annotated_file.open("rb"), content_type="image/jpeg")
+
+
+def serve_job_file(request, job: AnalysisJob, file_name: str):
+    """A video output with Range support; 404 until the job succeeded and attached it."""
+    field_name, content_type, download_name = JOB_FILES[file_name]
+    field_file = getattr(job, field_name)
+    if not job.is_video or job.status != AnalysisJob.Status.SUCCEEDED or not field_file:
+        raise Http404("This analysis has no such file yet.")
+    if download_name:
+        download_name = f"{job.id}-{download_name}"
+    return ranged_file_response(request, field_file, content_type=content_type, download_name=download_name)
+
+
+@require_http_methods(["GET", "HEAD"])
+def job_file(request, job_id, file_name):
+    return serve_job_file(request, get_job_or_404(request, job_id), file_name)
+
+
+def _batch_jobs_or_404(request, batch_id):
+    try:
+        return selectors.analysis_job_list_for_batch(batch_id=batch_id, **viewer_of(request))
+    except AnalysisJob.DoesNotExist:
+        raise Http404("No such batch, or it belongs to someone else.")
+
+
+def _batch_payload(batch_id, jobs):
+    summary = selectors.batch_progress(jobs)
+    return {
+        "id": str(batch_id),
+        **summary,
+        "download_url": reverse("studies:batch_download", args=[batch_id])
+        if summary["counts"][AnalysisJob.Status.SUCCEEDED]
+        else None,
+        "jobs": [
+            {"id": str(job.id), "status": job.status, "progress": job.progress, "kind": job.kind}
+            for job in jobs
+        ],
+    }
+
+
+@require_GET
+def batch_detail(request, batch_id):
+    jobs = _batch_jobs_or_404(request, batch_id)
+    context = {
+        "batch_id": batch_id,
+        "batch": _batch_payload(batch_id, jobs),
+        "batch_jobs": [presenters.job_context(job) for job in jobs],
+    }
+    return render(request, "studies/batch_detail.html", context)
+
+
+@require_GET
+def batch_status(request, batch_id):
+    jobs = _batch_jobs_or_404(request, batch_id)
+    return JsonResponse(_batch_payload(batch_id, jobs), headers={"Cache-Control": "no-store"})
+
+
+@require_GET
+def batch_download(request, batch_id):
+    jobs = _batch_jobs_or_404(request, batch_id)
+    if not any(job.status == AnalysisJob.Status.SUCCEEDED for job in jobs):
+        raise Http404("No analysis of this batch has finished yet.")
+    # Spills to disk past 32 MB: a batch of videos would not fit in memory.
+    bundle = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
+    batch_export.write_batch_zip(jobs, bundle)
+    bundle.seek(0)
+    return FileResponse(
+        bundle, as_attachment=True, filename=f"batch-{batch_id}.zip", content_type="application/zip"
+    )

@@ -1,0 +1,166 @@
+"""Turning stored results into what the result templates show.
+
+Images: one row per face with its seven probabilities in percent. Videos: one
+row per face track (dominant emotion, share of time in each emotion) and the
+emotion-over-time series for Chart.js.
+"""
+
+import json
+
+from inference.labels import EMOJI, EMOTIONS
+from studies.models import AnalysisJob
+
+MAX_CHARTED_TRACKS = 6
+
+
+def _box_of(face):
+    box = face.get("box") or ()
+    if isinstance(box, dict):
+        return tuple(int(box.get(key, 0)) for key in ("x", "y", "w", "h"))
+    return tuple(int(value) for value in box)
+
+
+def face_rows(result):
+    """Per-face probabilities in percent, in the canonical class order."""
+    rows = []
+    for number, face in enumerate((result or {}).get("faces", []), start=1):
+        probabilities = face.get("probabilities", {})
+        top = face.get("label") or max(probabilities, key=probabilities.get)
+        emotions = [
+            {
+                "name": name,
+                "emoji": EMOJI[name],
+                "percent": 100.0 * float(probabilities.get(name, 0.0)),
+                "is_top": name == top,
+            }
+            for name in EMOTIONS
+        ]
+        rows.append(
+            {
+                "number": number,
+                "label": top,
+                "emoji": EMOJI.get(top, ""),
+                "confidence_percent": 100.0 * float(face.get("confidence", probabilities.get(top, 0.0))),
+                "box": _box_of(face),
+                "emotions": emotions,
+                "chart_json": json.dumps(
+                    {
+                        "emotions": list(EMOTIONS),
+                        "labels": [f"{EMOJI[name]} {name}" for name in EMOTIONS],
+                        "values": [round(row["percent"], 2) for row in emotions],
+                    }
+                ),
+            }
+        )
+    return rows
+
+
+def emotion_summary(face_rows):
+    counts = {}
+    for row in face_rows:
+        counts[row["label"]] = counts.get(row["label"], 0) + 1
+    return [
+        {"name": name, "emoji": EMOJI.get(name, ""), "count": count}
+        for name, count in sorted(counts.items(), key=lambda item: -item[1])
+    ]
+
+
+def _image_job_context(job):
+    rows = face_rows(job.result) if job.status == AnalysisJob.Status.SUCCEEDED else []
+    return {
+        "job": job,
+        "is_terminal": job.is_finished,
+        "face_rows": rows,
+        "emotion_summary": emotion_summary(rows),
+        "timings": (job.result or {}).get("timings_ms", {}),
+    }
+
+
+def _track_rows(result):
+    rows = []
+    for track in (result or {}).get("tracks", []):
+        shares = track.get("shares", {})
+        dominant = track.get("dominant") or (max(shares, key=shares.get) if shares else "")
+        rows.append(
+            {
+                "track_id": track.get("track_id"),
+                "first_time_s": float(track.get("first_time_s", 0.0)),
+                "last_time_s": float(track.get("last_time_s", 0.0)),
+                "frames": track.get("frames", 0),
+                "dominant": dominant,
+                "dominant_emoji": EMOJI.get(dominant, ""),
+                "shares": [
+                    {
+                        "name": name,
+                        "emoji": EMOJI[name],
+                        "percent": 100.0 * float(shares.get(name, 0.0)),
+                        "is_top": name == dominant,
+                    }
+                    for name in EMOTIONS
+                ],
+            }
+        )
+    return rows
+
+
+def _chart_points(chart):
+    """The chart series as (time_s, track_id, probabilities) points, whichever way it is nested."""
+    if isinstance(chart, dict):
+        chart = chart.get("points") or chart.get("series") or chart.get("tracks") or []
+    for item in chart or []:
+        if "points" in item:  # one entry per track holding its own points
+            for point in item["points"]:
+                yield point.get("time_s"), item.get("track_id"), point.get("probabilities", {})
+        else:
+            yield item.get("time_s"), item.get("track_id"), item.get("probabilities", {})
+
+
+def video_chart_json(result) -> str:
+    """Per track, one line per emotion over time (percent), for static/js/job-progress.js."""
+    tracks = {}
+    for time_s, track_id, probabilities in _chart_points((result or {}).get("chart")):
+        series = tracks.setdefault(track_id, {"track_id": track_id, "times": [], "values": {n: [] for n in EMOTIONS}})
+        series["times"].append(round(float(time_s), 3))
+        for name in EMOTIONS:
+            series["values"][name].append(round(100.0 * float(probabilities.get(name, 0.0)), 1))
+    charted = sorted(tracks.values(), key=lambda series: (series["track_id"] is None, series["track_id"]))
+    return json.dumps(
+        {
+            "emotions": list(EMOTIONS),
+            "labels": {name: f"{EMOJI[name]} {name}" for name in EMOTIONS},
+            "tracks": charted[:MAX_CHARTED_TRACKS],
+            "duration_s": ((result or {}).get("info") or {}).get("duration_s"),
+        }
+    )
+
+
+def _video_job_context(job):
+    succeeded = job.status == AnalysisJob.Status.SUCCEEDED
+    result = job.result if succeeded else None
+    tracks = _track_rows(result)
+    return {
+        "job": job,
+        "is_terminal": job.is_finished,
+        "face_rows": [],
+        "emotion_summary": [],
+        "timings": (result or {}).get("timings", {}),
+        "tracks": tracks,
+        "video_info": (result or {}).get("info", {}),
+        "realtime_factor": (result or {}).get("realtime_factor"),
+        "chart_json": video_chart_json(result) if succeeded else "",
+    }
+
+
+def job_context(job):
+    return _video_job_context(job) if job.is_video else _image_job_context(job)
+
+
+def track_summary(tracks):
+    """Dominant emotions across a video's tracks, like the per-face summary of a photo."""
+    counts = {}
+    for track in tracks:
+        counts[track["dominant"]] = counts.get(track["dominant"], 0) + 1
+    return [
+        {"name": name, "emoji": EMOJI.get(name, ""), "count": count}
+        for name, count in sorted(counts.items(), key=lambda item: -item[1])
+    ]
