@@ -65,7 +65,7 @@ def bench_speed(clips: dict[str, Path], options: EngineOptions, runs: int, out: 
     # CPU RTF: CPU seconds (all threads) per video second. On a machine shared with other
     # work the wall-clock RTF depends on the load; half the CPU RTF is what 2 idle cores allow.
     print(f"{'clip':<20} {'seconds':>7} {'frames':>6} {'RTF median':>10} {'target':>6}     {'CPU RTF':>7}  tracks  "
-          "stage busy ms/frame (median; stages overlap in threads)")
+          "stage busy ms/frame (median; stages overlap in threads; render includes the BGR->I420 conversion)")
     for name, clip in clips.items():
         results, cpu_rtfs = [], []
         for _ in range(runs):

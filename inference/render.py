@@ -26,9 +26,15 @@ _WHITE, _DARK = (255, 255, 255), (25, 25, 25)
 def render_annotated(image_bgr: np.ndarray, analysis: ImageAnalysis) -> np.ndarray:
     """A new BGR image of the same shape; the input is left untouched."""
     canvas = image_bgr.copy()
+    draw_annotations(canvas, analysis)
+    return canvas
+
+
+def draw_annotations(canvas: np.ndarray, analysis: ImageAnalysis) -> None:
+    """render_annotated's drawing, in place: video frames are drawn on directly, skipping a full-frame copy."""
     height, width = canvas.shape[:2]
     # Text and lines grow with the image so they read the same on a thumbnail and a 4K photo.
-    scale = float(np.clip(min(width, height) / 800.0, 0.35, 3.0))
+    scale = _clamp(min(width, height) / 800.0, 0.35, 3.0)
     labels = [_label_layout(canvas.shape, face, scale) for face in analysis.faces]
     # Panels go where they cover the fewest faces, labels and other panels.
     occupied = [_box_rect(face.box) for face in analysis.faces] + [label["rect"] for label in labels]
@@ -39,7 +45,11 @@ def render_annotated(image_bgr: np.ndarray, analysis: ImageAnalysis) -> np.ndarr
             _draw_panel(canvas, face, panel)
     for face, label in zip(analysis.faces, labels):
         _draw_box_and_label(canvas, face, scale, label)
-    return canvas
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    """np.clip for one number, without its microseconds of array overhead (it runs ~20 times a face a frame)."""
+    return low if value < low else high if value > high else value
 
 
 def _box_rect(box) -> tuple[int, int, int, int]:
@@ -62,7 +72,7 @@ def _label_layout(shape, face: Face, scale: float) -> dict:
     bar_h = text_h + baseline + 2 * pad
     emoji_d = bar_h - 2
     bar_w = emoji_d + pad + text_w + 2 * pad
-    left = int(np.clip(x, 0, max(0, width - bar_w)))
+    left = int(_clamp(x, 0, max(0, width - bar_w)))
     top = y - bar_h if y - bar_h >= 0 else min(y + h, height - bar_h)  # above the box, else below
     top = max(0, top)
     return {"rect": (left, top, left + bar_w, top + bar_h), "text": text, "pad": pad, "text_h": text_h,
@@ -85,7 +95,7 @@ def _panel_layout(shape, face: Face, scale: float, occupied: list) -> dict | Non
     height, width = shape[:2]
     x, y, w, h = face.box
     # Rows follow the face's height, within limits that keep them readable and bounded.
-    row_h = max(12, int(np.clip(h / len(EMOTIONS), 11 * scale, 24 * scale)))
+    row_h = max(12, int(_clamp(h / len(EMOTIONS), 11 * scale, 24 * scale)))
     font_scale = row_h / 34.0
     thickness = max(1, round(row_h / 20))
     name_w = max(cv2.getTextSize(name, _FONT, font_scale, thickness)[0][0] for name in EMOTIONS)
@@ -108,8 +118,8 @@ def _panel_layout(shape, face: Face, scale: float, occupied: list) -> dict | Non
     ]
     best, best_cost = None, None
     for left, top in candidates:
-        left = int(np.clip(left, 0, width - panel_w))
-        top = int(np.clip(top, 0, height - panel_h))
+        left = int(_clamp(left, 0, width - panel_w))
+        top = int(_clamp(top, 0, height - panel_h))
         rect = (left, top, left + panel_w, top + panel_h)
         cost = sum(_overlap(rect, other) for other in occupied)
         if best_cost is None or cost < best_cost:
@@ -123,9 +133,11 @@ def _draw_panel(canvas: np.ndarray, face: Face, panel: dict) -> None:
     row_h, pad, bar_max = panel["row_h"], panel["pad"], panel["bar_max"]
     font_scale, thickness = panel["font_scale"], panel["thickness"]
     region = canvas[top:bottom, left:right]
-    region[:] = (region.astype(np.float32) * 0.3 + np.array(_DARK, np.float32) * 0.7).astype(np.uint8)
+    # 30% image under 70% dark grey (25 * 0.7 = 17.5; 17.0 because OpenCV rounds where astype truncated),
+    # in uint8 by OpenCV: a fraction of the cost of a float32 round trip.
+    region[:] = cv2.convertScaleAbs(region, alpha=0.3, beta=0.7 * _DARK[0] - 0.5)
     for row, emotion in enumerate(EMOTIONS):
-        probability = float(np.clip(face.probabilities.get(emotion, 0.0), 0.0, 1.0))
+        probability = float(_clamp(face.probabilities.get(emotion, 0.0), 0.0, 1.0))
         row_top = top + pad + row * row_h
         baseline_y = row_top + int(row_h * 0.75)
         if emotion == face.label:

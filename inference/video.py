@@ -29,9 +29,9 @@ from .labels import EMOTIONS
 from .pipeline import EngineOptions, get_engine
 from .timeline import TimelineSummary, TimelineWriter, TrackSummary
 from .tracking import FaceTracker
-from .video_render import render_video_frame
+from .video_render import draw_video_annotations
 from .video_source import DecodedFrame, VideoInfo, VideoLimits, VideoReader
-from .video_writer import DEFAULT_CRF, DEFAULT_PRESET, AnnotatedVideoWriter
+from .video_writer import DEFAULT_CRF, DEFAULT_PRESET, AnnotatedVideoWriter, bgr_to_yuv420
 
 ProgressCallback = Callable[[int, int, float], None]
 _PROGRESS_INTERVAL_S = 0.5
@@ -160,13 +160,11 @@ def process_video(input_path, *, annotated_path, timeline_csv_path, timeline_jso
         report = _ProgressReporter(progress, info.frame_count)
         scale = (width / info.width, height / info.height)
 
-        def render_and_encode(result: FrameResult) -> None:
-            with stopwatch("render"):
-                annotated = render_video_frame(result.image, result.faces, scale)
+        def encode(frame: tuple[np.ndarray, int | None]) -> None:
             with stopwatch("encode"):
-                writer.write(annotated, result.pts)
+                writer.write_yuv420(*frame)
 
-        encoder = BackgroundWorker(render_and_encode, depth=_QUEUE_DEPTH, name="video-encode")
+        encoder = BackgroundWorker(encode, depth=_QUEUE_DEPTH, name="video-encode")
         analysis = _analyse(reader, engine, video_options, stopwatch)
         frames = 0
         try:
@@ -175,7 +173,12 @@ def process_video(input_path, *, annotated_path, timeline_csv_path, timeline_jso
                     raise VideoTooLongError(result.time_s, video_options.limits.max_duration_s)
                 timeline.write(result.index, result.time_s, result.faces)
                 summary.add(result.time_s, result.faces)
-                encoder.submit(result)
+                # Drawing and the colour conversion run here, not in the encoder's thread: x264 alone
+                # keeps that thread busy, and the three threads stay about evenly loaded.
+                with stopwatch("render"):
+                    draw_video_annotations(result.image, result.faces, scale)  # the frame is ours alone now
+                    frame = (bgr_to_yuv420(result.image), result.pts)
+                encoder.submit(frame)
                 frames += 1
                 report(frames)
             encoder.join()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .render import EMOTION_COLOURS, render_annotated
+from .render import EMOTION_COLOURS, draw_annotations
 from .types import Face, ImageAnalysis
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -17,15 +17,22 @@ def render_video_frame(image_bgr: np.ndarray, faces, scale: tuple[float, float] 
     `faces` are TrackedFace objects with boxes in video coordinates; `scale` (x, y) maps
     them onto this image (the working frame may be smaller than the video).
     """
-    height, width = image_bgr.shape[:2]
+    canvas = image_bgr.copy()
+    draw_video_annotations(canvas, faces, scale)
+    return canvas
+
+
+def draw_video_annotations(canvas: np.ndarray, faces, scale: tuple[float, float] = (1.0, 1.0)) -> None:
+    """render_video_frame's drawing, in place on a frame nothing else reads (saves a full-frame copy)."""
+    if not faces:
+        return
+    height, width = canvas.shape[:2]
     drawn = [_as_face(face, scale, width, height) for face in faces]
-    canvas = render_annotated(image_bgr, ImageAnalysis(faces=drawn, width=width, height=height,
-                                                       detector="", model=""))
-    text_scale = float(np.clip(min(width, height) / 800.0, 0.35, 3.0)) * 0.6
+    draw_annotations(canvas, ImageAnalysis(faces=drawn, width=width, height=height, detector="", model=""))
+    text_scale = min(max(min(width, height) / 800.0, 0.35), 3.0) * 0.6
     thickness = max(1, round(text_scale * 2))
     for face, shown in zip(faces, drawn):
         _draw_track_tag(canvas, f"#{face.track_id}", shown, text_scale, thickness)
-    return canvas
 
 
 def _as_face(face, scale, width: int, height: int) -> Face:

@@ -38,12 +38,12 @@ setup_python() {
     log "Creating the virtual environment in .venv"
     "${PYTHON:-python3}" -m venv .venv
   fi
-  if _stamp_matches .venv/.requirements.sha256 requirements.txt; then
+  if _stamp_matches .venv/.requirements.sha256 requirements.txt constraints.txt; then
     log "Python packages are up to date"
   else
     log "Installing Python packages from requirements.txt (the first time takes a few minutes)"
-    "$VENV_PY" -m pip install --disable-pip-version-check -q -r requirements.txt
-    _write_stamp .venv/.requirements.sha256 requirements.txt
+    "$VENV_PY" -m pip install --disable-pip-version-check -q -r requirements.txt -c constraints.txt
+    _write_stamp .venv/.requirements.sha256 requirements.txt constraints.txt
   fi
 }
 

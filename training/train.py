@@ -319,7 +319,7 @@ class Trainer:
             self._reseed_layers(epoch)
             started = time.monotonic()
             fit = self.model.fit(self._train_dataset(epoch), initial_epoch=epoch, epochs=epoch + 1,
-                                 class_weight=class_weight, verbose=verbose)
+                                 class_weight=class_weight, shuffle=False, verbose=verbose)
             seconds = time.monotonic() - started
             summary, val_loss = self._validate()
             entry = {
