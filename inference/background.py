@@ -15,7 +15,7 @@ _DONE = object()
 _POLL_S = 0.1
 
 
-def prefetch(iterator, depth: int) -> Iterator:
+def prefetch(iterator, depth: int, name: str = "video-prefetch") -> Iterator:
     """Yield the items of `iterator`, produced up to `depth` ahead in a background thread.
 
     The producer's exceptions re-raise here; closing this generator stops the producer and
@@ -36,7 +36,7 @@ def prefetch(iterator, depth: int) -> Iterator:
             if close is not None:
                 close()
 
-    thread = threading.Thread(target=produce, name="video-decode", daemon=True)
+    thread = threading.Thread(target=produce, name=name, daemon=True)
     thread.start()
     try:
         while True:

@@ -1,6 +1,6 @@
 """Video analysis: decode -> detect every few frames + track -> classify -> smooth -> render -> encode.
 
-Decoding, analysis and render+encode run in three threads joined by short queues.
+Decoding, detection, analysis and render+encode run in four threads joined by short queues.
 
 `iter_video_frames` is the generator underneath: one FrameResult at a time, holding
 only the frames between two detection rounds, so memory does not grow with the video.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import deque
+from contextlib import closing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -241,11 +242,19 @@ def _analyse(reader: VideoReader, engine, video_options: VideoOptions, stopwatch
                     detection_score=round(float(tracked.score), 4), detected=tracked.detected))
             yield FrameResult(index=frame.index, time_s=frame.time_s, faces=faces, image=frame.image, pts=frame.pts)
 
+    def with_detections(frames) -> Iterator[tuple[DecodedFrame, list[DetectedFace] | None]]:
+        with closing(frames):  # stops the decoding thread when this stage stops
+            for frame in frames:
+                yield frame, (detect(frame) if frame.index % every == 0 else None)
+
+    # The detector gets a thread of its own: in this one it left classifying, tracking and
+    # drawing one core's worth of work, the limit on small videos.
+    decoded = prefetch(stopwatch.timed_iter("decode", reader.frames()), depth=_QUEUE_DEPTH, name="video-decode")
     pending: deque[DecodedFrame] = deque()
-    for frame in prefetch(stopwatch.timed_iter("decode", reader.frames()), depth=_QUEUE_DEPTH):
+    for frame, detections in prefetch(with_detections(decoded), depth=_QUEUE_DEPTH, name="video-detect"):
         pending.append(frame)
-        if frame.index % every == 0:
-            boxes = tracker.advance(frame.index, detect(frame))
+        if detections is not None:
+            boxes = tracker.advance(frame.index, detections)
             yield from release([pending.popleft() for _ in range(len(pending) - 1)], boxes)
     if not pending:
         return
