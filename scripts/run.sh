@@ -41,6 +41,15 @@ stop_all() {
     kill -TERM "$pid" 2>/dev/null || true
   done
   log "Stopping the web server and the Celery worker"
+  # A worker stopped while its pool process is still loading TensorFlow can hang in
+  # warm shutdown; give both 20 s, then kill what is left so Ctrl-C always returns.
+  for _ in $(seq 1 20); do
+    kill -0 "$SERVER_PID" 2>/dev/null || kill -0 "$WORKER_PID" 2>/dev/null || break
+    sleep 1
+  done
+  for pid in "$SERVER_PID" "$WORKER_PID"; do
+    kill -KILL "$pid" 2>/dev/null || true
+  done
   wait "$SERVER_PID" "$WORKER_PID" 2>/dev/null || true
 }
 trap stop_all EXIT
