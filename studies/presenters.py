@@ -56,9 +56,14 @@ def face_rows(result):
 
 
 def emotion_summary(face_rows):
+    return _emotion_counts(row["label"] for row in face_rows)
+
+
+def _emotion_counts(labels):
+    """Each emotion with how many faces or tracks show it, most frequent first."""
     counts = {}
-    for row in face_rows:
-        counts[row["label"]] = counts.get(row["label"], 0) + 1
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
     return [
         {"name": name, "emoji": EMOJI.get(name, ""), "count": count}
         for name, count in sorted(counts.items(), key=lambda item: -item[1])
@@ -157,10 +162,4 @@ def job_context(job):
 
 def track_summary(tracks):
     """Dominant emotions across a video's tracks, like the per-face summary of a photo."""
-    counts = {}
-    for track in tracks:
-        counts[track["dominant"]] = counts.get(track["dominant"], 0) + 1
-    return [
-        {"name": name, "emoji": EMOJI.get(name, ""), "count": count}
-        for name, count in sorted(counts.items(), key=lambda item: -item[1])
-    ]
+    return _emotion_counts(track["dominant"] for track in tracks)
