@@ -96,6 +96,13 @@ def _read_log_once_it_mentions(log_path: Path, text: str, timeout_s: float = 10)
     return log
 
 
+def _poll_job_until(job, condition, *, interval_s=0.2):
+    """Refresh `job` from the database until `condition()` holds or JOB_TIMEOUT_S passes."""
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(interval_s)
+        job.refresh_from_db()
+
 def test_job_is_run_by_a_real_worker_through_redis_and_stored_in_postgres(real_worker, user, upload, monkeypatch):
     assert connection.vendor == "postgresql"
     # The app reads Django settings under the CELERY_ namespace, so that is the key to flip.
@@ -104,10 +111,7 @@ def test_job_is_run_by_a_real_worker_through_redis_and_stored_in_postgres(real_w
 
     job = services.analysis_job_create(owner=user, session_key=None, uploaded_file=upload("multi_face.jpg"))
 
-    deadline = time.monotonic() + JOB_TIMEOUT_S
-    while not job.is_finished and time.monotonic() < deadline:
-        time.sleep(0.2)
-        job.refresh_from_db()
+    _poll_job_until(job, lambda: job.is_finished)
     worker_log = _read_log_once_it_mentions(real_worker, f"Job {job.id} ")
     assert job.status == AnalysisJob.Status.SUCCEEDED, f"{job.status} {job.error_message}\n{worker_log}"
     assert len(job.result["faces"]) == 5
@@ -122,10 +126,7 @@ def test_video_job_is_run_by_a_real_worker_and_its_outputs_land_in_storage(
 
     job = services.analysis_job_create(owner=user, session_key=None, uploaded_file=video_upload("single_face.mp4"))
 
-    deadline = time.monotonic() + JOB_TIMEOUT_S
-    while not job.is_finished and time.monotonic() < deadline:
-        time.sleep(0.2)
-        job.refresh_from_db()
+    _poll_job_until(job, lambda: job.is_finished)
     worker_log = _read_log_once_it_mentions(real_worker, f"Job {job.id} ")
     assert job.status == AnalysisJob.Status.SUCCEEDED, f"{job.status} {job.error_message}\n{worker_log}"
     assert job.kind == "video"
@@ -156,10 +157,7 @@ def test_video_job_of_a_killed_worker_is_requeued_by_the_next_worker_and_complet
     )
     frames_total = job.progress_detail["frames_total"]
 
-    deadline = time.monotonic() + JOB_TIMEOUT_S
-    while not job.progress_detail.get("frames_done") and time.monotonic() < deadline:
-        time.sleep(0.1)
-        job.refresh_from_db()
+    _poll_job_until(job, lambda: job.progress_detail.get("frames_done"), interval_s=0.1)
     assert job.status == AnalysisJob.Status.RUNNING, first_log.read_text(errors="replace")
     assert 0 < job.progress_detail["frames_done"] < frames_total
     first_worker.send_signal(signal.SIGKILL)
@@ -170,10 +168,7 @@ def test_video_job_of_a_killed_worker_is_requeued_by_the_next_worker_and_complet
     assert not job.annotated_file and not job.timeline_csv and not job.timeline_json and job.result is None
 
     _, second_log = start_worker("second")
-    deadline = time.monotonic() + JOB_TIMEOUT_S
-    while not job.is_finished and time.monotonic() < deadline:
-        time.sleep(0.2)
-        job.refresh_from_db()
+    _poll_job_until(job, lambda: job.is_finished)
     log = _read_log_once_it_mentions(second_log, f"Job {job.id} ")
     assert "Requeued 1 job(s) left unfinished by a previous worker." in log
     assert job.status == AnalysisJob.Status.SUCCEEDED, f"{job.status} {job.error_message}\n{log}"
