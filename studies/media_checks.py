@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 
+import inference
 from studies.errors import UploadRejected
 
 HEAD_BYTES = 64
@@ -22,8 +23,9 @@ COPY_CHUNK_BYTES = 1024 * 1024
 IMAGE = "image"
 VIDEO = "video"
 
-ACCEPTED_IMAGE_FORMATS = ("png", "jpeg", "bmp", "webp")
-ACCEPTED_VIDEO_FORMATS = ("mp4", "mov", "avi", "mkv", "webm")
+# The inference library decides what it can read; the upload check only words it.
+ACCEPTED_IMAGE_FORMATS = inference.ACCEPTED_FORMATS
+ACCEPTED_VIDEO_FORMATS = inference.ACCEPTED_VIDEO_FORMATS
 ACCEPTED_FORMATS_MESSAGE = (
     "Accepted formats: " + ", ".join(ACCEPTED_IMAGE_FORMATS) + " images; "
     + ", ".join(ACCEPTED_VIDEO_FORMATS) + " videos."
