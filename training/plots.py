@@ -13,19 +13,28 @@ import numpy as np  # noqa: E402
 from inference.labels import EMOTIONS  # noqa: E402
 
 
-def plot_training_curves(history: list[dict], path: Path) -> None:
-    """history: one dict per epoch with loss, val_loss, accuracy, val_accuracy, val_macro_f1."""
+def plot_training_curves(history: list[dict], path: Path, marks: list[tuple[float, str]] = ()) -> None:
+    """history: one dict per epoch with loss, val_loss, accuracy, val_accuracy, val_macro_f1
+    (a missing figure leaves a gap); marks: (epoch, text) drawn as vertical lines."""
     epochs = [entry["epoch"] for entry in history]
+
+    def series(key):
+        return [entry.get(key, np.nan) for entry in history]
+
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(11, 4))
-    loss_axes.plot(epochs, [e["loss"] for e in history], label="train")
-    loss_axes.plot(epochs, [e["val_loss"] for e in history], label="valid")
+    loss_axes.plot(epochs, series("loss"), label="train")
+    loss_axes.plot(epochs, series("val_loss"), label="valid")
     loss_axes.set(title="loss", xlabel="epoch")
-    loss_axes.legend()
-    accuracy_axes.plot(epochs, [e["accuracy"] for e in history], label="train accuracy (augmented)")
-    accuracy_axes.plot(epochs, [e["val_accuracy"] for e in history], label="valid accuracy")
-    accuracy_axes.plot(epochs, [e["val_macro_f1"] for e in history], label="valid macro-F1", linestyle="--")
+    accuracy_axes.plot(epochs, series("accuracy"), label="train accuracy (augmented)")
+    accuracy_axes.plot(epochs, series("val_accuracy"), label="valid accuracy")
+    accuracy_axes.plot(epochs, series("val_macro_f1"), label="valid macro-F1", linestyle="--")
     accuracy_axes.set(title="accuracy", xlabel="epoch", ylim=(0, 1))
-    accuracy_axes.legend()
+    for axes in (loss_axes, accuracy_axes):
+        for epoch, text in marks:
+            axes.axvline(epoch, color="grey", linewidth=0.8, linestyle=":")
+            axes.annotate(text, (epoch, 0.97), xycoords=("data", "axes fraction"), rotation=90,
+                          fontsize=7, color="grey", ha="right", va="top")
+        axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

@@ -15,10 +15,9 @@ import argparse
 import json
 import logging
 import os
-import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -54,6 +53,9 @@ class TrainConfig:
     augment: bool = True
     cache_dir: str | None = "training_runs/cache"
     max_train_samples: int | None = None
+    teacher: str | None = None
+    teacher_weight: float = 0.7
+    init_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class RunOptions:
 
     resume: bool = False
     stop_after: int | None = None
+    time_budget_minutes: float | None = None
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
@@ -75,6 +78,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
                         help="continue from OUT/checkpoints; a different --epochs re-plans the LR schedule")
     parser.add_argument("--stop-after", type=int, default=None, metavar="EPOCH",
                         help="stop once this epoch is done (continue later with --resume)")
+    parser.add_argument("--time-budget", type=float, default=None, metavar="MINUTES", dest="time_budget_minutes",
+                        help="after the first epoch, shorten --epochs to what fits in MINUTES of training "
+                             "(the schedule is re-planned and recorded in the model card)")
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=2e-3, dest="learning_rate", help="peak learning rate")
@@ -89,31 +95,21 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
     parser.add_argument("--cache-dir", default="training_runs/cache",
                         help="where decoded arrays are cached as .npz ('' disables)")
     parser.add_argument("--max-train-samples", type=int, default=None, help="train on a seeded subset (quick trials)")
+    parser.add_argument("--teacher", default=None, metavar="NPZ",
+                        help="distil: soft targets from python -m training.teacher for the training faces")
+    parser.add_argument("--teacher-weight", type=float, default=0.7,
+                        help="share of the teacher's probabilities in each target (the rest is the label)")
+    parser.add_argument("--init-from", default=None, metavar="MODEL",
+                        help="start from this model's weights (same --arch) instead of a random init")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
-    run = RunOptions(resume=args.resume, stop_after=args.stop_after)
-    del args.resume, args.stop_after
+    if not 0.0 <= args.teacher_weight <= 1.0:
+        parser.error("--teacher-weight must be between 0 and 1")
+    run = RunOptions(resume=args.resume, stop_after=args.stop_after, time_budget_minutes=args.time_budget_minutes)
+    del args.resume, args.stop_after, args.time_budget_minutes
     args.cache_dir = args.cache_dir or None
     return TrainConfig(**vars(args)), run
-
-
-def hardware_description() -> str:
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
-        return f"GPU: {', '.join(names)}"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"CPU: {cpu}, {os.cpu_count()} cores"
 
 
 def class_weight_table(counts: np.ndarray, mode: str) -> dict[int, float] | None:
@@ -128,27 +124,36 @@ def class_weight_table(counts: np.ndarray, mode: str) -> dict[int, float] | None
 class Trainer:
     def __init__(self, config: TrainConfig, run: RunOptions = RunOptions()):
         import keras
-        import tensorflow as tf
 
-        from training import archs, data
+        from training import archs, backend, data
 
         self.config = config
         self.stop_after = run.stop_after
+        self.time_budget_s = run.time_budget_minutes * 60 if run.time_budget_minutes else None
         self.out = Path(config.out)
-        self.keras, self.tf = keras, tf
+        self.keras = keras
+        self.backend = keras.backend.backend()
         keras.utils.set_random_seed(config.seed)
-        tf.config.experimental.enable_op_determinism()
-        self.on_gpu = bool(tf.config.list_physical_devices("GPU"))
+        backend.enable_determinism(self.backend)
+        self.on_gpu = bool(backend.gpu_names(self.backend))
         if self.on_gpu:
-            keras.mixed_precision.set_global_policy("mixed_float16")
+            # bfloat16 needs no loss scaling; the softmax layer stays float32 (archs.py)
+            keras.mixed_precision.set_global_policy("mixed_bfloat16")
 
         if config.arch not in archs.ARCHITECTURES:
             raise TrainingError(f"unknown architecture {config.arch!r}; choose one of {', '.join(archs.ARCHITECTURES)}")
         self.train_split = data.load_split(Path(config.data), "train", config.cache_dir)
         self.valid_split = data.load_split(Path(config.data), "valid", config.cache_dir)
+        self.soft_targets = None
+        if config.teacher:
+            from training.teacher import load_soft_targets
+
+            self.soft_targets = load_soft_targets(Path(config.teacher), self.train_split.labels)
         if config.max_train_samples and config.max_train_samples < len(self.train_split):
             chosen = np.random.RandomState(config.seed).permutation(len(self.train_split))[: config.max_train_samples]
             self.train_split = data.Split(self.train_split.images[chosen], self.train_split.labels[chosen])
+            if self.soft_targets is not None:
+                self.soft_targets = self.soft_targets[chosen]
         self.steps_per_epoch = int(np.ceil(len(self.train_split) / config.batch_size))
 
         state_path = self.out / STATE_FILENAME
@@ -167,9 +172,21 @@ class Trainer:
             self.state = {"config": asdict(config), "epochs_completed": 0, "history": [],
                           "best": None, "train_seconds": 0.0}
             self.model = archs.build(config.arch)
+            if config.init_from:
+                self._load_initial_weights(Path(config.init_from))
             self.model.compile(optimizer=self._optimizer(),
                                loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
                                metrics=["accuracy"])
+
+    def _load_initial_weights(self, path: Path) -> None:
+        if not path.is_file():
+            raise TrainingError(f"--init-from: model not found: {path}")
+        source = self.keras.models.load_model(path, compile=False)
+        weights = source.get_weights()
+        expected = [tuple(w.shape) for w in self.model.get_weights()]
+        if [tuple(w.shape) for w in weights] != expected:
+            raise TrainingError(f"--init-from: {path} is not a {self.config.arch} model (its weights differ in shape)")
+        self.model.set_weights(weights)
 
     def _replan_schedule(self, old_epochs: int) -> None:
         """--resume with a new --epochs: keep weights and Adam moments, stretch or shrink the LR schedule."""
@@ -208,26 +225,13 @@ class Trainer:
         )
         return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=self.config.weight_decay)
 
-    def _train_dataset(self, epoch: int):
-        """One epoch of batches; order and augmentation depend only on (seed, epoch), so resume is exact."""
-        tf = self.tf
-        from training.augment import augment_batch
+    def _train_batches(self, epoch: int):
+        from training.batches import EpochBatches
 
-        order = np.random.RandomState([self.config.seed, epoch]).permutation(len(self.train_split))
-        images = self.train_split.images[order][..., None]
-        labels = self.train_split.labels[order]
-        dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(self.config.batch_size)
-        seed, classes, augment = self.config.seed, len(EMOTIONS), self.config.augment
-
-        def prepare(batch_index, batch):
-            batch_images, batch_labels = batch
-            batch_images = tf.cast(batch_images, tf.float32)
-            if augment:
-                batch_images = augment_batch(batch_images, tf.stack([tf.constant(seed * 10007 + epoch, tf.int64),
-                                                                     batch_index]))
-            return batch_images, tf.one_hot(batch_labels, classes)
-
-        return dataset.enumerate().map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+        class_weights = class_weight_table(self.train_split.class_counts(), self.config.class_weights)
+        return EpochBatches(self.train_split, batch_size=self.config.batch_size, seed=self.config.seed,
+                            epoch=epoch, augment=self.config.augment, class_weights=class_weights,
+                            soft_targets=self.soft_targets, soft_weight=self.config.teacher_weight)
 
     def _reseed_layers(self, epoch: int) -> None:
         """Dropout masks depend only on (seed, epoch, layer), so a resumed run repeats a straight one."""
@@ -261,6 +265,7 @@ class Trainer:
         clean.save(self.out / MODEL_FILENAME)
 
     def _write_report(self) -> None:
+        from training import backend
         from training.plots import plot_confusion_matrix, plot_training_curves
 
         best = self.state["best"]
@@ -285,7 +290,7 @@ class Trainer:
                 "best_epoch": best["epoch"],
                 "seconds": round(self.state["train_seconds"], 1),
                 "seconds_per_epoch": round(self.state["train_seconds"] / max(self.state["epochs_completed"], 1), 1),
-                "hardware": hardware_description(),
+                "hardware": backend.describe_hardware(self.backend),
                 "mixed_precision": self.on_gpu,
                 "schedule_changes": self.state.get("schedule_changes", []),
                 "config": asdict(self.config),
@@ -299,8 +304,7 @@ class Trainer:
                 "per_class_precision": {label: v["precision"] for label, v in best["per_class"].items()},
                 "confusion": best["confusion"],
             },
-            "software": {"tensorflow": self.tf.__version__, "keras": self.keras.__version__,
-                         "python": platform.python_version()},
+            "software": backend.software_versions(self.backend),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         (self.out / CARD_FILENAME).write_text(json.dumps(card, indent=2) + "\n")
@@ -309,19 +313,40 @@ class Trainer:
                               title=f"{self.config.arch} on valid (epoch {best['epoch']}, "
                                     f"accuracy {best['accuracy']:.1%})")
 
+    def _fit_to_time_budget(self, steady_epoch_seconds: float) -> None:
+        """After epoch 1, cut the planned epochs to what the time budget affords.
+
+        Epoch 1 is all warmup under every plan, so the shortened run equals a straight
+        run with the new --epochs (the card records it under schedule_changes).
+        """
+        completed = self.state["epochs_completed"]
+        left = self.time_budget_s - self.state["train_seconds"]
+        affordable = completed + max(1, int(left // steady_epoch_seconds))
+        if affordable >= self.config.epochs:
+            return
+        old_epochs = self.config.epochs
+        self.config = replace(self.config, epochs=affordable)
+        self._replan_schedule(old_epochs)
+        self.state["schedule_changes"][-1]["reason"] = (
+            f"--time-budget {self.time_budget_s / 60:g} min at {steady_epoch_seconds:.1f} s per epoch")
+
     def run(self) -> dict:
         keras = self.keras
         (self.out / "checkpoints").mkdir(parents=True, exist_ok=True)
-        class_weight = class_weight_table(self.train_split.class_counts(), self.config.class_weights)
         verbose = 1 if sys.stdout.isatty() else 2
-        last_epoch = min(self.config.epochs, self.stop_after or self.config.epochs)
-        for epoch in range(self.state["epochs_completed"], last_epoch):
+        last_report = 0.0
+        epoch = self.state["epochs_completed"]
+        from training.batches import StepClock
+
+        while epoch < min(self.config.epochs, self.stop_after or self.config.epochs):
             self._reseed_layers(epoch)
             started = time.monotonic()
-            fit = self.model.fit(self._train_dataset(epoch), initial_epoch=epoch, epochs=epoch + 1,
-                                 class_weight=class_weight, shuffle=False, verbose=verbose)
-            seconds = time.monotonic() - started
+            step_clock = StepClock()
+            fit = self.model.fit(self._train_batches(epoch), initial_epoch=epoch, epochs=epoch + 1,
+                                 shuffle=False, verbose=verbose, callbacks=[step_clock])
+            train_seconds = time.monotonic() - started
             summary, val_loss = self._validate()
+            seconds = time.monotonic() - started
             entry = {
                 "epoch": epoch + 1,
                 "loss": float(fit.history["loss"][-1]),
@@ -338,13 +363,25 @@ class Trainer:
             if improved:
                 self.state["best"] = {"epoch": epoch + 1, **summary}
                 self._export_best()
+            if self.time_budget_s and epoch == 0:
+                # epoch 1 paid for compiling the train and predict steps: time a second validation
+                validation_started = time.monotonic()
+                self._validate()
+                validation_seconds = time.monotonic() - validation_started
+                steady = step_clock.steady_epoch_seconds() or train_seconds
+                self._fit_to_time_budget(steady + validation_seconds)
             self.model.save(self.out / CHECKPOINT_FILENAME)
             # state last: a crash between the two saves resumes from the previous epoch, never a torn one
             tmp = self.out / (STATE_FILENAME + ".tmp")
             tmp.write_text(json.dumps(self.state))
             tmp.replace(self.out / STATE_FILENAME)
-            self._write_report()
-            logger.info("epoch %d/%d: %.0fs, val accuracy %.4f, macro-F1 %.4f%s", epoch + 1, self.config.epochs,
+            epoch += 1
+            # plots take ~0.5 s: on a fast GPU, drawing them every epoch would cost a tenth of the run
+            final = epoch >= self.config.epochs or epoch == self.stop_after
+            if improved or final or time.monotonic() - last_report > 30:
+                self._write_report()
+                last_report = time.monotonic()
+            logger.info("epoch %d/%d: %.1fs, val accuracy %.4f, macro-F1 %.4f%s", epoch, self.config.epochs,
                         seconds, summary["accuracy"], summary["macro_f1"], " (best)" if improved else "")
         return self.state["best"]
 
@@ -352,6 +389,9 @@ class Trainer:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config, run = parse_args(argv)
+    from training import backend
+
+    backend.prepare_environment(os.environ.get("KERAS_BACKEND", "tensorflow"))
     try:
         best = Trainer(config, run).run()
     except TrainingError as error:

@@ -103,3 +103,15 @@ def test_resume_with_more_epochs_replans_the_schedule(dataset, tmp_path):
     assert state["schedule_changes"] == [{"after_epoch": 1, "epochs_before": 2, "epochs_after": 3}]
     card = json.loads((out / "model_card.json").read_text())
     assert card["training"]["epochs_planned"] == 3 and card["training"]["finished"]
+
+
+def test_time_budget_shortens_the_run_and_records_why(dataset, tmp_path):
+    out = tmp_path / "run"
+    assert _train(dataset, out, "--epochs", "5", "--time-budget", "0.0001") == 0
+    state = json.loads((out / "checkpoints" / "state.json").read_text())
+    assert [e["epoch"] for e in state["history"]] == [1, 2]
+    change, = state["schedule_changes"]
+    assert change["after_epoch"] == 1 and change["epochs_before"] == 5 and change["epochs_after"] == 2
+    assert "--time-budget" in change["reason"]
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["training"]["epochs_planned"] == 2 and card["training"]["finished"]
