@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from fer_platform import devservers  # noqa: E402
 DEFAULT_IMAGE = (REPO_ROOT / ".." / "shared" / "samples" / "multi_face.jpg").resolve()
 TARGET_MEDIAN_S = 1.0
 POLL_INTERVAL_S = 0.02
@@ -94,27 +96,6 @@ def _wait_for_http(url: str, process: subprocess.Popen, timeout_s: float = 120) 
     raise BenchmarkError(f"the web server did not answer at {url} within {timeout_s} s")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def _process(command: list[str], log_path: Path, env: dict):
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @contextmanager
 def started_stack(port: int, log_dir: Path):
     """migrate + demo user, then `manage.py runserver` (Daphne) and a solo-pool Celery worker."""
@@ -126,7 +107,7 @@ def started_stack(port: int, log_dir: Path):
     celery = str(Path(python).with_name("celery"))
     with ExitStack() as stack:
         worker = stack.enter_context(
-            _process(
+            devservers.process(
                 [celery, "-A", "fer_platform", "worker", "--pool=solo", "-l", "info",
                  "--without-gossip", "--without-mingle"],
                 log_dir / "worker.log",
@@ -134,7 +115,7 @@ def started_stack(port: int, log_dir: Path):
             )
         )
         web = stack.enter_context(
-            _process([python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], log_dir / "web.log", env)
+            devservers.process([python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], log_dir / "web.log", env)
         )
         base_url = f"http://127.0.0.1:{port}"
         _wait_for_http(f"{base_url}/api/v1/schema/", web)
@@ -168,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with ExitStack() as stack:
         base_url = args.url.rstrip("/") if args.url else stack.enter_context(
-            started_stack(args.port or _free_port(), REPO_ROOT / "benchmarks" / "out")
+            started_stack(args.port or devservers.free_port(), REPO_ROOT / "benchmarks" / "out")
         )
         timings = run(
             base_url, image=args.image, count=args.count, warmup=args.warmup,

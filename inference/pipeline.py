@@ -107,16 +107,7 @@ class Engine:
                              model=classifier.name, timings_ms=timings)
 
     def _detect(self, face_detector: FaceDetector, image_bgr: np.ndarray) -> list[DetectedFace]:
-        import cv2
-
-        height, width = image_bgr.shape[:2]
-        limit = self.options.detect_max_side
-        if not limit or max(width, height) <= limit:
-            return face_detector.detect(image_bgr)
-        factor = limit / max(width, height)
-        small = cv2.resize(image_bgr, (max(1, round(width * factor)), max(1, round(height * factor))),
-                           interpolation=cv2.INTER_AREA)
-        return [_scaled(detection, 1.0 / factor, width, height) for detection in face_detector.detect(small)]
+        return detect_downscaled(face_detector, image_bgr, self.options.detect_max_side)
 
 
 _engines: dict[EngineOptions, Engine] = {}
@@ -136,6 +127,19 @@ def get_engine(options: EngineOptions | None = None) -> Engine:
 def analyze_image(image: np.ndarray | bytes, *, detector: str | None = None,
                   options: EngineOptions | None = None) -> ImageAnalysis:
     return get_engine(options).analyze(image, detector=detector)
+
+
+def detect_downscaled(face_detector: FaceDetector, image_bgr: np.ndarray, max_side: int | None) -> list[DetectedFace]:
+    """Detect on a copy shrunk to `max_side` (None: never shrink); boxes come back in image pixels."""
+    import cv2
+
+    height, width = image_bgr.shape[:2]
+    if not max_side or max(width, height) <= max_side:
+        return face_detector.detect(image_bgr)
+    factor = max_side / max(width, height)
+    small = cv2.resize(image_bgr, (max(1, round(width * factor)), max(1, round(height * factor))),
+                       interpolation=cv2.INTER_AREA)
+    return [_scaled(detection, 1.0 / factor, width, height) for detection in face_detector.detect(small)]
 
 
 def as_bgr(image: np.ndarray) -> np.ndarray:

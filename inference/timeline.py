@@ -91,10 +91,14 @@ class TrackSummary:
 class TimelineSummary:
     """Per-track totals and a chart of at most `chart_points` averaged points per track."""
 
-    def __init__(self, *, duration_s: float, chart_points: int) -> None:
+    # A live recording's length is unknown until it ends: fine bins, merged down by chart().
+    OPEN_ENDED_BIN_S = 0.2
+
+    def __init__(self, *, duration_s: float | None, chart_points: int) -> None:
         self.tracks: dict[int, TrackSummary] = {}
-        self._bin_s = max(duration_s, 1e-3) / max(1, chart_points)
-        self._bins: dict[tuple[int, int], list] = {}  # (track, bin) -> [probability sums, count]
+        self.chart_points = max(1, chart_points)
+        self._bin_s = self.OPEN_ENDED_BIN_S if duration_s is None else max(duration_s, 1e-3) / self.chart_points
+        self._bins: dict[tuple[int, int], list] = {}  # (track, bin) -> [probability sums, count, first time]
 
     def add(self, time_s: float, faces) -> None:
         for face in faces:
@@ -117,9 +121,18 @@ class TimelineSummary:
         return [self.tracks[track_id].to_dict() for track_id in sorted(self.tracks)]
 
     def chart(self) -> list[dict]:
-        """[{time_s, track_id, probabilities}] sorted by track then time; time_s is the bin's first frame."""
+        """[{time_s, track_id, probabilities}] sorted by track then time, at most `chart_points` per track;
+        time_s is the first frame of the averaged stretch."""
+        per_track: dict[int, list] = {}
+        for (track_id, _), entry in sorted(self._bins.items()):
+            per_track.setdefault(track_id, []).append(entry)
         points = []
-        for (track_id, _), (sums, count, time_s) in sorted(self._bins.items()):
-            points.append({"time_s": round(time_s, 3), "track_id": track_id,
-                           "probabilities": {name: round(float(v / count), 4) for name, v in zip(EMOTIONS, sums)}})
+        for track_id, entries in per_track.items():
+            group = -(-len(entries) // self.chart_points)  # consecutive bins merged per point
+            for start in range(0, len(entries), group):
+                merged = entries[start:start + group]
+                sums = sum(entry[0] for entry in merged)
+                count = sum(entry[1] for entry in merged)
+                points.append({"time_s": round(merged[0][2], 3), "track_id": track_id,
+                               "probabilities": {name: round(float(v / count), 4) for name, v in zip(EMOTIONS, sums)}})
         return points

@@ -96,20 +96,8 @@ class FaceTracker:
 
     def _match(self, frame_index: int, boxes: list[np.ndarray]) -> dict[int, int]:
         """{track number: detection number}, best similarity first."""
-        pairs = []
-        for track_number, track in enumerate(self._tracks):
-            predicted = track.box + track.velocity * (frame_index - track.last_frame)
-            for detection_number, box in enumerate(boxes):
-                similarity = box_similarity(predicted, box)
-                if similarity >= MIN_SIMILARITY:
-                    pairs.append((similarity, track_number, detection_number))
-        matches: dict[int, int] = {}
-        used: set[int] = set()
-        for _, track_number, detection_number in sorted(pairs, reverse=True):
-            if track_number not in matches and detection_number not in used:
-                matches[track_number] = detection_number
-                used.add(detection_number)
-        return matches
+        predicted = [track.box + track.velocity * (frame_index - track.last_frame) for track in self._tracks]
+        return match_boxes(predicted, boxes)
 
     def _update(self, frame_index: int, detections, boxes, matches: dict[int, int]) -> None:
         kept: list[_Track] = []
@@ -131,6 +119,23 @@ class FaceTracker:
         self._tracks = kept
 
 
+def match_boxes(predicted: list[np.ndarray], boxes: list[np.ndarray]) -> dict[int, int]:
+    """Greedy pairs {predicted number: box number}, best similarity first, none below MIN_SIMILARITY."""
+    pairs = []
+    for track_number, expected in enumerate(predicted):
+        for detection_number, box in enumerate(boxes):
+            similarity = box_similarity(expected, box)
+            if similarity >= MIN_SIMILARITY:
+                pairs.append((similarity, track_number, detection_number))
+    matches: dict[int, int] = {}
+    used: set[int] = set()
+    for _, track_number, detection_number in sorted(pairs, reverse=True):
+        if track_number not in matches and detection_number not in used:
+            matches[track_number] = detection_number
+            used.add(detection_number)
+    return matches
+
+
 def box_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """IoU, or for boxes that moved apart between detections, a smaller score that falls
     with the distance between centres (zero at two face widths) and with the change of size."""
@@ -148,3 +153,58 @@ def box_iou(a, b) -> float:
     intersection = max(0.0, right - left) * max(0.0, bottom - top)
     union = a[2] * a[3] + b[2] * b[3] - intersection
     return float(intersection / union) if union > 0 else 0.0
+
+
+@dataclass
+class _LiveTrack:
+    track_id: int
+    box: np.ndarray
+    last_seen_s: float
+    score: float
+    velocity: np.ndarray  # box change per second
+
+
+class OnlineFaceTracker:
+    """Tracks for frames that arrive one at a time, as from a live camera.
+
+    Unlike FaceTracker it cannot wait for the next detection round: each frame's
+    detections are matched at once and a new face gets its id at once. A face the
+    detector misses keeps its last box for up to `max_missed_s` (detectors blink),
+    then its track ends.
+    """
+
+    def __init__(self, *, max_missed_s: float) -> None:
+        self.max_missed_s = float(max_missed_s)
+        self._tracks: list[_LiveTrack] = []
+        self._next_id = 1
+
+    def update(self, time_s: float, detections: list[DetectedFace]) -> tuple[list[TrackedBox], list[int]]:
+        """Returns the boxes to show at `time_s` and the ids of tracks that just ended."""
+        boxes = [np.asarray(d.box, np.float64) for d in detections]
+        predicted = [t.box + t.velocity * max(time_s - t.last_seen_s, 0.0) for t in self._tracks]
+        matches = match_boxes(predicted, boxes)
+        kept, shown, ended = [], [], []
+        for number, track in enumerate(self._tracks):
+            detection = matches.get(number)
+            if detection is not None:
+                elapsed = time_s - track.last_seen_s
+                if elapsed > 0:
+                    track.velocity = (boxes[detection] - track.box) / elapsed
+                track.box, track.last_seen_s = boxes[detection], time_s
+                track.score = detections[detection].score
+                kept.append(track)
+                shown.append(TrackedBox(track.track_id, tuple(track.box), True, track.score))
+            elif time_s - track.last_seen_s <= self.max_missed_s:
+                kept.append(track)
+                shown.append(TrackedBox(track.track_id, tuple(track.box), False, track.score))
+            else:
+                ended.append(track.track_id)
+        matched = set(matches.values())
+        for number, (detection, box) in enumerate(zip(detections, boxes)):
+            if number not in matched:
+                track = _LiveTrack(self._next_id, box, time_s, detection.score, np.zeros(4))
+                self._next_id += 1
+                kept.append(track)
+                shown.append(TrackedBox(track.track_id, tuple(box), True, track.score))
+        self._tracks = kept
+        return shown, ended

@@ -13,7 +13,6 @@ summary, each under a temporary name until complete.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import deque
 from contextlib import closing
@@ -27,7 +26,8 @@ from .crop import face_crop_gray48
 from .detectors import FAST_DETECTOR, DetectedFace
 from .errors import VideoTooLongError
 from .labels import EMOTIONS
-from .pipeline import EngineOptions, get_engine
+from .pipeline import EngineOptions, detect_downscaled, get_engine
+from .smoothing import ProbabilitySmoother
 from .timeline import TimelineSummary, TimelineWriter, TrackSummary
 from .tracking import FaceTracker
 from .video_render import draw_video_annotations
@@ -207,7 +207,7 @@ def _analyse(reader: VideoReader, engine, video_options: VideoOptions, stopwatch
     detector = engine.detector(video_options.detector)
     classifier = engine.classifier
     tracker = FaceTracker(max_missed_frames=video_options.missed_frames_limit)
-    smoother = _Smoother(video_options.smoothing)
+    smoother = ProbabilitySmoother(video_options.smoothing)
     info = reader.info
     width, height = reader.working_size
     to_video = (info.width / width, info.height / height)
@@ -215,7 +215,7 @@ def _analyse(reader: VideoReader, engine, video_options: VideoOptions, stopwatch
 
     def detect(frame: DecodedFrame):
         with stopwatch("detect"):
-            return _detect(detector, frame.image, video_options.detect_max_side)
+            return detect_downscaled(detector, frame.image, video_options.detect_max_side)
 
     latest: dict[int, np.ndarray] = {}  # track id -> its latest classifier output
 
@@ -265,44 +265,11 @@ def _analyse(reader: VideoReader, engine, video_options: VideoOptions, stopwatch
     yield from release([pending.popleft()], tracker.finish())
 
 
-def _detect(detector, image: np.ndarray, max_side: int) -> list[DetectedFace]:
-    import cv2
-
-    height, width = image.shape[:2]
-    if max(width, height) <= max_side:
-        return detector.detect(image)
-    factor = max_side / max(width, height)
-    small = cv2.resize(image, (max(1, round(width * factor)), max(1, round(height * factor))),
-                       interpolation=cv2.INTER_AREA)
-    return [dataclasses.replace(d, box=tuple(v / factor for v in d.box), landmarks=None)
-            for d in detector.detect(small)]
-
-
 def _video_box(box, to_video, info: VideoInfo) -> tuple[int, int, int, int]:
     x, y, w, h = box
     left, top = max(0, round(x * to_video[0])), max(0, round(y * to_video[1]))
     right, bottom = min(info.width, round((x + w) * to_video[0])), min(info.height, round((y + h) * to_video[1]))
     return (int(left), int(top), int(max(1, right - left)), int(max(1, bottom - top)))
-
-
-class _Smoother:
-    """Exponential moving average per track whose weight follows elapsed time, not frame count,
-    so a 60 fps video is smoothed like a 30 fps one."""
-
-    def __init__(self, half_life_s: float) -> None:
-        self.half_life_s = half_life_s
-        self._state: dict[int, tuple[np.ndarray, float]] = {}
-
-    def update(self, track_id: int, time_s: float, probabilities: np.ndarray) -> np.ndarray:
-        previous = self._state.get(track_id)
-        if previous is None or self.half_life_s <= 0:
-            smoothed = np.asarray(probabilities, np.float64)
-        else:
-            average, last_time = previous
-            weight = 1.0 - 0.5 ** (max(time_s - last_time, 0.0) / self.half_life_s)
-            smoothed = average + (probabilities - average) * weight
-        self._state[track_id] = (smoothed, time_s)
-        return smoothed
 
 
 class _Stopwatch:

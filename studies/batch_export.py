@@ -61,7 +61,7 @@ def write_batch_zip(jobs: list[AnalysisJob], target) -> None:
             if job.status != AnalysisJob.Status.SUCCEEDED:
                 continue
             folder = _folder_name(number, job)
-            if job.is_video:
+            if job.has_timeline:
                 _add_stored(archive, job.annotated_file, f"{folder}/annotated.mp4")
                 _add_stored(archive, job.timeline_csv, f"{folder}/timeline.csv")
                 _add_stored(archive, job.timeline_json, f"{folder}/timeline.json")

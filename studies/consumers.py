@@ -1,13 +1,28 @@
-"""WebSocket consumer pushing a job's progress to whoever may view that job."""
+"""WebSocket consumers: a job's progress, and the live camera.
+
+They stay thin: the protocol rules are in live_protocol.py, the analysis in
+studies.live (and inference.live), the writes in services.py.
+"""
+
+import asyncio
+import json
+import logging
+import time
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from django.conf import settings
+from django.urls import reverse
 
-from studies import selectors
+from studies import live, selectors, services
+from studies.live_protocol import FramePacer, LiveProtocolError, max_message_chars, parse_frame, parse_message
 from studies.models import AnalysisJob, job_progress_group_name
 from studies.services import job_progress_message
 
+logger = logging.getLogger(__name__)
+
 CLOSE_NOT_FOUND = 4404
+CLOSE_LOGIN_REQUIRED = 4401
 
 
 class JobProgressConsumer(AsyncJsonWebsocketConsumer):
@@ -46,3 +61,163 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
             )
         except AnalysisJob.DoesNotExist:
             return None
+
+
+class LiveAnalysisConsumer(AsyncWebsocketConsumer):
+    """Frames in, faces out (see live_protocol.py for the messages).
+
+    A frame is analysed in the live thread pool while this consumer goes on reading:
+    a frame that arrives before the previous answer went out is refused as `busy`,
+    one beyond the frame-rate limit as `rate_limited`; bad messages get an `error`
+    reply and the connection stays open. Frames are never written anywhere.
+    Subclasses add what to do with each result (`on_result`) and other message types.
+    """
+
+    async def connect(self):
+        await self.accept()
+        self.session = None
+        self.in_flight = None
+        self.pacer = FramePacer(settings.FER_LIVE_MAX_FPS)
+        self.max_chars = max_message_chars(settings.FER_LIVE_MAX_FRAME_BYTES)
+        user = self.scope.get("user")
+        if settings.FER_LIVE_REQUIRE_LOGIN and not (user and user.is_authenticated):
+            await self.send_message({"type": "error", "code": "login_required",
+                                     "message": "Log in to use the live camera analysis."})
+            await self.close(code=CLOSE_LOGIN_REQUIRED)
+            return
+        self.session = await live.in_pool(live.new_session)
+        await self.send_message({
+            "type": "ready",
+            "model": self.session.engine.classifier.name,
+            "detector": self.session.options.detector,
+            "max_fps": settings.FER_LIVE_MAX_FPS,
+            "max_frame_bytes": settings.FER_LIVE_MAX_FRAME_BYTES,
+        })
+
+    async def disconnect(self, code):
+        if self.in_flight is not None:
+            await asyncio.gather(self.in_flight, return_exceptions=True)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = parse_message(text_data, max_chars=self.max_chars)
+            if message["type"] == "frame":
+                await self.receive_frame(message)
+            else:
+                await self.receive_other(message)
+        except LiveProtocolError as error:
+            await self.send_message(error.to_message())
+
+    async def receive_other(self, message: dict):
+        raise LiveProtocolError("bad_message", f"Unknown message type {message['type']!r}.")
+
+    async def receive_frame(self, message: dict):
+        seq = message.get("seq") if isinstance(message.get("seq"), int) else None
+        if self.session is None:
+            raise LiveProtocolError("not_ready", "Wait for the \"ready\" message before sending frames.", seq=seq)
+        if self.in_flight is not None and not self.in_flight.done():
+            raise LiveProtocolError("busy", "Send the next frame after the previous answer.", seq=seq)
+        wait_ms = self.pacer.take()
+        if wait_ms is not None:
+            raise LiveProtocolError("rate_limited", f"At most {settings.FER_LIVE_MAX_FPS} frames per second.",
+                                    seq=seq, retry_after_ms=wait_ms)
+        frame = parse_frame(message, max_frame_bytes=settings.FER_LIVE_MAX_FRAME_BYTES)
+        self.in_flight = asyncio.ensure_future(self.analyse(frame, received=time.perf_counter()))
+
+    async def analyse(self, frame, *, received: float):
+        from inference.errors import InferenceError
+
+        time_s = frame.t_ms / 1000.0 if frame.t_ms is not None else time.monotonic()
+        started = []
+
+        def run():
+            started.append(time.perf_counter())
+            return self.session.analyze(frame.image, time_s)
+
+        try:
+            result = await live.in_pool(run)
+        except InferenceError as error:
+            await self.send_message(LiveProtocolError("not_an_image", str(error), seq=frame.seq).to_message())
+            return
+        except Exception:
+            logger.exception("Live analysis failed")
+            await self.send_message(LiveProtocolError("internal", "The frame could not be analysed.",
+                                                      seq=frame.seq).to_message())
+            return
+        await self.on_result(result, frame)
+        queue_ms = (started[0] - received) * 1000 if started else 0.0
+        await self.send_message({
+            "type": "result", "seq": frame.seq, "t": frame.t_ms, "width": result.width, "height": result.height,
+            "faces": [face_json(face) for face in result.faces], "timings_ms": result.timings_ms,
+            "queue_ms": round(queue_ms, 2), "server_ms": round((time.perf_counter() - received) * 1000, 2),
+        })
+
+    async def on_result(self, result, frame):
+        """Called with each analysed frame (an inference.live.LiveFrame) before the reply goes out."""
+
+    async def send_message(self, message: dict):
+        await self.send(text_data=json.dumps(message))
+
+
+def face_json(face) -> dict:
+    from inference.labels import EMOJI
+
+    return {**face.to_dict(), "emoji": EMOJI[face.label]}
+
+
+class LiveCameraConsumer(LiveAnalysisConsumer):
+    """`/ws/live/`: the live camera page; can record the emotion scores as an analysis job."""
+
+    recording = None
+
+    async def receive_other(self, message: dict):
+        if message["type"] != "record" or message.get("action") not in ("start", "stop"):
+            await super().receive_other(message)
+            return
+        if message["action"] == "start":
+            await self.start_recording()
+        else:
+            await self.stop_recording()
+
+    async def start_recording(self):
+        if self.recording is not None:
+            raise LiveProtocolError("bad_message", "Already recording.")
+        session = self.scope.get("session")
+        self.recording = await database_sync_to_async(services.live_recording_start)(
+            owner=self.scope.get("user"), session_key=session.session_key if session is not None else None)
+        await self.send_message({"type": "recording", "state": "started", "job_id": str(self.recording.job_id),
+                                 "max_seconds": settings.FER_LIVE_MAX_RECORDING_SECONDS})
+
+    async def stop_recording(self):
+        recording, self.recording = self.recording, None
+        if recording is None:
+            raise LiveProtocolError("bad_message", "Not recording.")
+        if self.in_flight is not None:
+            await asyncio.gather(self.in_flight, return_exceptions=True)  # its frame belongs in the recording
+        await self.save_recording(recording, reason="stopped")
+
+    async def save_recording(self, recording, *, reason: str):
+        job = await database_sync_to_async(services.live_recording_finish)(recording)
+        reply = {"type": "recording", "state": "saved" if job else "discarded", "reason": reason}
+        if job is not None:
+            reply.update(job_id=str(job.id), url=reverse("studies:job_detail", args=[job.id]),
+                         frames=recording.frames, seconds=round(recording.duration_s, 1))
+        await self.send_message(reply)
+
+    async def on_result(self, result, frame):
+        recording = self.recording
+        if recording is None:
+            return
+        recording.add(result)
+        if recording.heartbeat_due():
+            await database_sync_to_async(services.live_recording_heartbeat)(recording)
+        if recording.is_full:
+            self.recording = None
+            await self.save_recording(recording, reason="time limit")
+
+    async def disconnect(self, code):
+        await super().disconnect(code)
+        recording, self.recording = self.recording, None
+        if recording is not None:
+            # the page was closed or lost its connection: keep what was recorded
+            await self.save_recording(recording, reason="disconnected")

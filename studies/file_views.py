@@ -27,7 +27,7 @@ JOB_FILES = {
 @require_GET
 def job_annotated_image(request, job_id):
     job = get_job_or_404(request, job_id)
-    if not job.annotated_file or job.is_video:
+    if not job.annotated_file or job.has_timeline:
         raise Http404("This analysis has no annotated image.")
     return FileResponse(job.annotated_file.open("rb"), content_type="image/jpeg")
 
@@ -36,7 +36,7 @@ def serve_job_file(request, job: AnalysisJob, file_name: str):
     """A video output with Range support; 404 until the job succeeded and attached it."""
     field_name, content_type, download_name = JOB_FILES[file_name]
     field_file = getattr(job, field_name)
-    if not job.is_video or job.status != AnalysisJob.Status.SUCCEEDED or not field_file:
+    if not job.has_timeline or job.status != AnalysisJob.Status.SUCCEEDED or not field_file:
         raise Http404("This analysis has no such file yet.")
     if download_name:
         download_name = f"{job.id}-{download_name}"

@@ -15,6 +15,8 @@ class AnalysisJob(models.Model):
     class Kind(models.TextChoices):
         IMAGE = "image", "Image"
         VIDEO = "video", "Video"
+        # A recorded live-camera session: only the emotion timeline, never the frames.
+        LIVE = "live", "Live camera"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -44,7 +46,8 @@ class AnalysisJob(models.Model):
     timeline_csv = models.FileField(upload_to=_job_file_path, max_length=255, blank=True, default="")
     timeline_json = models.FileField(upload_to=_job_file_path, max_length=255, blank=True, default="")
     result = models.JSONField(
-        null=True, blank=True, help_text="inference ImageAnalysis.to_dict() or VideoResult.to_dict()"
+        null=True, blank=True,
+        help_text="inference ImageAnalysis.to_dict(), VideoResult.to_dict(), or a live recording's summary",
     )
     progress_detail = models.JSONField(
         default=dict, blank=True, help_text="videos: frames_done, frames_total, frames_per_s, seconds_left"
@@ -82,11 +85,20 @@ class AnalysisJob(models.Model):
         return self.kind == self.Kind.VIDEO
 
     @property
+    def is_live(self) -> bool:
+        return self.kind == self.Kind.LIVE
+
+    @property
+    def has_timeline(self) -> bool:
+        """Videos and live recordings: face tracks, a per-frame timeline, CSV/JSON files."""
+        return self.kind in (self.Kind.VIDEO, self.Kind.LIVE)
+
+    @property
     def face_count(self) -> int | None:
-        """Faces in an image; face tracks (people) in a video."""
+        """Faces in an image; face tracks (people) in a video or live recording."""
         if self.status != self.Status.SUCCEEDED or not self.result:
             return None
-        if self.is_video:
+        if self.has_timeline:
             return len(self.result.get("tracks", []))
         return len(self.result.get("faces", []))
 

@@ -157,7 +157,7 @@ def _video_job_context(job):
 
 
 def job_context(job):
-    return _video_job_context(job) if job.is_video else _image_job_context(job)
+    return _video_job_context(job) if job.has_timeline else _image_job_context(job)
 
 
 def track_summary(tracks):

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from studies.consumers import JobProgressConsumer
+from studies.consumers import JobProgressConsumer, LiveCameraConsumer
 
 websocket_urlpatterns = [
     path("ws/jobs/<uuid:job_id>/", JobProgressConsumer.as_asgi()),
+    path("ws/live/", LiveCameraConsumer.as_asgi()),
 ]

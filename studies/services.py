@@ -10,6 +10,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
 from asgiref.sync import async_to_sync
@@ -93,6 +94,9 @@ def analysis_job_run(*, job_id) -> AnalysisJob:
     if job.is_finished:
         logger.info("Job %s already %s; not running it again.", job.id, job.status)
         return job
+    if job.is_live:
+        logger.warning("Job %s is a live recording; the web process writes it, not a worker.", job.id)
+        return job
     _publish_progress(job)
 
     from inference.errors import InferenceError
@@ -111,7 +115,7 @@ def analysis_job_run(*, job_id) -> AnalysisJob:
 def _claim_for_run(job_id) -> AnalysisJob:
     with transaction.atomic():
         job = AnalysisJob.objects.select_for_update().get(pk=job_id)
-        if job.is_finished:
+        if job.is_finished or job.is_live:
             return job
         job.status = AnalysisJob.Status.RUNNING
         job.attempts += 1
@@ -324,10 +328,11 @@ def analysis_jobs_requeue_stale() -> list:
     Called when a worker starts. A job that is in fact still queued may run twice,
     which is harmless: runs are idempotent and a finished job is never redone.
     """
+    live_recordings_fail_stale()
     stale_ids = list(
-        AnalysisJob.objects.filter(
-            status__in=[AnalysisJob.Status.QUEUED, AnalysisJob.Status.RUNNING]
-        ).values_list("id", flat=True)
+        AnalysisJob.objects.filter(status__in=[AnalysisJob.Status.QUEUED, AnalysisJob.Status.RUNNING])
+        .exclude(kind=AnalysisJob.Kind.LIVE)
+        .values_list("id", flat=True)
     )
     for job_id in stale_ids:
         _enqueue_on_commit(job_id)
@@ -418,3 +423,86 @@ def analysis_jobs_create_batch(*, owner, session_key: str | None, uploaded_files
         except UploadRejected as rejection:
             batch.rejections.append((name, rejection.message))
     return batch
+
+
+# A recording sends a heartbeat every few seconds (studies.live.HEARTBEAT_S); one silent
+# for this long lost its web process and can never be finished.
+LIVE_RECORDING_STALE_AFTER_S = 120
+LIVE_RECORDING_INTERRUPTED_MESSAGE = (
+    "The recording was interrupted before it was saved (the server stopped). Please record again."
+)
+
+
+def live_recording_start(*, owner, session_key: str | None):
+    """A running live job and the LiveRecording that collects its emotion scores."""
+    from studies.live import LiveRecording
+
+    is_signed_in = owner is not None and owner.is_authenticated
+    now = timezone.now()
+    job = AnalysisJob.objects.create(
+        kind=AnalysisJob.Kind.LIVE,
+        status=AnalysisJob.Status.RUNNING,
+        owner=owner if is_signed_in else None,
+        session_key="" if is_signed_in else (session_key or ""),
+        original_filename=f"Live camera, {timezone.localtime(now):%d %b %Y %H:%M:%S}",
+        started_at=now,
+        attempts=1,
+        progress_detail={"frames": 0, "seconds": 0, "faces": 0},
+    )
+    logger.info("Live recording %s started.", job.id)
+    return LiveRecording(job.id, max_seconds=settings.FER_LIVE_MAX_RECORDING_SECONDS)
+
+
+def live_recording_heartbeat(recording) -> None:
+    """Show how far the recording got, and that its web process is alive."""
+    AnalysisJob.objects.filter(pk=recording.job_id, status=AnalysisJob.Status.RUNNING).update(
+        progress_detail=recording.progress(), updated_at=timezone.now()
+    )
+
+
+def live_recording_finish(recording) -> AnalysisJob | None:
+    """Attach the timeline and summary; a recording without a single frame is deleted (None)."""
+    job = AnalysisJob.objects.get(pk=recording.job_id)
+    if recording.frames == 0:
+        recording.discard()
+        job.delete()
+        logger.info("Live recording %s had no frames; deleted.", recording.job_id)
+        return None
+    try:
+        result = recording.finish()
+        with _finishing(job) as may_finish:
+            if not may_finish:
+                return job
+            with open(recording.csv_path, "rb") as csv_file, open(recording.json_path, "rb") as json_file:
+                job.timeline_csv.save("timeline.csv", File(csv_file), save=False)
+                job.timeline_json.save("timeline.json", File(json_file), save=False)
+            job.result = result
+            job.status = AnalysisJob.Status.SUCCEEDED
+            job.progress = PROGRESS_DONE
+            job.progress_detail = recording.progress()
+            job.finished_at = timezone.now()
+            job.timings_ms = {"recorded": round(recording.duration_s * 1000, 1)}
+            job.save(update_fields=[
+                "timeline_csv", "timeline_json", "result", "status", "progress", "progress_detail",
+                "finished_at", "timings_ms", "updated_at",
+            ])
+    finally:
+        recording.remove_files()
+    _publish_progress(job)
+    logger.info("Live recording %s saved: %d frames, %d face track(s).", job.id, recording.frames,
+                len(job.result.get("tracks", [])))
+    return job
+
+
+def live_recordings_fail_stale() -> int:
+    """Mark failed the recordings whose web process died; returns how many."""
+    cutoff = timezone.now() - timedelta(seconds=LIVE_RECORDING_STALE_AFTER_S)
+    failed = AnalysisJob.objects.filter(
+        kind=AnalysisJob.Kind.LIVE, status=AnalysisJob.Status.RUNNING, updated_at__lt=cutoff
+    ).update(
+        status=AnalysisJob.Status.FAILED, error_message=LIVE_RECORDING_INTERRUPTED_MESSAGE,
+        finished_at=timezone.now(), updated_at=timezone.now(),
+    )
+    if failed:
+        logger.info("Marked %d interrupted live recording(s) failed.", failed)
+    return failed

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("analyze/image/", views.image_analyze, name="image_analyze"),
     path("analyze/video/", views.video_analyze, name="video_analyze"),
+    path("live/", views.live_camera, name="live_camera"),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<uuid:job_id>/status.json", views.job_status, name="job_status"),

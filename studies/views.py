@@ -1,4 +1,4 @@
-"""Web pages: home, image and video upload, job result and list, sign-up and log-in.
+"""Web pages: home, image and video upload, live camera, job result and list, sign-up and log-in.
 
 Views stay thin: they read the request, call one service or selector, and shape
 what the templates show. Result pages are rendered by one template whether the
@@ -9,9 +9,11 @@ are served from `file_views.py`.
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -82,6 +84,19 @@ def home(request):
     return render(request, "studies/home.html", {"emotions": [(name, EMOJI[name]) for name in EMOTIONS]})
 
 
+@require_GET
+def live_camera(request):
+    """The real-time camera page; the frames go over the /ws/live/ WebSocket, never to disk."""
+    if settings.FER_LIVE_REQUIRE_LOGIN and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    _owner_session_key(request)  # a recording made anonymously belongs to this browser session
+    return render(request, "studies/live_camera.html", {
+        "max_fps": settings.FER_LIVE_MAX_FPS,
+        "max_recording_minutes": settings.FER_LIVE_MAX_RECORDING_SECONDS // 60,
+        "emotions": [{"name": name, "emoji": EMOJI[name]} for name in EMOTIONS],
+    })
+
+
 @require_http_methods(["GET", "POST"])
 def image_analyze(request):
     return _upload_page(request, "image_analyze")
@@ -138,7 +153,7 @@ def job_list(request):
     rows = []
     for job in page.object_list:
         context = presenters.job_context(job)
-        summary = presenters.track_summary(context["tracks"]) if job.is_video else context["emotion_summary"]
+        summary = presenters.track_summary(context["tracks"]) if job.has_timeline else context["emotion_summary"]
         rows.append({"job": job, "emotion_summary": summary, "face_count": job.face_count})
     return render(request, "studies/job_list.html", {"page": page, "rows": rows})
 

@@ -331,7 +331,6 @@ class Trainer:
             f"--time-budget {self.time_budget_s / 60:g} min at {steady_epoch_seconds:.1f} s per epoch")
 
     def run(self) -> dict:
-        keras = self.keras
         (self.out / "checkpoints").mkdir(parents=True, exist_ok=True)
         verbose = 1 if sys.stdout.isatty() else 2
         last_report = 0.0

@@ -11,6 +11,7 @@ import dj_database_url
 from fer_platform.settings.celery import celery_settings
 from fer_platform.settings.channels import channel_layers
 from fer_platform.settings.env import env_bool, env_list, env_required_in_production, env_str
+from fer_platform.settings.live import *  # noqa: F401,F403
 from fer_platform.settings.uploads import *  # noqa: F401,F403
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent

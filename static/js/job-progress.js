@@ -22,15 +22,7 @@
     succeeded: "text-bg-success",
     failed: "text-bg-danger",
   };
-  const EMOTION_COLORS = {
-    angry: "#dc3545",
-    disgust: "#6a994e",
-    fear: "#6f42c1",
-    happy: "#f2b705",
-    sad: "#0d6efd",
-    surprise: "#fd7e14",
-    neutral: "#6c757d",
-  };
+  const EMOTION_COLORS = window.FER_EMOTION_COLORS;
 
   function drawTimelineCharts(root) {
     root.querySelectorAll("canvas.video-timeline-chart[data-chart]").forEach((canvas) => {
@@ -81,6 +73,8 @@
                 min: 0,
                 max: data.duration_s || undefined,
                 title: { display: true, text: "time (s)" },
+                // the last tick sits at the exact duration: show it like the others
+                ticks: { callback: (value) => Math.round(value * 10) / 10 },
               },
               y: { min: 0, max: 100, ticks: { callback: (value) => value + "%" } },
             },

@@ -100,13 +100,13 @@ class JobOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_annotated_image_url(self, job) -> str | None:
-        if not job.annotated_file or job.is_video:
+        if not job.annotated_file or job.has_timeline:
             return None
         return self._absolute(reverse("api:job_annotated_image", args=[job.id]))
 
     def _video_file_url(self, job, field_name: str, url_name: str) -> str | None:
-        # Attached only when the whole video succeeded; nothing partial is offered.
-        if not job.is_video or job.status != AnalysisJob.Status.SUCCEEDED or not getattr(job, field_name):
+        # Attached only when the whole video (or live recording) succeeded; nothing partial is offered.
+        if not job.has_timeline or job.status != AnalysisJob.Status.SUCCEEDED or not getattr(job, field_name):
             return None
         return self._absolute(reverse(url_name, args=[job.id]))
 

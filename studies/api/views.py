@@ -83,7 +83,7 @@ class JobAnnotatedImageApi(APIView):
     @extend_schema(operation_id="jobs_annotated_image", responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
     def get(self, request, job_id):
         job = _get_job_or_404(request, job_id)
-        if not job.annotated_file or job.is_video:
+        if not job.annotated_file or job.has_timeline:
             raise Http404("This job has no annotated image.")
         return FileResponse(job.annotated_file.open("rb"), content_type="image/jpeg")
 

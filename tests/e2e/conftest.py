@@ -51,3 +51,50 @@ def page(chromium_browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def asgi_server(tmp_path_factory):
+    """A real Daphne serving HTTP and WebSockets, as in production, on a database of its own.
+
+    pytest-django's live_server speaks WSGI only, so pages that need a WebSocket
+    get this instead. With REDIS_URL set (CI's second run) it uses the Redis
+    channel layer, like a production deployment.
+    """
+    from fer_platform import devservers
+
+    folder = tmp_path_factory.mktemp("asgi")
+    env = devservers.server_env(folder, redis_url=os.environ.get("REDIS_URL"))
+    with devservers.daphne(folder, env) as (url, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def fake_camera_file(tmp_path_factory, samples_dir) -> Path:
+    """../shared/samples/single_face.mp4 as the y4m file Chromium's fake camera plays in a loop."""
+    import subprocess
+
+    path = tmp_path_factory.mktemp("camera") / "single_face.y4m"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(samples_dir / "single_face.mp4"),
+                    "-vf", "scale=640:480,fps=30", "-pix_fmt", "yuv420p", str(path)], check=True, timeout=120)
+    return path
+
+
+@pytest.fixture(scope="module")
+def launch_chromium(chromium_browser):
+    """Another Chromium with extra command-line switches (closed by the caller)."""
+
+    def launch(*extra_args: str):
+        return chromium_browser.browser_type.launch(executable_path=str(CHROMIUM_PATH),
+                                                    args=[*CHROMIUM_ARGS, *extra_args])
+
+    return launch
+
+
+@pytest.fixture(scope="module")
+def camera_browser(launch_chromium, fake_camera_file):
+    """Chromium whose camera is the fake one, with permission granted (no prompt)."""
+    browser = launch_chromium("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                              f"--use-file-for-fake-video-capture={fake_camera_file}")
+    yield browser
+    browser.close()

@@ -68,9 +68,10 @@ def test_home_offers_the_modes_and_loads_no_cdn_assets(client):
     assert response.status_code == 200
     assert 'href="/analyze/image/"' in html
     assert 'href="/analyze/video/"' in html
-    for coming_soon in ("Real-time camera", "Ad-testing studies"):
-        assert coming_soon in html
-    assert html.count("mode-card-soon") == 2, "only the camera and studies are still coming"
+    assert 'href="/live/"' in html
+    for mode in ("Real-time camera", "Ad-testing studies"):
+        assert mode in html
+    assert html.count("mode-card-soon") == 1, "only the studies are still coming"
     assert "/static/bootstrap/dist/css/bootstrap.min.css" in html
     external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
     assert external == [], f"pages must not load assets from other hosts: {external}"

@@ -1,0 +1,10 @@
+// One colour per emotion, shared by every chart and overlay of the site.
+window.FER_EMOTION_COLORS = Object.freeze({
+  angry: "#dc3545",
+  disgust: "#6a994e",
+  fear: "#6f42c1",
+  happy: "#f2b705",
+  sad: "#0d6efd",
+  surprise: "#fd7e14",
+  neutral: "#6c757d",
+});
