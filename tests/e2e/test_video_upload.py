@@ -15,7 +15,7 @@ from unittest import mock
 import pytest
 from django.db import connections
 
-from studies import services
+from studies.services import analysis_jobs as services
 from studies.tasks import run_analysis_job
 from tests.studies.video_helpers import video_frame_count_and_duration
 

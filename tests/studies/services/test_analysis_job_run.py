@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from PIL import Image
 
-from studies import services
+from studies.services import analysis_jobs as services
 from studies.models import AnalysisJob
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

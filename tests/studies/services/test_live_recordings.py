@@ -74,7 +74,7 @@ def test_recordings_whose_server_died_are_marked_failed_and_never_queued(user):
     alive = services.live_recording_start(owner=user, session_key=None)
     AnalysisJob.objects.filter(pk=silent.job_id).update(updated_at=timezone.now() - timedelta(minutes=10))
 
-    with mock.patch("studies.services._enqueue_on_commit") as enqueue:
+    with mock.patch("studies.services.analysis_jobs._enqueue_on_commit") as enqueue:
         assert services.analysis_jobs_requeue_stale() == []
     enqueue.assert_not_called()
     failed = AnalysisJob.objects.get(pk=silent.job_id)

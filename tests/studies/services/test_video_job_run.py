@@ -10,7 +10,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.files.base import ContentFile
 
-from studies import services, video_jobs
+from studies import video_jobs
+from studies.services import analysis_jobs as services
 from studies.models import AnalysisJob
 from studies.tasks import run_analysis_job
 from tests.studies.video_helpers import video_frame_count_and_duration

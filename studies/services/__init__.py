@@ -1,0 +1,34 @@
+"""Writes: every business rule that changes data goes through a function here.
+
+One module per subject; the public functions are re-exported so callers write
+`from studies import services; services.analysis_job_create(...)`.
+"""
+
+from studies.services.analysis_jobs import (
+    LIVE_RECORDING_INTERRUPTED_MESSAGE,
+    LIVE_RECORDING_STALE_AFTER_S,
+    PROGRESS_DONE,
+    UNEXPECTED_FAILURE_MESSAGE,
+    BatchUpload,
+    VideoProgressReporter,
+    analysis_job_create,
+    analysis_job_run,
+    analysis_jobs_claim_for_user,
+    analysis_jobs_create_batch,
+    analysis_jobs_requeue_stale,
+    get_analysis_engine,
+    job_progress_message,
+    live_recording_finish,
+    live_recording_heartbeat,
+    live_recording_start,
+    live_recordings_fail_stale,
+    video_engine_options,
+)
+
+__all__ = [
+    "LIVE_RECORDING_INTERRUPTED_MESSAGE", "LIVE_RECORDING_STALE_AFTER_S", "PROGRESS_DONE",
+    "UNEXPECTED_FAILURE_MESSAGE", "BatchUpload", "VideoProgressReporter", "analysis_job_create", "analysis_job_run",
+    "analysis_jobs_claim_for_user", "analysis_jobs_create_batch", "analysis_jobs_requeue_stale",
+    "get_analysis_engine", "job_progress_message", "live_recording_finish", "live_recording_heartbeat",
+    "live_recording_start", "live_recordings_fail_stale", "video_engine_options",
+]
