@@ -11,3 +11,20 @@ class UploadRejected(StudiesError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class InvalidInput(StudiesError):
+    """A value breaks a rule (a segment outside the ad, an unknown emotion); `field` names the culprit."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ParticipationRefused(StudiesError):
+    """A viewer may not join or may not send data: link revoked or expired, campaign closed, no consent."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

@@ -1,5 +1,15 @@
 """Database models: analysis jobs (images, videos, live recordings) and ad-testing campaigns."""
 
 from studies.models.analysis_jobs import AnalysisJob, _job_file_path, job_progress_group_name
+from studies.models.campaigns import (
+    PER_MILLE,
+    Campaign,
+    EmotionSample,
+    Invitation,
+    SampleBatch,
+    Segment,
+    ViewerSession,
+)
 
-__all__ = ["AnalysisJob", "_job_file_path", "job_progress_group_name"]
+__all__ = ["PER_MILLE", "AnalysisJob", "Campaign", "EmotionSample", "Invitation", "SampleBatch", "Segment",
+           "ViewerSession", "_job_file_path", "job_progress_group_name"]

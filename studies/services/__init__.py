@@ -25,10 +25,42 @@ from studies.services.analysis_jobs import (
     video_engine_options,
 )
 
+from studies.services.campaigns import (
+    campaign_create,
+    campaign_delete,
+    campaign_update,
+    invitation_create,
+    invitation_revoke,
+    segment_create,
+    segment_delete,
+    segment_update,
+)
+from studies.services.viewing import (
+    Consent,
+    Sample,
+    campaign_data_purge_expired,
+    invitation_check,
+    viewer_recording_attach,
+    viewer_samples_add,
+    viewer_session_erase,
+    viewer_session_finish,
+    viewer_session_start,
+    viewer_session_touch,
+    viewer_session_withdraw,
+    viewer_sessions_mark_abandoned,
+)
+
 __all__ = [
     "LIVE_RECORDING_INTERRUPTED_MESSAGE", "LIVE_RECORDING_STALE_AFTER_S", "PROGRESS_DONE",
     "UNEXPECTED_FAILURE_MESSAGE", "BatchUpload", "VideoProgressReporter", "analysis_job_create", "analysis_job_run",
     "analysis_jobs_claim_for_user", "analysis_jobs_create_batch", "analysis_jobs_requeue_stale",
     "get_analysis_engine", "job_progress_message", "live_recording_finish", "live_recording_heartbeat",
     "live_recording_start", "live_recordings_fail_stale", "video_engine_options",
+    # campaigns
+    "campaign_create", "campaign_delete", "campaign_update", "invitation_create", "invitation_revoke",
+    "segment_create", "segment_delete", "segment_update",
+    # viewing
+    "Consent", "Sample", "campaign_data_purge_expired", "invitation_check", "viewer_recording_attach",
+    "viewer_samples_add", "viewer_session_erase", "viewer_session_finish", "viewer_session_start",
+    "viewer_session_touch", "viewer_session_withdraw", "viewer_sessions_mark_abandoned",
 ]

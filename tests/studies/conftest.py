@@ -130,3 +130,45 @@ def make_video_job(samples_dir):
 
     return make
 
+
+
+# Campaigns ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_campaign(video_upload):
+    """A campaign whose ad is ../shared/samples/single_face.mp4 (2.4 s), collecting unless told otherwise."""
+    from studies import services
+
+    def make(owner, *, status="collecting", name="Spring launch", video="single_face.mp4", segments=(), **fields):
+        campaign = services.campaign_create(owner=owner, ad_video=video_upload(video), name=name, status=status,
+                                            **fields)
+        for segment in segments:
+            services.segment_create(campaign, **segment)
+        return campaign
+
+    return make
+
+
+@pytest.fixture
+def join(make_campaign):
+    """A viewer session that consented through a fresh invitation of `campaign`."""
+    from studies import services
+
+    def start(campaign, **consent):
+        invitation = services.invitation_create(campaign)
+        return services.viewer_session_start(
+            invitation_token=invitation.token, consent=services.Consent(analyse_webcam=True, **consent),
+            user_agent="pytest")
+
+    return start
+
+
+def sample_series(t_ms_values, happy: float, *, face: bool = True):
+    """Samples with the given happy probability (the rest neutral)."""
+    from inference.labels import EMOTIONS
+    from studies.services import Sample
+
+    probabilities = tuple(happy if name == "happy" else (1 - happy if name == "neutral" else 0.0) for name in EMOTIONS)
+    return [Sample(t_ms=int(t), face=face, probabilities=probabilities if face else (), detection=0.9 if face else 0.0)
+            for t in t_ms_values]

@@ -1,0 +1,230 @@
+"""Campaign report math: per-viewer rollups -> emotion curves with confidence bands, segment verdicts.
+
+Plain NumPy, no database: selectors/campaigns.py reads the rollups and calls
+`build_report`. A rollup is one viewer's samples summed per 250 ms of the ad:
+an array (bins, 9) of [samples with a face, all samples, then the seven
+probability sums over the samples with a face], so a report over 1,000 viewers
+reads 1,000 small arrays instead of 600,000 samples.
+
+How a segment is judged (the verdict):
+- signal: the probability of the segment's expected emotion (the sum, if several);
+- each viewer's lift: their mean signal inside the segment minus their own mean
+  during the rest of the ad (people differ in how expressive they are, so each
+  is compared with themselves);
+- the segment MET its goal when the 95 % confidence interval of the mean lift
+  across viewers lies above zero; NOT MET otherwise; with fewer than
+  MIN_VIEWERS_FOR_VERDICT viewers seen both inside and outside it, there are
+  TOO FEW VIEWERS to tell.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference.labels import EMOTIONS
+
+ROLLUP_BIN_MS = 250
+FACE, TOTAL = 0, 1
+SUMS = slice(2, 2 + len(EMOTIONS))
+ROLLUP_COLUMNS = 2 + len(EMOTIONS)
+MIN_VIEWERS_FOR_VERDICT = 3
+MAX_CURVE_POINTS = 600
+
+MET, NOT_MET, TOO_FEW = "met", "not_met", "too_few_viewers"
+VERDICT_LABELS = {MET: "Met", NOT_MET: "Not met", TOO_FEW: "Too few viewers"}
+
+# Two-sided 95 % critical values of Student's t for 1..30 degrees of freedom; 1.96 beyond.
+_T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+          2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+          2.045, 2.042)
+
+
+def t_critical(degrees_of_freedom: int) -> float:
+    if degrees_of_freedom < 1:
+        return math.nan
+    return _T_975[degrees_of_freedom - 1] if degrees_of_freedom <= len(_T_975) else 1.96
+
+
+def bin_count(duration_s: float) -> int:
+    return max(1, math.ceil(duration_s * 1000 / ROLLUP_BIN_MS))
+
+
+# Rollups ---------------------------------------------------------------------------------------
+
+
+def rollup(t_ms: np.ndarray, face: np.ndarray, probabilities: np.ndarray, duration_s: float) -> np.ndarray:
+    """Samples -> (bins, 9) float32. `probabilities`: (N, 7) in 0..1 (ignored where face is False).
+    Samples after the end of the ad count in the last bin."""
+    bins = bin_count(duration_s)
+    table = np.zeros((bins, ROLLUP_COLUMNS), np.float64)
+    if len(t_ms):
+        index = np.minimum(np.asarray(t_ms, np.int64) // ROLLUP_BIN_MS, bins - 1)
+        face = np.asarray(face, bool)
+        np.add.at(table[:, TOTAL], index, 1.0)
+        np.add.at(table[:, FACE], index[face], 1.0)
+        np.add.at(table[:, SUMS], index[face], np.asarray(probabilities, np.float64)[face])
+    return table.astype(np.float32)
+
+
+def rollup_to_bytes(table: np.ndarray) -> bytes:
+    return np.ascontiguousarray(table, dtype="<f4").tobytes()
+
+
+def rollup_from_bytes(data: bytes, bins: int) -> np.ndarray:
+    table = np.frombuffer(bytes(data), dtype="<f4").reshape(-1, ROLLUP_COLUMNS)
+    if len(table) >= bins:
+        return table[:bins]
+    return np.vstack([table, np.zeros((bins - len(table), ROLLUP_COLUMNS), np.float32)])
+
+
+# Statistics ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interval:
+    mean: float | None
+    low: float | None
+    high: float | None
+    n: int
+
+    def to_dict(self, digits: int = 4) -> dict:
+        def rounded(value):
+            return None if value is None else round(value, digits)
+
+        return {"mean": rounded(self.mean), "low": rounded(self.low), "high": rounded(self.high), "n": self.n}
+
+
+def mean_interval(values) -> Interval:
+    """Mean and 95 % confidence interval (Student's t) of the finite values."""
+    values = np.asarray(values, np.float64)
+    values = values[np.isfinite(values)]
+    n = int(values.size)
+    if n == 0:
+        return Interval(None, None, None, 0)
+    mean = float(values.mean())
+    if n == 1:
+        return Interval(mean, None, None, 1)
+    half = t_critical(n - 1) * float(values.std(ddof=1)) / math.sqrt(n)
+    return Interval(mean, mean - half, mean + half, n)
+
+
+def _divide(numerator, denominator):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
+
+
+# The report --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    id: int | None
+    name: str
+    start_s: float
+    end_s: float
+    expected: tuple[str, ...]
+
+
+def _segment_mask(spec: SegmentSpec, bins: int) -> np.ndarray:
+    """Bins whose centre lies inside the segment."""
+    centres = (np.arange(bins) + 0.5) * ROLLUP_BIN_MS / 1000
+    return (centres >= spec.start_s) & (centres < spec.end_s)
+
+
+def _merge_bins(table: np.ndarray, factor: int) -> np.ndarray:
+    """(..., bins, C) summed over groups of `factor` consecutive bins."""
+    if factor <= 1:
+        return table
+    bins = table.shape[-2]
+    padded = -(-bins // factor) * factor
+    pad = [(0, 0)] * table.ndim
+    pad[-2] = (0, padded - bins)
+    table = np.pad(table, pad)
+    return table.reshape(*table.shape[:-2], padded // factor, factor, table.shape[-1]).sum(axis=-2)
+
+
+def curves(rollups: np.ndarray, *, max_points: int = MAX_CURVE_POINTS) -> dict:
+    """Across viewers, per time bin: each emotion's mean (percent) with its 95 % band, viewers seen, face rate."""
+    factor = max(1, math.ceil(rollups.shape[1] / max_points))
+    merged = _merge_bins(rollups.astype(np.float64), factor)  # (S, B', 9)
+    per_viewer = _divide(merged[..., SUMS], merged[..., FACE:FACE + 1])  # (S, B', 7), NaN where no face
+    seen = np.isfinite(per_viewer[..., 0])  # (S, B')
+    n = seen.sum(axis=0)
+    values = np.where(seen[..., None], per_viewer, 0.0)
+    mean = _divide(values.sum(axis=0), n[:, None].astype(np.float64))  # (B', 7)
+    squares = np.where(seen[..., None], (per_viewer - mean) ** 2, 0.0).sum(axis=0)
+    sd = np.sqrt(_divide(squares, (n - 1)[:, None].astype(np.float64)))
+    t = np.array([t_critical(int(k) - 1) for k in n])
+    half = t[:, None] * sd / np.sqrt(np.maximum(n, 1))[:, None]
+    faces, totals = merged[..., FACE].sum(axis=0), merged[..., TOTAL].sum(axis=0)
+    bin_s = factor * ROLLUP_BIN_MS / 1000
+
+    def percent(values):
+        return [None if not np.isfinite(v) else round(float(100 * v), 2) for v in values]
+
+    return {
+        "bin_s": bin_s,
+        "times_s": [round(i * bin_s, 3) for i in range(merged.shape[1])],
+        "viewers": [int(k) for k in n],
+        "face_visible_rate": [None if total == 0 else round(float(face / total), 4) for face, total in zip(faces, totals)],
+        "emotions": {
+            name: {"mean": percent(mean[:, i]), "low": percent(np.clip(mean[:, i] - half[:, i], 0, 1)),
+                   "high": percent(np.clip(mean[:, i] + half[:, i], 0, 1))}
+            for i, name in enumerate(EMOTIONS)
+        },
+    }
+
+
+def segment_result(rollups: np.ndarray, spec: SegmentSpec) -> dict:
+    inside = _segment_mask(spec, rollups.shape[1])
+    data = rollups.astype(np.float64)
+    sums_in, sums_out = data[:, inside][..., SUMS].sum(axis=1), data[:, ~inside][..., SUMS].sum(axis=1)
+    face_in, face_out = data[:, inside][..., FACE].sum(axis=1), data[:, ~inside][..., FACE].sum(axis=1)
+    total_in = data[:, inside][..., TOTAL].sum(axis=1)
+    means_in = _divide(sums_in, face_in[:, None])  # (S, 7)
+    means_out = _divide(sums_out, face_out[:, None])
+    columns = [EMOTIONS.index(name) for name in spec.expected]
+    signal_in, signal_out = means_in[:, columns].sum(axis=1), means_out[:, columns].sum(axis=1)
+    lift = mean_interval(signal_in - signal_out)  # NaN for viewers not seen both inside and outside
+    seen_in = np.isfinite(means_in[:, 0])
+    emotion_means = means_in[seen_in].mean(axis=0) if seen_in.any() else np.full(len(EMOTIONS), np.nan)
+    dominant = EMOTIONS[int(np.nanargmax(emotion_means))] if seen_in.any() else None
+    if lift.n < MIN_VIEWERS_FOR_VERDICT:
+        verdict = TOO_FEW
+    else:
+        verdict = MET if lift.low is not None and lift.low > 0 else NOT_MET
+    return {
+        "id": spec.id, "name": spec.name, "start_s": spec.start_s, "end_s": spec.end_s,
+        "expected": list(spec.expected),
+        "viewers": int(seen_in.sum()),
+        "face_visible_rate": None if total_in.sum() == 0 else round(float(face_in.sum() / total_in.sum()), 4),
+        "means": {name: (None if not np.isfinite(v) else round(float(v), 4)) for name, v in zip(EMOTIONS, emotion_means)},
+        "dominant": dominant,
+        "dominant_is_expected": dominant in spec.expected if dominant else False,
+        "expected_mean": None if not seen_in.any() else round(float(signal_in[seen_in].mean()), 4),
+        "lift": lift.to_dict(),
+        "verdict": verdict,
+        "verdict_label": VERDICT_LABELS[verdict],
+    }
+
+
+def overall_means(rollups: np.ndarray) -> dict:
+    """Each emotion's mean over the whole ad: the average of every viewer's own mean."""
+    data = rollups.astype(np.float64)
+    per_viewer = _divide(data[..., SUMS].sum(axis=1), data[..., FACE].sum(axis=1)[:, None])
+    seen = np.isfinite(per_viewer[:, 0])
+    return {name: (round(float(per_viewer[seen, i].mean()), 4) if seen.any() else None)
+            for i, name in enumerate(EMOTIONS)}
+
+
+def build_report(rollups: np.ndarray, segments: list[SegmentSpec]) -> dict:
+    """rollups: (viewers, bins, 9). Curves (percent), overall means and per-segment results."""
+    return {
+        "viewers": int(len(rollups)),
+        "curves": curves(rollups),
+        "overall": overall_means(rollups),
+        "segments": [segment_result(rollups, spec) for spec in segments],
+    }

@@ -1,0 +1,118 @@
+"""Reads for producers: their campaigns (never anyone else's), and the aggregated reports.
+
+Every object lookup takes the asking user and raises the model's DoesNotExist
+for an object that belongs to another producer, exactly as for one that does
+not exist, so ids of other people's campaigns reveal nothing.
+"""
+
+import numpy as np
+from django.db.models import Count, Q, QuerySet
+
+from inference.labels import EMOTIONS
+from studies import reports
+from studies.models import PER_MILLE, Campaign, EmotionSample, Invitation, Segment, ViewerSession
+
+VISIBLE_SESSIONS = ~Q(viewer_sessions__status=ViewerSession.Status.WITHDRAWN)
+
+
+def _owned(user) -> Q:
+    return Q(owner=user) if user is not None and user.is_authenticated else Q(pk__in=[])
+
+
+def campaign_list_for_owner(*, user) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(_owned(user)).annotate(
+        viewers_total=Count("viewer_sessions", filter=VISIBLE_SESSIONS, distinct=True),
+        viewers_completed=Count("viewer_sessions", filter=Q(viewer_sessions__status=ViewerSession.Status.COMPLETED),
+                                distinct=True),
+        segment_count=Count("segments", distinct=True),
+    )
+
+
+def campaign_get_for_owner(*, user, campaign_id) -> Campaign:
+    return Campaign.objects.filter(_owned(user)).get(pk=campaign_id)
+
+
+def segment_get_for_owner(*, user, segment_id) -> Segment:
+    return Segment.objects.select_related("campaign").get(pk=segment_id, campaign__in=Campaign.objects.filter(_owned(user)))
+
+
+def invitation_get_for_owner(*, user, invitation_id) -> Invitation:
+    return Invitation.objects.select_related("campaign").get(
+        pk=invitation_id, campaign__in=Campaign.objects.filter(_owned(user)))
+
+
+def viewer_session_get_for_owner(*, user, session_id) -> ViewerSession:
+    return ViewerSession.objects.select_related("campaign").get(
+        pk=session_id, campaign__in=Campaign.objects.filter(_owned(user)))
+
+
+def invitations_with_counts(campaign: Campaign) -> QuerySet[Invitation]:
+    return campaign.invitations.annotate(
+        viewers=Count("viewer_sessions", filter=~Q(viewer_sessions__status=ViewerSession.Status.WITHDRAWN)))
+
+
+def invitation_get_by_token(token: str) -> Invitation | None:
+    return Invitation.objects.select_related("campaign").filter(token=token).first()
+
+
+def viewer_sessions_for_campaign(campaign: Campaign, *, completed_only: bool = False,
+                                 min_face_share: float = 0.0) -> QuerySet[ViewerSession]:
+    """Sessions whose data may be reported: never withdrawn or purged ones."""
+    sessions = campaign.viewer_sessions.exclude(status=ViewerSession.Status.WITHDRAWN).filter(
+        data_purged_at__isnull=True)
+    if completed_only:
+        sessions = sessions.filter(status=ViewerSession.Status.COMPLETED)
+    if min_face_share > 0:
+        sessions = sessions.filter(face_visible_share__gte=min_face_share)
+    return sessions
+
+
+def session_rollup(session: ViewerSession) -> np.ndarray:
+    """The session's samples summed per 250 ms of the ad: the stored rollup, or computed now."""
+    bins = reports.bin_count(session.campaign.ad_duration_s)
+    if session.rollup is not None:
+        return reports.rollup_from_bytes(session.rollup, bins)
+    rows = np.array(EmotionSample.objects.filter(session=session).values_list("t_ms", "face", *EMOTIONS),
+                    dtype=np.float64).reshape(-1, 2 + len(EMOTIONS))
+    return reports.rollup(rows[:, 0].astype(np.int64), rows[:, 1] > 0, rows[:, 2:] / PER_MILLE,
+                          session.campaign.ad_duration_s)
+
+
+def segment_specs(campaign: Campaign) -> list[reports.SegmentSpec]:
+    return [reports.SegmentSpec(id=s.id, name=s.name, start_s=s.start_s, end_s=s.end_s,
+                                expected=tuple(s.expected_emotions)) for s in campaign.segments.all()]
+
+
+def campaign_report(campaign: Campaign, *, completed_only: bool = True, min_face_share: float = 0.0) -> dict:
+    """Curves across viewers with 95 % bands, overall means, and a verdict per segment (studies.reports)."""
+    sessions = list(
+        viewer_sessions_for_campaign(campaign, completed_only=completed_only, min_face_share=min_face_share)
+        .select_related("campaign").only("id", "campaign", "rollup", "status")
+    )
+    bins = reports.bin_count(campaign.ad_duration_s)
+    rollups = (np.stack([session_rollup(session) for session in sessions]) if sessions
+               else np.zeros((0, bins, reports.ROLLUP_COLUMNS), np.float32))
+    report = reports.build_report(rollups, segment_specs(campaign))
+    statuses = dict(campaign.viewer_sessions.values_list("status").annotate(n=Count("id")))
+    report["campaign"] = campaign_summary(campaign)
+    report["filters"] = {"completed_only": completed_only, "min_face_share": min_face_share}
+    report["sessions"] = {status: statuses.get(status, 0) for status in ViewerSession.Status.values}
+    return report
+
+
+def viewer_report(session: ViewerSession) -> dict:
+    """One viewer's curves and segment figures, for the drill-down."""
+    report = reports.build_report(session_rollup(session)[None], segment_specs(session.campaign))
+    report["campaign"] = campaign_summary(session.campaign)
+    report["viewer"] = {
+        "id": str(session.id), "viewer_id": session.viewer_id, "status": session.status,
+        "samples": session.sample_count, "face_visible_share": session.face_visible_share,
+        "mean_detection_confidence": session.mean_detection_confidence, "is_demo": session.is_demo,
+        "started_at": session.started_at.isoformat(),
+    }
+    return report
+
+
+def campaign_summary(campaign: Campaign) -> dict:
+    return {"id": str(campaign.id), "name": campaign.name, "brand": campaign.brand, "status": campaign.status,
+            "ad_duration_s": campaign.ad_duration_s, "is_demo": campaign.is_demo}

@@ -1,0 +1,260 @@
+"""Writes for viewers and their data: consent, samples, finishing, withdrawal, erasure, retention.
+
+A viewer joins through an invitation by giving consent; samples are accepted
+only while the session is open and webcam analysis was agreed. Withdrawal
+deletes every sample (and a recording, if one was kept) but keeps the consent
+record; a producer's erasure deletes the session altogether.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inference.labels import EMOTIONS
+from studies import media_checks, reports
+from studies.selectors import campaigns as selectors
+from studies.consent import CONSENT_VERSION
+from studies.errors import InvalidInput, ParticipationRefused
+from studies.models import PER_MILLE, Campaign, EmotionSample, Invitation, SampleBatch, ViewerSession
+
+logger = logging.getLogger(__name__)
+
+MAX_SAMPLES_PER_BATCH = 1000
+# Samples may be stamped a little after the ad's end (the last frame's answer arrives late).
+LATE_SAMPLE_MS = 5000
+# A session silent this long was left (closed tab, lost connection).
+ABANDONED_AFTER = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Consent:
+    analyse_webcam: bool
+    keep_recording: bool = False
+    age_band: str = ""
+    gender: str = ""
+
+
+@dataclass(frozen=True)
+class Sample:
+    t_ms: int
+    face: bool
+    probabilities: tuple[float, ...] = ()  # EMOTIONS order; empty without a face
+    detection: float = 0.0
+
+
+def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent: str = "") -> ViewerSession:
+    """Record the consent and open a session; raises ParticipationRefused with a message for the viewer."""
+    if not consent.analyse_webcam:
+        raise ParticipationRefused("Taking part means letting this page analyse your webcam while the ad plays; "
+                                   "without that, nothing is recorded and you are free to leave.")
+    if consent.age_band and consent.age_band not in ViewerSession.AgeBand.values:
+        raise InvalidInput("Unknown age band.", "age_band")
+    if consent.gender and consent.gender not in ViewerSession.Gender.values:
+        raise InvalidInput("Unknown answer for gender.", "gender")
+    with transaction.atomic():
+        # the lock makes the viewer limit hold when many people open the link at once
+        invitation = Invitation.objects.select_for_update().select_related("campaign").filter(
+            token=invitation_token).first()
+        invitation_check(invitation)
+        session = ViewerSession.objects.create(
+            campaign=invitation.campaign, invitation=invitation, consent_version=CONSENT_VERSION,
+            consented_at=timezone.now(), consent_analyse_webcam=True, consent_keep_recording=consent.keep_recording,
+            self_report_age=consent.age_band, self_report_gender=consent.gender, user_agent=(user_agent or "")[:400],
+        )
+    logger.info("Viewer session %s joined campaign %s.", session.id, invitation.campaign_id)
+    return session
+
+
+def invitation_check(invitation: Invitation | None) -> None:
+    """Raise ParticipationRefused unless the invitation admits a new viewer now."""
+    if invitation is None:
+        raise ParticipationRefused("This invitation link is not valid. Please check the link you were sent.")
+    if invitation.is_revoked:
+        raise ParticipationRefused("This invitation has been withdrawn by the study's organiser.")
+    if invitation.is_expired:
+        raise ParticipationRefused("This invitation has expired. Thank you for your interest.")
+    if invitation.campaign.status != Campaign.Status.COLLECTING:
+        raise ParticipationRefused("This study is not collecting responses at the moment.")
+    if invitation.max_viewers is not None:
+        taken = invitation.viewer_sessions.exclude(status=ViewerSession.Status.WITHDRAWN).count()
+        if taken >= invitation.max_viewers:
+            raise ParticipationRefused("This study already has all the viewers it needs. Thank you!")
+
+
+def _check_capturing(session: ViewerSession) -> None:
+    if session.status == ViewerSession.Status.WITHDRAWN:
+        raise ParticipationRefused("This session was withdrawn; nothing more is recorded.")
+    if not session.consent_analyse_webcam:
+        raise ParticipationRefused("No consent to webcam analysis was given for this session.")
+    if session.status != ViewerSession.Status.IN_PROGRESS:
+        raise ParticipationRefused("This session is finished; nothing more is recorded.")
+
+
+def _validated(session: ViewerSession, samples: list[Sample]) -> list[EmotionSample]:
+    if len(samples) > MAX_SAMPLES_PER_BATCH:
+        raise InvalidInput(f"At most {MAX_SAMPLES_PER_BATCH} samples per request.", "samples")
+    latest_ms = int(session.campaign.ad_duration_s * 1000) + LATE_SAMPLE_MS
+    rows = []
+    for number, sample in enumerate(samples):
+        if not isinstance(sample.t_ms, int) or isinstance(sample.t_ms, bool) or not 0 <= sample.t_ms <= latest_ms:
+            raise InvalidInput(f"Sample {number}: t_ms must be a time in the ad, 0 to {latest_ms} ms.", "samples")
+        if not 0.0 <= float(sample.detection) <= 1.0:
+            raise InvalidInput(f"Sample {number}: detection must be between 0 and 1.", "samples")
+        values = [0.0] * len(EMOTIONS)
+        if sample.face:
+            values = [float(v) for v in sample.probabilities]
+            if len(values) != len(EMOTIONS) or not all(0.0 <= v <= 1.0 for v in values) \
+                    or abs(sum(values) - 1.0) > 0.05:
+                raise InvalidInput(f"Sample {number}: a face needs 7 probabilities ({', '.join(EMOTIONS)}) "
+                                   "between 0 and 1 that add up to 1.", "samples")
+        rows.append(EmotionSample(
+            session=session, t_ms=sample.t_ms, face=bool(sample.face),
+            detection=round(float(sample.detection) * PER_MILLE) if sample.face else 0,
+            **{name: round(v * PER_MILLE) for name, v in zip(EMOTIONS, values)}))
+    return rows
+
+
+def viewer_samples_add(session: ViewerSession, samples: list[Sample], *, batch_id=None) -> int:
+    """Store the samples; returns how many were stored.
+
+    With a `batch_id`, a batch posted again (a client retrying after a lost answer)
+    is recognised and stored only once: the count of the first delivery comes back.
+    """
+    rows = _validated(session, samples)
+    with transaction.atomic():
+        locked = ViewerSession.objects.select_for_update().get(pk=session.pk)
+        if batch_id is not None:
+            earlier = SampleBatch.objects.filter(session=locked, batch_id=batch_id).first()
+            if earlier is not None:
+                return earlier.count
+        _check_capturing(locked)
+        EmotionSample.objects.bulk_create(rows, batch_size=500)
+        faces = [row for row in rows if row.face]
+        detection_sum = (locked.mean_detection_confidence or 0.0) * locked.face_sample_count
+        detection_sum += sum(row.detection for row in faces) / PER_MILLE
+        locked.sample_count += len(rows)
+        locked.face_sample_count += len(faces)
+        locked.face_visible_share = locked.face_sample_count / locked.sample_count if locked.sample_count else None
+        locked.mean_detection_confidence = (detection_sum / locked.face_sample_count
+                                            if locked.face_sample_count else None)
+        locked.last_seen_at = timezone.now()
+        locked.rollup = None
+        locked.save(update_fields=["sample_count", "face_sample_count", "face_visible_share",
+                                   "mean_detection_confidence", "last_seen_at", "rollup"])
+        if batch_id is not None:
+            try:
+                with transaction.atomic():
+                    SampleBatch.objects.create(session=locked, batch_id=batch_id, count=len(rows))
+            except IntegrityError:
+                raise InvalidInput("This batch id was used at the same time by another request.", "batch_id")
+    session.refresh_from_db()
+    return len(rows)
+
+
+def viewer_session_touch(session: ViewerSession) -> None:
+    """The viewer is still there (a frame arrived without a face, the page sent a heartbeat)."""
+    ViewerSession.objects.filter(pk=session.pk).update(last_seen_at=timezone.now())
+
+
+def viewer_session_finish(session: ViewerSession) -> ViewerSession:
+    """The ad played to its end: the session is complete and its rollup computed. Idempotent."""
+    if session.status == ViewerSession.Status.IN_PROGRESS:
+        _close(session, ViewerSession.Status.COMPLETED)
+    return session
+
+
+def _close(session: ViewerSession, status: str) -> None:
+    session.status = status
+    session.finished_at = timezone.now()
+    session.rollup = None  # recomputed from every stored sample
+    session.rollup = reports.rollup_to_bytes(selectors.session_rollup(session))
+    session.save(update_fields=["status", "finished_at", "rollup"])
+    logger.info("Viewer session %s %s with %d samples.", session.id, status, session.sample_count)
+
+
+def viewer_session_withdraw(session: ViewerSession) -> ViewerSession:
+    """The viewer changed their mind: every sample and any recording go; the consent record stays."""
+    with transaction.atomic():
+        EmotionSample.objects.filter(session=session).delete()
+        SampleBatch.objects.filter(session=session).delete()
+        recording = session.recording.name if session.recording else None
+        session.status = ViewerSession.Status.WITHDRAWN
+        session.withdrawn_at = timezone.now()
+        session.recording = ""
+        session.sample_count = session.face_sample_count = 0
+        session.face_visible_share = session.mean_detection_confidence = None
+        session.rollup = None
+        session.save()
+    if recording:
+        session.recording.storage.delete(recording)
+    logger.info("Viewer session %s withdrawn; its data was deleted.", session.id)
+    return session
+
+
+def viewer_session_erase(session: ViewerSession) -> None:
+    """A producer deletes a viewer's data (an erasure request): the session is gone entirely."""
+    recording = session.recording.name if session.recording else None
+    storage = session.recording.storage
+    session.delete()
+    if recording:
+        storage.delete(recording)
+    logger.info("Viewer session %s erased.", session.pk)
+
+
+def viewer_recording_attach(session: ViewerSession, uploaded_file) -> ViewerSession:
+    """Keep the viewer's own webcam video, only if they agreed to it."""
+    if not session.consent_keep_recording:
+        raise ParticipationRefused("You did not agree to keep a recording, so none is stored.")
+    if session.status == ViewerSession.Status.WITHDRAWN:
+        raise ParticipationRefused("This session was withdrawn; nothing more is stored.")
+    if uploaded_file.size > settings.FER_MAX_VIDEO_BYTES:
+        raise InvalidInput(f"The recording is larger than {settings.FER_MAX_VIDEO_MB} MB.", "recording")
+    uploaded_file.seek(0)
+    head = uploaded_file.read(media_checks.HEAD_BYTES)
+    uploaded_file.seek(0)
+    if media_checks.detect_kind(head) != media_checks.VIDEO:
+        raise InvalidInput("The recording is not a video file.", "recording")
+    old = session.recording.name if session.recording else None
+    session.recording.save(f"webcam.{media_checks.video_extension(head) or 'webm'}", uploaded_file, save=True)
+    if old and old != session.recording.name:
+        session.recording.storage.delete(old)
+    return session
+
+
+def viewer_sessions_mark_abandoned(now=None) -> int:
+    """Sessions silent for ABANDONED_AFTER are closed as abandoned (their samples still count)."""
+    cutoff = (now or timezone.now()) - ABANDONED_AFTER
+    stale = ViewerSession.objects.filter(status=ViewerSession.Status.IN_PROGRESS, last_seen_at__lt=cutoff)
+    count = 0
+    for session in stale.select_related("campaign"):
+        _close(session, ViewerSession.Status.ABANDONED)
+        count += 1
+    return count
+
+
+def campaign_data_purge_expired(now=None) -> int:
+    """Apply each campaign's retention period: delete samples, rollups and recordings of older sessions."""
+    now = now or timezone.now()
+    purged = 0
+    for campaign in Campaign.objects.filter(retention_days__isnull=False):
+        expired = campaign.viewer_sessions.filter(started_at__lt=now - timedelta(days=campaign.retention_days),
+                                                  data_purged_at__isnull=True)
+        for session in expired:
+            with transaction.atomic():
+                EmotionSample.objects.filter(session=session).delete()
+                SampleBatch.objects.filter(session=session).delete()
+                recording = session.recording.name if session.recording else None
+                session.recording = ""
+                session.rollup = None
+                session.data_purged_at = now
+                session.save(update_fields=["recording", "rollup", "data_purged_at"])
+            if recording:
+                session.recording.storage.delete(recording)
+            purged += 1
+    if purged:
+        logger.info("Retention: deleted the emotion data of %d viewer session(s).", purged)
+    return purged

@@ -1,0 +1,162 @@
+"""Viewers: consent before capture, samples, finishing, withdrawal, erasure, retention."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from studies import selectors, services
+from studies.errors import InvalidInput, ParticipationRefused
+from studies.models import EmotionSample, ViewerSession
+from tests.studies.conftest import sample_series
+
+pytestmark = pytest.mark.django_db
+
+
+def test_joining_records_the_consent_given(user, make_campaign):
+    campaign = make_campaign(user)
+    invitation = services.invitation_create(campaign)
+    session = services.viewer_session_start(
+        invitation_token=invitation.token, user_agent="Firefox",
+        consent=services.Consent(analyse_webcam=True, keep_recording=True, age_band="25_34", gender="woman"))
+    assert session.consent_version and session.consented_at <= timezone.now()
+    assert (session.consent_analyse_webcam, session.consent_keep_recording) == (True, True)
+    assert (session.self_report_age, session.self_report_gender, session.user_agent) == ("25_34", "woman", "Firefox")
+    assert session.status == "in_progress" and session.viewer_id.startswith("viewer-") and session.invitation == invitation
+
+
+def test_no_consent_no_session(user, make_campaign):
+    campaign = make_campaign(user)
+    invitation = services.invitation_create(campaign)
+    with pytest.raises(ParticipationRefused, match="analyse your webcam"):
+        services.viewer_session_start(invitation_token=invitation.token,
+                                      consent=services.Consent(analyse_webcam=False))
+    assert not ViewerSession.objects.exists()
+
+
+@pytest.mark.parametrize("case, phrase", [
+    ("unknown", "not valid"), ("revoked", "withdrawn by the study"), ("expired", "expired"),
+    ("draft", "not collecting"), ("full", "all the viewers"),
+])
+def test_invitations_that_admit_nobody_say_why(user, make_campaign, case, phrase):
+    campaign = make_campaign(user, status="draft" if case == "draft" else "collecting")
+    invitation = services.invitation_create(campaign, max_viewers=1)
+    token = invitation.token
+    if case == "unknown":
+        token = "no-such-token"
+    elif case == "revoked":
+        services.invitation_revoke(invitation)
+    elif case == "expired":
+        invitation.expires_at = timezone.now() - timedelta(seconds=1)
+        invitation.save()
+    elif case == "full":
+        services.viewer_session_start(invitation_token=token, consent=services.Consent(analyse_webcam=True))
+    with pytest.raises(ParticipationRefused, match=phrase):
+        services.viewer_session_start(invitation_token=token, consent=services.Consent(analyse_webcam=True))
+
+
+def test_samples_update_the_quality_figures_and_stamp_the_ad_time(user, make_campaign, join):
+    session = join(make_campaign(user))
+    stored = services.viewer_samples_add(session, sample_series(range(0, 1000, 100), 0.6)
+                                         + sample_series([1000, 1100], 0, face=False))
+    assert stored == 12
+    session.refresh_from_db()
+    assert (session.sample_count, session.face_sample_count) == (12, 10)
+    assert session.face_visible_share == pytest.approx(10 / 12)
+    assert session.mean_detection_confidence == pytest.approx(0.9)
+    first = EmotionSample.objects.filter(session=session).order_by("t_ms").first()
+    assert first.t_ms == 0 and first.happy == 600 and first.neutral == 400 and first.detection == 900
+
+
+@pytest.mark.parametrize("sample, phrase", [
+    (services.Sample(t_ms=-5, face=False), "t_ms must be"),
+    (services.Sample(t_ms=60_000, face=False), "t_ms must be"),
+    (services.Sample(t_ms=10, face=True, probabilities=(0.5,) * 7), "add up to 1"),
+    (services.Sample(t_ms=10, face=True, probabilities=(1.0,)), "7 probabilities"),
+    (services.Sample(t_ms=10, face=True, probabilities=(1.0, 0, 0, 0, 0, 0, 0), detection=3), "detection"),
+])
+def test_bad_samples_are_refused_and_nothing_is_stored(user, make_campaign, join, sample, phrase):
+    session = join(make_campaign(user))
+    with pytest.raises(InvalidInput, match=phrase):
+        services.viewer_samples_add(session, sample_series([0], 0.5) + [sample])
+    assert not EmotionSample.objects.exists()
+
+
+def test_a_retried_batch_is_stored_once(user, make_campaign, join):
+    session = join(make_campaign(user))
+    batch_id = uuid.uuid4()
+    samples = sample_series(range(0, 500, 100), 0.5)
+    assert services.viewer_samples_add(session, samples, batch_id=batch_id) == 5
+    assert services.viewer_samples_add(session, samples, batch_id=batch_id) == 5
+    assert EmotionSample.objects.filter(session=session).count() == 5
+
+
+def test_finishing_closes_capture_and_computes_the_rollup(user, make_campaign, join):
+    session = join(make_campaign(user))
+    services.viewer_samples_add(session, sample_series(range(0, 2000, 100), 0.7))
+    services.viewer_session_finish(session)
+    assert session.status == "completed" and session.finished_at and session.rollup
+    assert selectors.session_rollup(session)[:, 0].sum() == 20
+    with pytest.raises(ParticipationRefused, match="finished"):
+        services.viewer_samples_add(session, sample_series([2100], 0.7))
+
+
+def test_withdrawal_deletes_every_sample_and_the_recording(user, make_campaign, join, settings):
+    session = join(make_campaign(user), keep_recording=True)
+    services.viewer_samples_add(session, sample_series(range(0, 1000, 100), 0.7))
+    services.viewer_recording_attach(session, SimpleUploadedFile(
+        "webcam.webm", b"\x1a\x45\xdf\xa3" + b"\x00" * 200, content_type="video/webm"))
+    assert session.recording
+    services.viewer_session_withdraw(session)
+    session.refresh_from_db()
+    assert session.status == "withdrawn" and session.withdrawn_at and session.consent_version  # the consent record stays
+    assert not EmotionSample.objects.filter(session=session).exists()
+    assert session.sample_count == 0 and not session.rollup and not session.recording
+    assert not [path for path in settings.MEDIA_ROOT.rglob("webcam*")]
+    with pytest.raises(ParticipationRefused, match="withdrawn"):
+        services.viewer_samples_add(session, sample_series([0], 0.5))
+
+
+def test_a_recording_is_kept_only_with_consent_and_must_be_a_video(user, make_campaign, join):
+    campaign = make_campaign(user)
+    without = join(campaign)
+    webm = SimpleUploadedFile("webcam.webm", b"\x1a\x45\xdf\xa3" + b"\x00" * 200, content_type="video/webm")
+    with pytest.raises(ParticipationRefused, match="did not agree"):
+        services.viewer_recording_attach(without, webm)
+    with_consent = join(campaign, keep_recording=True)
+    with pytest.raises(InvalidInput, match="not a video"):
+        services.viewer_recording_attach(with_consent, SimpleUploadedFile("x.webm", b"hello" * 50))
+
+
+def test_erasure_deletes_the_session_entirely(user, make_campaign, join):
+    session = join(make_campaign(user))
+    services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.7))
+    services.viewer_session_erase(session)
+    assert not ViewerSession.objects.exists() and not EmotionSample.objects.exists()
+
+
+def test_retention_purges_old_sessions_data_only(user, make_campaign, join):
+    campaign = make_campaign(user, retention_days=30)
+    old, recent = join(campaign), join(campaign)
+    for session in (old, recent):
+        services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.7))
+        services.viewer_session_finish(session)
+    ViewerSession.objects.filter(pk=old.pk).update(started_at=timezone.now() - timedelta(days=31))
+    assert services.campaign_data_purge_expired() == 1
+    assert services.campaign_data_purge_expired() == 0  # already done
+    old.refresh_from_db()
+    assert old.data_purged_at and old.rollup is None
+    assert not EmotionSample.objects.filter(session=old).exists()
+    assert EmotionSample.objects.filter(session=recent).count() == 5
+    assert selectors.campaign_report(campaign)["viewers"] == 1
+
+
+def test_silent_sessions_are_closed_as_abandoned(user, make_campaign, join):
+    session = join(make_campaign(user))
+    services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.7))
+    assert services.viewer_sessions_mark_abandoned() == 0
+    assert services.viewer_sessions_mark_abandoned(now=timezone.now() + timedelta(hours=1)) == 1
+    session.refresh_from_db()
+    assert session.status == "abandoned" and session.rollup

@@ -1,0 +1,115 @@
+"""Report math against figures worked out by hand on tiny campaigns."""
+
+import math
+
+import numpy as np
+import pytest
+
+from inference.labels import EMOTIONS
+from studies import reports
+from studies.reports import SegmentSpec
+
+HAPPY, SAD = EMOTIONS.index("happy"), EMOTIONS.index("sad")
+JOKE = SegmentSpec(id=1, name="Joke", start_s=1.0, end_s=2.0, expected=("happy",))
+
+
+def viewer(happy_outside: float, happy_inside: float, *, bins: int = 8) -> np.ndarray:
+    """A 2 s ad (8 bins of 250 ms), one face sample per bin; the rest of the probability is neutral."""
+    t_ms = np.arange(bins) * 250 + 100
+    happy = np.where(t_ms >= 1000, happy_inside, happy_outside)
+    probabilities = np.zeros((bins, len(EMOTIONS)))
+    probabilities[:, HAPPY] = happy
+    probabilities[:, EMOTIONS.index("neutral")] = 1 - happy
+    return reports.rollup(t_ms, np.ones(bins, bool), probabilities, duration_s=2.0)
+
+
+def test_rollup_counts_and_sums_samples_per_quarter_second():
+    t_ms = np.array([0, 100, 260, 5000])  # the last is past the end: it counts in the last bin
+    face = np.array([True, False, True, True])
+    probabilities = np.tile(np.eye(len(EMOTIONS))[HAPPY], (4, 1))
+    table = reports.rollup(t_ms, face, probabilities, duration_s=1.0)
+    assert table.shape == (4, reports.ROLLUP_COLUMNS)
+    assert table[:, reports.TOTAL].tolist() == [2, 1, 0, 1]
+    assert table[:, reports.FACE].tolist() == [1, 1, 0, 1]
+    assert table[0, reports.SUMS][HAPPY] == 1.0
+    again = reports.rollup_from_bytes(reports.rollup_to_bytes(table), bins=4)
+    np.testing.assert_array_equal(again, table)
+
+
+def test_three_viewers_with_a_spread_of_lifts_are_not_enough_to_be_sure():
+    # lifts 0.6, 0.4, 0.2: mean 0.4, sd 0.2, t(2) = 4.303 -> 0.4 +- 0.4969
+    result = reports.segment_result(np.stack([viewer(0.2, 0.8), viewer(0.1, 0.5), viewer(0.3, 0.5)]), JOKE)
+    assert result["lift"]["n"] == 3 and result["lift"]["mean"] == pytest.approx(0.4, abs=1e-6)
+    assert result["lift"]["low"] == pytest.approx(0.4 - 4.303 * 0.2 / math.sqrt(3), abs=1e-4)
+    assert result["verdict"] == reports.NOT_MET
+
+
+def test_four_consistent_viewers_meet_the_goal():
+    # lifts 0.6, 0.4, 0.2, 0.4: mean 0.4, sd 0.1633, t(3) = 3.182 -> low 0.1402
+    rollups = np.stack([viewer(0.2, 0.8), viewer(0.1, 0.5), viewer(0.3, 0.5), viewer(0.2, 0.6)])
+    result = reports.segment_result(rollups, JOKE)
+    assert result["lift"]["low"] == pytest.approx(0.4 - 3.182 * math.sqrt(0.08 / 3) / 2, abs=1e-4)
+    assert result["verdict"] == reports.MET and result["verdict_label"] == "Met"
+    assert result["viewers"] == 4
+    assert result["means"]["happy"] == pytest.approx((0.8 + 0.5 + 0.5 + 0.6) / 4, abs=1e-4)
+    assert result["dominant"] == "happy" and result["dominant_is_expected"]
+    assert result["face_visible_rate"] == 1.0
+
+
+def test_an_emotion_that_falls_is_not_met_and_few_viewers_are_named():
+    falling = np.stack([viewer(0.6, 0.2), viewer(0.5, 0.1), viewer(0.7, 0.3), viewer(0.6, 0.2)])
+    assert reports.segment_result(falling, JOKE)["verdict"] == reports.NOT_MET
+    assert reports.segment_result(falling[:2], JOKE)["verdict"] == reports.TOO_FEW
+
+
+def test_several_expected_emotions_add_up():
+    rollups = np.stack([viewer(0.2, 0.8)] * 3)
+    spec = SegmentSpec(id=2, name="Reveal", start_s=1.0, end_s=2.0, expected=("happy", "surprise"))
+    result = reports.segment_result(rollups, spec)
+    assert result["expected_mean"] == pytest.approx(0.8, abs=1e-6)  # surprise is 0
+    assert result["lift"]["mean"] == pytest.approx(0.6, abs=1e-6)
+
+
+def test_viewers_without_a_face_in_the_segment_do_not_count():
+    blind = viewer(0.2, 0.8)
+    blind[4:, reports.FACE] = 0
+    blind[4:, reports.SUMS] = 0
+    result = reports.segment_result(np.stack([viewer(0.2, 0.8), blind]), JOKE)
+    assert result["viewers"] == 1 and result["lift"]["n"] == 1
+    assert result["face_visible_rate"] == 0.5
+
+
+def test_curves_average_viewers_per_bin_with_a_band():
+    rollups = np.stack([viewer(0.2, 0.8), viewer(0.1, 0.5), viewer(0.3, 0.5)])
+    curves = reports.curves(rollups)
+    assert curves["bin_s"] == 0.25 and curves["times_s"][:3] == [0.0, 0.25, 0.5]
+    assert curves["viewers"] == [3] * 8
+    happy = curves["emotions"]["happy"]
+    assert happy["mean"][0] == pytest.approx(20.0) and happy["mean"][7] == pytest.approx(60.0)
+    # bin 0: 0.2, 0.1, 0.3 -> sd 0.1, t(2) = 4.303
+    assert happy["low"][0] == pytest.approx(max(0.0, 100 * (0.2 - 4.303 * 0.1 / math.sqrt(3))), abs=0.01)
+    assert happy["high"][0] == pytest.approx(100 * (0.2 + 4.303 * 0.1 / math.sqrt(3)), abs=0.01)
+    assert curves["face_visible_rate"] == [1.0] * 8
+
+
+def test_long_ads_are_charted_with_merged_bins():
+    long_ad = np.zeros((2, 2400, reports.ROLLUP_COLUMNS), np.float32)  # 10 minutes
+    long_ad[:, :, reports.FACE] = long_ad[:, :, reports.TOTAL] = 1
+    long_ad[:, :, reports.SUMS.start + HAPPY] = 0.5
+    curves = reports.curves(long_ad)
+    assert len(curves["times_s"]) == 600 and curves["bin_s"] == 1.0
+    assert curves["emotions"]["happy"]["mean"][0] == pytest.approx(50.0)
+
+
+def test_an_empty_campaign_gives_an_empty_report():
+    report = reports.build_report(np.zeros((0, 8, reports.ROLLUP_COLUMNS), np.float32), [JOKE])
+    assert report["viewers"] == 0
+    assert report["segments"][0]["verdict"] == reports.TOO_FEW and report["segments"][0]["dominant"] is None
+    assert report["curves"]["emotions"]["happy"]["mean"] == [None] * 8
+    assert report["overall"]["happy"] is None
+
+
+def test_overall_means_average_each_viewers_own_mean():
+    rollups = np.stack([viewer(0.2, 0.8), viewer(0.0, 0.2)])
+    assert reports.overall_means(rollups)["happy"] == pytest.approx(((0.2 + 0.8) / 2 + (0.0 + 0.2) / 2) / 2)
+    assert reports.overall_means(rollups)["sad"] == 0.0
