@@ -15,14 +15,17 @@ from django.conf import settings
 from django.urls import reverse
 
 from studies import live, selectors, services
+from studies.errors import InvalidInput, ParticipationRefused
 from studies.live_protocol import FramePacer, LiveProtocolError, max_message_chars, parse_frame, parse_message
 from studies.models import AnalysisJob, job_progress_group_name
 from studies.services import job_progress_message
+from studies.viewer_access import VIEWER_SESSIONS_KEY
 
 logger = logging.getLogger(__name__)
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_LOGIN_REQUIRED = 4401
+CLOSE_NOT_ALLOWED = 4403
 
 
 class JobProgressConsumer(AsyncJsonWebsocketConsumer):
@@ -79,11 +82,11 @@ class LiveAnalysisConsumer(AsyncWebsocketConsumer):
         self.in_flight = None
         self.pacer = FramePacer(settings.FER_LIVE_MAX_FPS)
         self.max_chars = max_message_chars(settings.FER_LIVE_MAX_FRAME_BYTES)
-        user = self.scope.get("user")
-        if settings.FER_LIVE_REQUIRE_LOGIN and not (user and user.is_authenticated):
-            await self.send_message({"type": "error", "code": "login_required",
-                                     "message": "Log in to use the live camera analysis."})
-            await self.close(code=CLOSE_LOGIN_REQUIRED)
+        refusal = await self.refusal()
+        if refusal is not None:
+            code, message, close_code = refusal
+            await self.send_message({"type": "error", "code": code, "message": message})
+            await self.close(code=close_code)
             return
         self.session = await live.in_pool(live.new_session)
         await self.send_message({
@@ -93,6 +96,13 @@ class LiveAnalysisConsumer(AsyncWebsocketConsumer):
             "max_fps": settings.FER_LIVE_MAX_FPS,
             "max_frame_bytes": settings.FER_LIVE_MAX_FRAME_BYTES,
         })
+
+    async def refusal(self):
+        """(code, message, close code) when this connection may not be served; None when it may."""
+        user = self.scope.get("user")
+        if settings.FER_LIVE_REQUIRE_LOGIN and not (user and user.is_authenticated):
+            return "login_required", "Log in to use the live camera analysis.", CLOSE_LOGIN_REQUIRED
+        return None
 
     async def disconnect(self, code):
         if self.in_flight is not None:
@@ -221,3 +231,76 @@ class LiveCameraConsumer(LiveAnalysisConsumer):
         if recording is not None:
             # the page was closed or lost its connection: keep what was recorded
             await self.save_recording(recording, reason="disconnected")
+
+
+class ViewerCaptureConsumer(LiveAnalysisConsumer):
+    """`/ws/viewer/<session id>/`: a consenting viewer's webcam while the ad plays.
+
+    Frames stamped with `ad_ms` become EmotionSamples of the viewer's session (the
+    largest face is the viewer); frames without it, on the camera check page, are
+    analysed and answered but stored nowhere. Samples are written about once a
+    second, and whatever is pending when the page finishes or leaves.
+    """
+
+    FLUSH_EVERY_S = 1.0
+
+    async def refusal(self):
+        self.viewer_session = await database_sync_to_async(self._consenting_session)()
+        if self.viewer_session is None:
+            return ("not_allowed", "This page may not capture: open the study from your invitation link and "
+                                   "give your consent first.", CLOSE_NOT_ALLOWED)
+        self.pending, self.last_flush = [], time.monotonic()
+        return None
+
+    def _consenting_session(self):
+        session_id = str(self.scope["url_route"]["kwargs"]["session_id"])
+        django_session = self.scope.get("session")
+        allowed = django_session.get(VIEWER_SESSIONS_KEY, []) if django_session is not None else []
+        if session_id not in allowed:
+            return None
+        viewer_session = selectors.viewer_session_for_capture(session_id)
+        return viewer_session if viewer_session is not None and viewer_session.is_capturing else None
+
+    async def on_result(self, result, frame):
+        if frame.ad_ms is None:
+            return
+        self.pending.append(sample_from_faces(frame.ad_ms, result.faces))
+        if time.monotonic() - self.last_flush >= self.FLUSH_EVERY_S:
+            await self.flush()
+
+    async def flush(self):
+        samples, self.pending = getattr(self, "pending", []), []
+        self.last_flush = time.monotonic()
+        if not samples:
+            return
+        try:
+            await database_sync_to_async(services.viewer_samples_add)(self.viewer_session, samples)
+        except (ParticipationRefused, InvalidInput) as error:
+            await self.send_message({"type": "error", "code": "not_allowed", "message": error.message})
+
+    async def receive_other(self, message: dict):
+        if message["type"] != "finish":
+            await super().receive_other(message)
+            return
+        if self.in_flight is not None:
+            await asyncio.gather(self.in_flight, return_exceptions=True)  # its frame belongs in the samples
+        await self.flush()
+        await database_sync_to_async(services.viewer_session_finish)(self.viewer_session)
+        await self.send_message({"type": "finished",
+                                 "url": reverse("studies:viewer_thanks", args=[self.viewer_session.id])})
+
+    async def disconnect(self, code):
+        await super().disconnect(code)
+        if getattr(self, "viewer_session", None) is not None:
+            await self.flush()
+
+
+def sample_from_faces(ad_ms: int, faces):
+    """The viewer is the largest face in their own webcam; no face gives a face-less sample."""
+    from inference.labels import EMOTIONS
+
+    if not faces:
+        return services.Sample(t_ms=ad_ms, face=False)
+    viewer = max(faces, key=lambda face: face.box[2] * face.box[3])
+    return services.Sample(t_ms=ad_ms, face=True, detection=min(1.0, max(0.0, viewer.detection_score)),
+                           probabilities=tuple(viewer.probabilities[name] for name in EMOTIONS))

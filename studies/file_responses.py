@@ -69,3 +69,11 @@ def ranged_file_response(request, field_file, *, content_type: str, download_nam
     if download_name:
         response["Content-Disposition"] = f'attachment; filename="{download_name}"'
     return response
+
+
+def video_file_response(request, field_file):
+    """A stored video (an ad, a viewer's recording) for a <video> element, seekable."""
+    import mimetypes
+
+    content_type = mimetypes.guess_type(field_file.name)[0] or "video/mp4"
+    return ranged_file_response(request, field_file, content_type=content_type)

@@ -3,10 +3,12 @@
 Plain Python (no Django, no I/O), so every rule here is tested without a server.
 
 Client -> server, JSON text messages:
-    {"type": "frame", "seq": 12, "t": 1234.5, "image": "<base64 JPEG, PNG or WebP>"}
+    {"type": "frame", "seq": 12, "t": 1234.5, "image": "<base64 JPEG, PNG or WebP>"[, "ad_ms": 5120]}
         seq: any integer, echoed back; t: capture time in milliseconds on any clock that
-        only moves forward (the page sends performance.now()); image may be a data: URL.
+        only moves forward (the page sends performance.now()); image may be a data: URL;
+        ad_ms (viewer pages only): where the ad was when the frame was captured.
     {"type": "record", "action": "start" | "stop"}     (live camera page only)
+    {"type": "finish"}                                  (viewer page: the ad ended)
 Server -> client:
     {"type": "ready", ...limits}                once the models are loaded: start sending
     {"type": "result", "seq", "t", "width", "height", "faces": [...], "timings_ms", "server_ms"}
@@ -42,6 +44,7 @@ class FrameMessage:
     seq: int | None
     t_ms: float | None
     image: bytes
+    ad_ms: int | None = None
 
 
 def max_message_chars(max_frame_bytes: int) -> int:
@@ -69,8 +72,11 @@ def parse_frame(message: dict, *, max_frame_bytes: int) -> FrameMessage:
     if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
         raise LiveProtocolError("bad_message", '"seq" must be an integer.')
     t_ms = message.get("t")
-    if t_ms is not None and (not isinstance(t_ms, (int, float)) or isinstance(t_ms, bool) or t_ms != t_ms):
+    if t_ms is not None and not _is_number(t_ms):
         raise LiveProtocolError("bad_message", '"t" must be a number of milliseconds.', seq=seq)
+    ad_ms = message.get("ad_ms")
+    if ad_ms is not None and (not _is_number(ad_ms) or ad_ms < 0):
+        raise LiveProtocolError("bad_message", '"ad_ms" must be a time in the ad, in milliseconds.', seq=seq)
     encoded = message.get("image")
     if not isinstance(encoded, str) or not encoded:
         raise LiveProtocolError("bad_message", 'A frame needs "image": a base64-encoded JPEG.', seq=seq)
@@ -83,7 +89,12 @@ def parse_frame(message: dict, *, max_frame_bytes: int) -> FrameMessage:
     if len(image) > max_frame_bytes:
         raise LiveProtocolError("too_large", f"The frame is {len(image) // 1024:,} KB; the limit is "
                                              f"{max_frame_bytes // 1024:,} KB. Send downscaled frames.", seq=seq)
-    return FrameMessage(seq=seq, t_ms=None if t_ms is None else float(t_ms), image=image)
+    return FrameMessage(seq=seq, t_ms=None if t_ms is None else float(t_ms), image=image,
+                        ad_ms=None if ad_ms is None else int(round(ad_ms)))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
 
 
 class FramePacer:

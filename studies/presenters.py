@@ -163,3 +163,22 @@ def job_context(job):
 def track_summary(tracks):
     """Dominant emotions across a video's tracks, like the per-face summary of a photo."""
     return _emotion_counts(track["dominant"] for track in tracks)
+
+
+def _percent(value):
+    return None if value is None else 100.0 * float(value)
+
+
+def report_tables(report: dict) -> dict:
+    """The report's numbers as the campaign templates show them: emoji, percentages, a row per segment."""
+    return {
+        "overall_rows": [{"name": name, "emoji": EMOJI[name], "percent": _percent(report["overall"][name])}
+                         for name in EMOTIONS],
+        "segment_mean_rows": [
+            {"segment": segment,
+             "cells": [{"name": name, "percent": _percent(segment["means"][name]), "is_dominant": name == segment["dominant"]}
+                       for name in EMOTIONS]}
+            for segment in report["segments"]
+        ],
+        "emotions": [(name, EMOJI[name]) for name in EMOTIONS],
+    }

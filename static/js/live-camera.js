@@ -1,9 +1,7 @@
-// The real-time camera page: webcam frames go to /ws/live/ as downscaled JPEGs,
-// one at a time (the next leaves when the previous answer arrived, so nothing
-// queues up and a busy server lowers the frame rate instead of raising the
-// latency); the answers are drawn over the mirrored video, listed per face and
-// charted over the last 30 seconds. Optionally the server records the emotion
-// scores (never the images) as an analysis job.
+// The real-time camera page: webcam frames go to /ws/live/ through FrameStream
+// (frame-stream.js); the answers are drawn over the mirrored video, listed per
+// face and charted over the last 30 seconds. Optionally the server records the
+// emotion scores (never the images) as an analysis job.
 (function () {
   "use strict";
 
@@ -13,13 +11,9 @@
   const EMOTIONS = JSON.parse(document.getElementById("live-emotions").textContent);
   const EMOJI = Object.fromEntries(EMOTIONS.map((e) => [e.name, e.emoji]));
   const COLORS = window.FER_EMOTION_COLORS;
-  const MAX_SIDE = 640; // longer side of the frames sent
-  const JPEG_QUALITY = 0.8;
   const WINDOW_S = 30; // the rolling chart
   const CHART_EVERY_MS = 250;
-  const RECONNECT_MS = 2000;
   const EMOJI_FONT = '"Apple Color Emoji", "Segoe UI Emoji", "Noto Color Emoji", sans-serif';
-  const minIntervalMs = 1000 / (Number(app.dataset.maxFps) || 30);
 
   const $ = (id) => document.getElementById(id);
   const video = $("camera-video");
@@ -27,21 +21,23 @@
   const startButton = $("camera-start");
   const stopButton = $("camera-stop");
   const recordButton = $("record-toggle");
-  const grab = document.createElement("canvas");
 
-  let stream = null;
-  let socket = null;
-  let ready = false;
-  let inFlight = false;
-  let seq = 0;
-  let sentAt = 0;
-  let lastSentAt = 0;
-  let results = 0;
-  let latencies = [];
-  let resultTimes = [];
-  let history = []; // {t: seconds, values: {emotion: percent}} of the main face
+  let camera = null;
+  let history = []; // {t: seconds, values: {emotion: probability}} of the main face
   let recordingStartedAt = null;
   let recordingTimer = null;
+
+  const stream = new FrameStream({
+    video: video,
+    wsPath: app.dataset.wsPath,
+    maxFps: Number(app.dataset.maxFps) || 30,
+    onState: (text) => { $("stat-connection").textContent = text; },
+    onReady: () => { recordButton.disabled = false; },
+    onDisconnect: () => { setRecording(false); recordButton.disabled = true; },
+    onResult: onResult,
+    onError: (message) => showError(message.message),
+    onMessage: (message) => { if (message.type === "recording") onRecording(message); },
+  });
 
   function showError(text) {
     const box = $("live-error");
@@ -49,152 +45,48 @@
     box.classList.toggle("d-none", !text);
   }
 
-  function setConnection(text) {
-    $("stat-connection").textContent = text;
-  }
-
-  function cameraErrorText(error) {
-    switch (error && error.name) {
-      case "NotAllowedError":
-      case "SecurityError":
-        return "Camera access was refused. Allow the camera for this site (the camera icon in the address bar), then press Start camera again.";
-      case "NotFoundError":
-      case "OverconstrainedError":
-        return "No camera was found. Connect a camera, then press Start camera again.";
-      case "NotReadableError":
-        return "The camera is in use by another application. Close it, then press Start camera again.";
-      default:
-        return "The camera could not be started: " + ((error && error.message) || "unknown error") + ".";
-    }
-  }
-
   async function startCamera() {
     showError("");
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      showError("This browser can use the camera only on a secure page: open the site over https:// (or on localhost).");
-      return;
-    }
     startButton.disabled = true;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+      camera = await FrameStream.openCamera();
     } catch (error) {
-      stream = null;
+      camera = null;
       startButton.disabled = false;
-      showError(cameraErrorText(error));
+      showError(FrameStream.cameraErrorText(error));
       return;
     }
-    video.srcObject = stream;
+    video.srcObject = camera;
     await video.play().catch(() => {});
     $("camera-placeholder").classList.add("d-none");
     stopButton.disabled = false;
-    connect();
+    stream.start();
   }
 
   function stopCamera() {
-    if (stream) stream.getTracks().forEach((track) => track.stop());
-    stream = null;
+    if (camera) camera.getTracks().forEach((track) => track.stop());
+    camera = null;
     video.srcObject = null;
-    if (socket) socket.close(1000); // the server saves a recording that is still running
-    socket = null;
-    ready = false;
-    inFlight = false;
+    stream.stop(); // the server saves a recording that is still running
     setRecording(false);
     recordButton.disabled = true;
     startButton.disabled = false;
     stopButton.disabled = true;
     $("camera-placeholder").classList.remove("d-none");
     clearOverlay();
-    setConnection("Not connected");
-  }
-
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const ws = new WebSocket(scheme + location.host + app.dataset.wsPath);
-    socket = ws;
-    setConnection("Connecting…");
-    ws.onopen = () => setConnection("Loading the models…");
-    ws.onmessage = (event) => handle(JSON.parse(event.data));
-    ws.onclose = () => {
-      if (socket !== ws) return; // closed on purpose
-      ready = false;
-      inFlight = false;
-      setRecording(false);
-      recordButton.disabled = true;
-      setConnection("Reconnecting…");
-      setTimeout(() => { if (stream && socket === ws) connect(); }, RECONNECT_MS);
-    };
-  }
-
-  function handle(message) {
-    if (message.type === "ready") {
-      ready = true;
-      setConnection("Live");
-      recordButton.disabled = false;
-      sendNext();
-    } else if (message.type === "result") {
-      onResult(message);
-    } else if (message.type === "error") {
-      onError(message);
-    } else if (message.type === "recording") {
-      onRecording(message);
-    }
-  }
-
-  function sendNext() {
-    if (!ready || inFlight || !stream || !socket || socket.readyState !== WebSocket.OPEN) return;
-    if (video.readyState < 2 || !video.videoWidth) {
-      setTimeout(sendNext, 50);
-      return;
-    }
-    const wait = lastSentAt + minIntervalMs - performance.now();
-    if (wait > 0) {
-      setTimeout(sendNext, wait);
-      return;
-    }
-    const scale = Math.min(1, MAX_SIDE / Math.max(video.videoWidth, video.videoHeight));
-    grab.width = Math.round(video.videoWidth * scale);
-    grab.height = Math.round(video.videoHeight * scale);
-    grab.getContext("2d").drawImage(video, 0, 0, grab.width, grab.height);
-    const image = grab.toDataURL("image/jpeg", JPEG_QUALITY);
-    inFlight = true;
-    sentAt = lastSentAt = performance.now();
-    seq += 1;
-    socket.send(JSON.stringify({ type: "frame", seq: seq, t: sentAt, image: image }));
+    $("stat-connection").textContent = "Not connected";
   }
 
   function onResult(message) {
-    inFlight = false;
-    const now = performance.now();
-    latencies.push(now - sentAt);
-    if (latencies.length > 30) latencies.shift();
-    resultTimes.push(now);
-    resultTimes = resultTimes.filter((t) => now - t <= 2000);
-    results += 1;
-    $("stat-results").textContent = results;
-    $("stat-latency").textContent = Math.round(median(latencies));
-    $("stat-rate").textContent = resultTimes.length > 1
-      ? ((resultTimes.length - 1) / ((now - resultTimes[0]) / 1000)).toFixed(1) : "–";
+    $("stat-results").textContent = stream.results;
+    $("stat-latency").textContent = Math.round(stream.latencyMs);
+    const rate = stream.resultsPerSecond;
+    $("stat-rate").textContent = rate === null ? "–" : rate.toFixed(1);
     $("stat-server").textContent = Math.round(message.server_ms);
     $("stat-faces").textContent = message.faces.length;
     drawOverlay(message);
     showFaces(message.faces);
-    remember(message, now);
-    sendNext();
-  }
-
-  function onError(message) {
-    if (message.seq === seq) inFlight = false;
-    if (message.code === "busy" || message.code === "rate_limited") {
-      setTimeout(sendNext, message.retry_after_ms || 50);
-      return;
-    }
-    showError(message.message);
-    if (message.code !== "login_required") sendNext();
-  }
-
-  function median(values) {
-    const sorted = values.slice().sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)];
+    remember(message, performance.now());
   }
 
   // Overlay -------------------------------------------------------------------------------
@@ -404,8 +296,7 @@
   }
 
   recordButton.addEventListener("click", () => {
-    if (!socket || socket.readyState !== WebSocket.OPEN) return;
-    socket.send(JSON.stringify({ type: "record", action: recordingStartedAt === null ? "start" : "stop" }));
+    stream.send({ type: "record", action: recordingStartedAt === null ? "start" : "stop" });
   });
   startButton.addEventListener("click", startCamera);
   stopButton.addEventListener("click", stopCamera);

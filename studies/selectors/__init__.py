@@ -21,6 +21,7 @@ from studies.selectors.campaigns import (
     segment_get_for_owner,
     session_rollup,
     viewer_report,
+    viewer_session_for_capture,
     viewer_session_get_for_owner,
     viewer_sessions_for_campaign,
 )
@@ -28,5 +29,6 @@ from studies.selectors.campaigns import (
 __all__ = ["analysis_job_get_for_viewer", "analysis_job_list_for_batch", "analysis_job_list_for_viewer",
            "batch_progress", "campaign_get_for_owner", "campaign_list_for_owner", "campaign_report",
            "campaign_summary", "invitation_get_by_token", "invitation_get_for_owner", "invitations_with_counts",
-           "segment_get_for_owner", "session_rollup", "viewer_report", "viewer_session_get_for_owner",
+           "segment_get_for_owner", "session_rollup", "viewer_report", "viewer_session_for_capture",
+           "viewer_session_get_for_owner",
            "viewer_sessions_for_campaign"]

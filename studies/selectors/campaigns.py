@@ -116,3 +116,8 @@ def viewer_report(session: ViewerSession) -> dict:
 def campaign_summary(campaign: Campaign) -> dict:
     return {"id": str(campaign.id), "name": campaign.name, "brand": campaign.brand, "status": campaign.status,
             "ad_duration_s": campaign.ad_duration_s, "is_demo": campaign.is_demo}
+
+
+def viewer_session_for_capture(session_id) -> ViewerSession | None:
+    """The session a viewer's own page works with (access is checked by studies.viewer_access)."""
+    return ViewerSession.objects.select_related("campaign").filter(pk=session_id).first()

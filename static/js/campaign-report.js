@@ -1,0 +1,210 @@
+// Campaign reports (report page, viewer drill-down, campaign comparison): emotion
+// curves over the ad with a 95 % band, the segments shaded behind them, a playhead
+// that follows the ad's player (a click on the chart seeks the ad), and bar charts
+// comparing segments or campaigns. The data is the report JSON embedded in the page.
+(function () {
+  "use strict";
+
+  const COLORS = window.FER_EMOTION_COLORS;
+  const EMOTIONS = Object.keys(COLORS);
+
+  function alpha(hex, a) {
+    const n = parseInt(hex.slice(1), 16);
+    return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + a + ")";
+  }
+
+  // Segments shaded behind the curves, with their names along the top.
+  const segmentBoxes = {
+    id: "segmentBoxes",
+    beforeDatasetsDraw(chart, args, options) {
+      const { ctx, chartArea, scales } = chart;
+      (options.segments || []).forEach((segment) => {
+        const left = scales.x.getPixelForValue(segment.start_s);
+        const right = scales.x.getPixelForValue(segment.end_s);
+        const color = COLORS[segment.expected[0]] || "#6c757d";
+        ctx.save();
+        ctx.fillStyle = alpha(color, options.highlight === segment.id ? 0.22 : 0.09);
+        ctx.fillRect(left, chartArea.top, right - left, chartArea.bottom - chartArea.top);
+        ctx.fillStyle = "#495057";
+        ctx.font = "600 11px system-ui, sans-serif";
+        ctx.textAlign = "center";
+        ctx.fillText(segment.name, (left + right) / 2, chartArea.top + 12, right - left - 4);
+        ctx.restore();
+      });
+    },
+  };
+
+  // The ad player's position.
+  const playhead = {
+    id: "playhead",
+    afterDatasetsDraw(chart, args, options) {
+      if (!options.video) return;
+      const { ctx, chartArea, scales } = chart;
+      const x = scales.x.getPixelForValue(options.video.currentTime || 0);
+      ctx.save();
+      ctx.strokeStyle = "#dc3545";
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.moveTo(x, chartArea.top);
+      ctx.lineTo(x, chartArea.bottom);
+      ctx.stroke();
+      ctx.restore();
+    },
+  };
+
+  function series(times, values) {
+    return times.map((t, i) => ({ x: t, y: values[i] }));
+  }
+
+  // The curves chart; returns it with a setBand(emotion) method.
+  function drawCurves(canvas, report, options) {
+    options = options || {};
+    const curves = report.curves;
+    const band = { emotion: options.band || "happy" };
+    const datasets = EMOTIONS.map((name) => ({
+      label: name,
+      data: series(curves.times_s, curves.emotions[name].mean),
+      borderColor: COLORS[name],
+      backgroundColor: COLORS[name],
+      borderWidth: 2,
+      pointRadius: 0,
+      tension: 0.2,
+      spanGaps: false,
+    }));
+    const low = { label: "band-low", data: [], borderWidth: 0, pointRadius: 0, fill: false };
+    const high = { label: "band-high", data: [], borderWidth: 0, pointRadius: 0, fill: "-1" };
+    datasets.push(low, high);
+
+    function setBand(name) {
+      band.emotion = name;
+      low.data = series(curves.times_s, curves.emotions[name].low);
+      high.data = series(curves.times_s, curves.emotions[name].high);
+      high.backgroundColor = alpha(COLORS[name], 0.18);
+    }
+    setBand(band.emotion);
+
+    const chart = new Chart(canvas, {
+      type: "line",
+      data: { datasets: datasets },
+      plugins: [segmentBoxes, playhead],
+      options: {
+        maintainAspectRatio: false,
+        animation: false,
+        parsing: false,
+        normalized: true,
+        interaction: { mode: "nearest", axis: "x", intersect: false },
+        scales: {
+          x: { type: "linear", min: 0, max: report.campaign.ad_duration_s, title: { display: true, text: "time in the ad (s)" } },
+          y: { min: 0, max: 100, title: { display: true, text: "probability (%)" }, ticks: { callback: (v) => v + "%" } },
+        },
+        plugins: {
+          legend: { labels: { filter: (item) => !item.text.startsWith("band-") } },
+          tooltip: {
+            filter: (item) => !item.dataset.label.startsWith("band-"),
+            callbacks: {
+              title: (items) => items.length ? items[0].parsed.x.toFixed(2) + " s" : "",
+              label: (item) => item.dataset.label + ": " + item.parsed.y.toFixed(1) + "%",
+            },
+          },
+          segmentBoxes: { segments: report.segments, highlight: null },
+          playhead: { video: options.video || null },
+        },
+        onClick: (event, elements, chart) => {
+          if (!options.video) return;
+          const seconds = chart.scales.x.getValueForPixel(event.x);
+          options.video.currentTime = Math.max(0, Math.min(report.campaign.ad_duration_s, seconds));
+        },
+      },
+    });
+    chart.setBand = (name) => { setBand(name); chart.update("none"); };
+    if (options.video) {
+      options.video.addEventListener("timeupdate", () => chart.draw());
+      options.video.addEventListener("seeked", () => chart.draw());
+    }
+    return chart;
+  }
+
+  function drawBars(canvas, groups) {
+    // groups: [{label, color, means: {emotion: 0..1}}]
+    return new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: EMOTIONS,
+        datasets: groups.map((group) => ({
+          label: group.label,
+          data: EMOTIONS.map((name) => group.means[name] === null || group.means[name] === undefined ? null : 100 * group.means[name]),
+          backgroundColor: group.color,
+        })),
+      },
+      options: {
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { y: { min: 0, max: 100, ticks: { callback: (v) => v + "%" } } },
+        plugins: { tooltip: { callbacks: { label: (item) => item.dataset.label + ": " + (item.parsed.y || 0).toFixed(1) + "%" } } },
+      },
+    });
+  }
+
+  function reportPage() {
+    const dataElement = document.getElementById("report-data");
+    const canvas = document.getElementById("curves-chart");
+    if (!dataElement || !canvas) return;
+    const report = JSON.parse(dataElement.textContent);
+    const video = document.getElementById("ad-video");
+    const bandSelect = document.getElementById("band-emotion");
+    const firstExpected = report.segments.length ? report.segments[0].expected[0] : "happy";
+    if (bandSelect) bandSelect.value = firstExpected;
+    const chart = drawCurves(canvas, report, { video: video, band: firstExpected });
+    if (bandSelect) bandSelect.addEventListener("change", () => chart.setBand(bandSelect.value));
+
+    document.querySelectorAll("tr.segment-row").forEach((row) => {
+      row.addEventListener("click", () => {
+        const segment = report.segments.find((s) => String(s.id) === row.dataset.segmentId);
+        if (!segment) return;
+        chart.options.plugins.segmentBoxes.highlight = segment.id;
+        if (bandSelect) { bandSelect.value = segment.expected[0]; chart.setBand(segment.expected[0]); }
+        if (video) video.currentTime = segment.start_s;
+        chart.update("none");
+      });
+    });
+
+    const compareCanvas = document.getElementById("segment-compare-chart");
+    if (compareCanvas && report.segments.length) {
+      const first = document.getElementById("compare-a");
+      const second = document.getElementById("compare-b");
+      let bars = null;
+      const redraw = () => {
+        if (bars) bars.destroy();
+        const picked = [first.value, second.value].map((id) => report.segments.find((s) => String(s.id) === id)).filter(Boolean);
+        bars = drawBars(compareCanvas, picked.map((segment, i) => ({
+          label: segment.name + " (" + segment.start_s + "–" + segment.end_s + " s)",
+          color: i === 0 ? "#3a4fb8" : "#fd7e14",
+          means: segment.means,
+        })));
+      };
+      first.addEventListener("change", redraw);
+      second.addEventListener("change", redraw);
+      redraw();
+    }
+    canvas.dataset.rendered = "1"; // the page is ready (benchmarks and tests wait for it)
+  }
+
+  function comparePage() {
+    const dataElement = document.getElementById("compare-data");
+    if (!dataElement) return;
+    const reports = JSON.parse(dataElement.textContent);
+    const palette = ["#3a4fb8", "#fd7e14"];
+    const overall = document.getElementById("compare-overall-chart");
+    if (overall && reports.length) {
+      drawBars(overall, reports.map((report, i) => ({ label: report.campaign.name, color: palette[i], means: report.overall })));
+    }
+    reports.forEach((report, i) => {
+      const canvas = document.getElementById("compare-curves-" + i);
+      if (canvas) drawCurves(canvas, report, { band: report.segments.length ? report.segments[0].expected[0] : "happy" });
+    });
+  }
+
+  window.FERReport = { drawCurves: drawCurves, drawBars: drawBars };
+  reportPage();
+  comparePage();
+})();

@@ -1,0 +1,233 @@
+// The study viewer's pages. "check": the webcam preview with live answers from the
+// server (nothing stored) until a face is seen in good light. "watch": the ad plays
+// once; every frame sent while it plays carries the ad's playback time (ad_ms), and
+// the server stores the emotion scores; pauses, tab switches and the end are handled.
+(function () {
+  "use strict";
+
+  const app = document.getElementById("viewer-app");
+  if (!app) return;
+  const $ = (id) => document.getElementById(id);
+  const cameraVideo = $("camera-video");
+  let camera = null;
+
+  function showError(text) {
+    const box = $("viewer-error");
+    box.textContent = text;
+    box.classList.toggle("d-none", !text);
+  }
+
+  async function openCamera() {
+    camera = await FrameStream.openCamera();
+    cameraVideo.srcObject = camera;
+    await cameraVideo.play().catch(() => {});
+    return camera;
+  }
+
+  function stopCamera() {
+    if (camera) camera.getTracks().forEach((track) => track.stop());
+    camera = null;
+  }
+
+  function csrfToken() {
+    const input = document.querySelector('[name="csrfmiddlewaretoken"]');
+    return input ? input.value : "";
+  }
+
+  // Camera check -------------------------------------------------------------------------------
+
+  function check() {
+    const recent = [];
+    const light = document.createElement("canvas");
+    light.width = 64;
+    light.height = 48;
+    const continueButton = $("check-continue");
+    const retry = $("camera-retry");
+
+    function setState(id, ok, text) {
+      const state = $(id).querySelector(".check-state");
+      state.textContent = text;
+      state.className = "check-state fw-semibold " + (ok === null ? "text-body-secondary" : ok ? "text-success" : "text-danger");
+    }
+
+    function brightness() {
+      const ctx = light.getContext("2d", { willReadFrequently: true });
+      ctx.drawImage(cameraVideo, 0, 0, light.width, light.height);
+      const pixels = ctx.getImageData(0, 0, light.width, light.height).data;
+      let sum = 0;
+      for (let i = 0; i < pixels.length; i += 4) sum += 0.299 * pixels[i] + 0.587 * pixels[i + 1] + 0.114 * pixels[i + 2];
+      return sum / (pixels.length / 4);
+    }
+
+    const stream = new FrameStream({
+      video: cameraVideo,
+      wsPath: app.dataset.wsPath,
+      maxFps: Number(app.dataset.maxFps) || 10,
+      onResult: (message) => {
+        recent.push(message.faces.length > 0);
+        if (recent.length > 10) recent.shift();
+        const seen = recent.filter(Boolean).length;
+        const faceOk = seen >= 5;
+        setState("check-face", faceOk, faceOk ? "yes" : (recent.length < 5 ? "looking…" : "not yet"));
+        const level = brightness();
+        const lightOk = level >= 60 && level <= 210;
+        setState("check-light", lightOk, level < 60 ? "too dark" : level > 210 ? "too bright" : "good");
+        $("check-hint").textContent = !faceOk ? "Move so your whole face is in the picture, facing the screen."
+          : level < 60 ? "Turn on a light in front of you, or face a window." : level > 210 ? "Avoid a bright light or window behind you." : "All set.";
+        continueButton.disabled = !faceOk;
+      },
+      onError: (message) => showError(message.message),
+    });
+
+    async function start() {
+      showError("");
+      retry.classList.add("d-none");
+      try {
+        await openCamera();
+      } catch (error) {
+        setState("check-camera", false, "off");
+        showError(FrameStream.cameraErrorText(error));
+        retry.classList.remove("d-none");
+        return;
+      }
+      setState("check-camera", true, "on");
+      stream.start();
+    }
+
+    continueButton.addEventListener("click", () => {
+      stream.stop();
+      stopCamera();
+      location.href = app.dataset.nextUrl;
+    });
+    retry.addEventListener("click", start);
+    start();
+  }
+
+  // Watching the ad ----------------------------------------------------------------------------
+
+  function watch() {
+    const ad = $("ad-video");
+    const overlay = $("ad-overlay");
+    const overlayText = $("ad-overlay-text");
+    const startButton = $("ad-start");
+    const badge = $("face-badge");
+    let started = false;
+    let finishing = false;
+    let furthest = 0;
+    let recorder = null;
+    const chunks = [];
+
+    const playing = () => started && !ad.paused && !ad.ended && !document.hidden;
+
+    const stream = new FrameStream({
+      video: cameraVideo,
+      wsPath: app.dataset.wsPath,
+      maxFps: Number(app.dataset.maxFps) || 10,
+      // frames are stamped with where the ad is; none leave while it is not playing
+      fields: () => (playing() ? { ad_ms: Math.round(ad.currentTime * 1000) } : null),
+      onReady: () => { if (!started) startButton.disabled = false; },
+      onResult: (message) => {
+        const seen = message.faces.length > 0;
+        badge.textContent = seen ? "face visible" : "face not visible";
+        badge.className = "badge position-absolute top-0 start-0 m-2 " + (seen ? "text-bg-success" : "text-bg-warning");
+      },
+      onError: (message) => showError(message.message),
+      onMessage: (message) => {
+        if (message.type === "finished") {
+          stream.stop();
+          stopCamera();
+          location.href = message.url;
+        }
+      },
+    });
+
+    function showOverlay(text, buttonText) {
+      overlayText.textContent = text;
+      startButton.textContent = buttonText || "";
+      startButton.classList.toggle("d-none", !buttonText);
+      overlay.classList.remove("d-none");
+      overlay.classList.add("d-flex");
+    }
+
+    function hideOverlay() {
+      overlay.classList.add("d-none");
+      overlay.classList.remove("d-flex");
+    }
+
+    async function play() {
+      try {
+        await ad.play();
+      } catch (error) {
+        showOverlay("Your browser did not start the ad. Press the button to play it.", "Play the ad");
+        return;
+      }
+      hideOverlay();
+      if (!started) {
+        started = true;
+        startRecording();
+      }
+    }
+
+    function startRecording() {
+      if (!app.dataset.recordingUrl || !camera || typeof MediaRecorder === "undefined") return;
+      try {
+        recorder = new MediaRecorder(camera, { mimeType: "video/webm" });
+      } catch (error) {
+        recorder = null;
+        return;
+      }
+      recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
+      recorder.start(1000);
+    }
+
+    function uploadRecording() {
+      if (!recorder) return Promise.resolve();
+      return new Promise((resolve) => {
+        recorder.onstop = () => {
+          const body = new FormData();
+          body.append("recording", new Blob(chunks, { type: "video/webm" }), "webcam.webm");
+          fetch(app.dataset.recordingUrl, { method: "POST", body: body, headers: { "X-CSRFToken": csrfToken() } })
+            .catch(() => {}).finally(resolve);
+        };
+        recorder.stop();
+      });
+    }
+
+    async function finish() {
+      if (finishing) return;
+      finishing = true;
+      showOverlay("Saving your answers…");
+      await uploadRecording();
+      if (!stream.send({ type: "finish" })) {
+        // the connection is gone: finish over HTTP (the server kept what had arrived)
+        const body = new FormData();
+        body.append("csrfmiddlewaretoken", csrfToken());
+        const response = await fetch(app.dataset.finishUrl, { method: "POST", body: body });
+        location.href = response.url;
+      }
+    }
+
+    startButton.addEventListener("click", play);
+    ad.addEventListener("timeupdate", () => {
+      // no skipping ahead: every moment of the ad is watched
+      if (ad.currentTime > furthest + 1) ad.currentTime = furthest;
+      furthest = Math.max(furthest, ad.currentTime);
+      $("ad-progress").style.width = (100 * ad.currentTime / (ad.duration || 1)) + "%";
+    });
+    ad.addEventListener("ended", finish);
+    document.addEventListener("visibilitychange", () => {
+      if (document.hidden && started && !ad.ended) {
+        ad.pause();
+        showOverlay("Paused while you were away. Continue when you are ready.", "Continue");
+      }
+    });
+
+    openCamera().then(() => stream.start()).catch((error) => {
+      showError(FrameStream.cameraErrorText(error) + " The ad needs your camera.");
+      showOverlay("The camera is needed to take part.");
+    });
+  }
+
+  if (app.dataset.mode === "check") check();
+  else watch();
+})();

@@ -1,0 +1,295 @@
+"""Producer pages: campaigns, segments, invitations, viewers, the report and its exports.
+
+Thin: each view reads the request (through a form), calls one service or
+selector, and renders or redirects. Another producer's ids give 404, like ids
+that do not exist.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from inference.labels import EMOJI, EMOTIONS
+from studies import presenters, report_exports, selectors, services
+from studies.campaign_forms import CampaignEditForm, CampaignForm, InvitationForm, ReportFilterForm, SegmentForm
+from studies.errors import InvalidInput
+from studies.file_responses import video_file_response
+from studies.models import Campaign, Invitation, Segment, ViewerSession
+
+VIEWERS_PER_PAGE = 25
+
+
+def _campaign_or_404(request, campaign_id) -> Campaign:
+    try:
+        return selectors.campaign_get_for_owner(user=request.user, campaign_id=campaign_id)
+    except Campaign.DoesNotExist:
+        raise Http404("No such campaign, or it belongs to someone else.")
+
+
+def _show_invalid(request, form, error: InvalidInput) -> None:
+    if error.field and error.field in form.fields:
+        form.add_error(error.field, error.message)
+    else:
+        form.add_error(None, error.message)
+    messages.error(request, error.message)
+
+
+@login_required
+@require_GET
+def campaign_list(request):
+    campaigns = selectors.campaign_list_for_owner(user=request.user)
+    return render(request, "campaigns/campaign_list.html", {"campaigns": campaigns})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    form = CampaignForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            campaign = services.campaign_create(owner=request.user, ad_video=data.pop("ad_video"), **data)
+        except InvalidInput as error:
+            _show_invalid(request, form, error)
+        else:
+            messages.success(request, "Campaign created. Now mark the ad's segments and invite viewers.")
+            return redirect("studies:campaign_detail", campaign.id)
+    return render(request, "campaigns/campaign_form.html", {"form": form})
+
+
+def _detail_context(request, campaign, **forms):
+    page = Paginator(campaign.viewer_sessions.order_by("-started_at"), VIEWERS_PER_PAGE).get_page(
+        request.GET.get("viewers"))
+    invitations = [
+        {"invitation": invitation,
+         "url": request.build_absolute_uri(reverse("studies:viewer_consent", args=[invitation.token]))}
+        for invitation in selectors.invitations_with_counts(campaign)
+    ]
+    return {
+        "campaign": campaign,
+        "segments": campaign.segments.all(),
+        "segments_data": [{"id": s.id, "name": s.name, "start_s": s.start_s, "end_s": s.end_s,
+                           "expected": s.expected_emotions, "notes": s.notes} for s in campaign.segments.all()],
+        "invitations": invitations,
+        "viewers": page,
+        "edit_form": forms.get("edit_form") or CampaignEditForm(initial={
+            "name": campaign.name, "brand": campaign.brand, "description": campaign.description,
+            "status": campaign.status, "retention_days": campaign.retention_days}),
+        "segment_form": forms.get("segment_form") or SegmentForm(),
+        "invitation_form": forms.get("invitation_form") or InvitationForm(),
+        "emotions": [(name, EMOJI[name]) for name in EMOTIONS],
+    }
+
+
+@login_required
+@require_GET
+def campaign_detail(request, campaign_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    return render(request, "campaigns/campaign_detail.html", _detail_context(request, campaign))
+
+
+@login_required
+@require_POST
+def campaign_edit(request, campaign_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    form = CampaignEditForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.campaign_update(campaign, ad_video=data.pop("ad_video"), **data)
+        except InvalidInput as error:
+            _show_invalid(request, form, error)
+        else:
+            messages.success(request, "Campaign saved.")
+            return redirect("studies:campaign_detail", campaign.id)
+    campaign.refresh_from_db()
+    return render(request, "campaigns/campaign_detail.html", _detail_context(request, campaign, edit_form=form),
+                  status=400)
+
+
+@login_required
+@require_POST
+def campaign_delete(request, campaign_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    services.campaign_delete(campaign)
+    messages.success(request, f"“{campaign.name}” and all its viewers' data were deleted.")
+    return redirect("studies:campaign_list")
+
+
+@login_required
+@require_POST
+def segment_save(request, campaign_id, segment_id=None):
+    campaign = _campaign_or_404(request, campaign_id)
+    segment = None
+    if segment_id is not None:
+        segment = campaign.segments.filter(pk=segment_id).first()
+        if segment is None:
+            raise Http404("No such segment.")
+    form = SegmentForm(request.POST)
+    if form.is_valid():
+        try:
+            if segment is None:
+                services.segment_create(campaign, **form.cleaned_data)
+            else:
+                services.segment_update(segment, **form.cleaned_data)
+        except InvalidInput as error:
+            _show_invalid(request, form, error)
+        else:
+            messages.success(request, f"Segment “{form.cleaned_data['name']}” saved.")
+            return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#segments")
+    return render(request, "campaigns/campaign_detail.html",
+                  _detail_context(request, campaign, segment_form=form), status=400)
+
+
+@login_required
+@require_POST
+def segment_delete(request, campaign_id, segment_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    try:
+        segment = campaign.segments.get(pk=segment_id)
+    except Segment.DoesNotExist:
+        raise Http404("No such segment.")
+    services.segment_delete(segment)
+    messages.success(request, f"Segment “{segment.name}” deleted.")
+    return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#segments")
+
+
+@login_required
+@require_POST
+def invitation_create(request, campaign_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invitation_create(campaign, label=form.cleaned_data["label"], expires_at=form.expires_at(),
+                                       max_viewers=form.cleaned_data["max_viewers"])
+        except InvalidInput as error:
+            _show_invalid(request, form, error)
+        else:
+            messages.success(request, "Invitation link created: share it with your viewers.")
+            return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#invitations")
+    return render(request, "campaigns/campaign_detail.html",
+                  _detail_context(request, campaign, invitation_form=form), status=400)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, campaign_id, invitation_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    try:
+        invitation = campaign.invitations.get(pk=invitation_id)
+    except Invitation.DoesNotExist:
+        raise Http404("No such invitation.")
+    services.invitation_revoke(invitation)
+    messages.success(request, "The invitation link no longer admits new viewers.")
+    return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#invitations")
+
+
+def _viewer_or_404(request, campaign, session_id) -> ViewerSession:
+    try:
+        return campaign.viewer_sessions.select_related("campaign").get(pk=session_id)
+    except ViewerSession.DoesNotExist:
+        raise Http404("No such viewer.")
+
+
+@login_required
+@require_GET
+def viewer_detail(request, campaign_id, session_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    session = _viewer_or_404(request, campaign, session_id)
+    report = selectors.viewer_report(session) if session.status != ViewerSession.Status.WITHDRAWN else None
+    return render(request, "campaigns/viewer_detail.html", {"campaign": campaign, "session": session, "report": report})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def campaign_ad_video(request, campaign_id):
+    return video_file_response(request, _campaign_or_404(request, campaign_id).ad_video)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def viewer_recording(request, campaign_id, session_id):
+    session = _viewer_or_404(request, _campaign_or_404(request, campaign_id), session_id)
+    if not session.recording:
+        raise Http404("This viewer did not agree to a recording, or none arrived.")
+    return video_file_response(request, session.recording)
+
+
+@login_required
+@require_POST
+def viewer_delete(request, campaign_id, session_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    session = _viewer_or_404(request, campaign, session_id)
+    services.viewer_session_erase(session)
+    messages.success(request, f"All data of {session.viewer_id} was deleted.")
+    return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#viewers")
+
+
+def _report(request, campaign):
+    filters = ReportFilterForm(request.GET or None)
+    return selectors.campaign_report(campaign, **filters.options()), filters
+
+
+@login_required
+@require_GET
+def campaign_report(request, campaign_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    report, filters = _report(request, campaign)
+    others = selectors.campaign_list_for_owner(user=request.user).exclude(pk=campaign.pk).only("id", "name")
+    return render(request, "campaigns/campaign_report.html", {
+        "campaign": campaign, "report": report, "filters": filters,
+        "query": request.GET.urlencode(), "other_campaigns": others,
+        "viewers": selectors.viewer_sessions_for_campaign(campaign).order_by("-started_at")[:200],
+        **presenters.report_tables(report),
+    })
+
+
+@login_required
+@require_GET
+def campaign_report_export(request, campaign_id, export_format):
+    campaign = _campaign_or_404(request, campaign_id)
+    report, _ = _report(request, campaign)
+    stem = report_exports.file_stem(campaign)
+    if export_format == "json":
+        response = JsonResponse(report, json_dumps_params={"indent": 1})
+        response["Content-Disposition"] = f'attachment; filename="{stem}-report.json"'
+        return response
+    if export_format == "csv":
+        return _download(report_exports.segments_csv(report), "text/csv; charset=utf-8", f"{stem}-segments.csv")
+    if export_format == "curves.csv":
+        return _download(report_exports.curves_csv(report), "text/csv; charset=utf-8", f"{stem}-curves.csv")
+    if export_format == "png":
+        return HttpResponse(report_exports.chart_png(report), content_type="image/png")
+    raise Http404("Unknown export format.")
+
+
+def _download(content: str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def campaigns_compare(request):
+    campaigns = []
+    for key in ("a", "b"):
+        campaign_id = request.GET.get(key)
+        if campaign_id:
+            try:
+                campaigns.append(_campaign_or_404(request, uuid.UUID(campaign_id)))
+            except ValueError:
+                raise Http404("No such campaign.")
+    reports = [selectors.campaign_report(campaign) for campaign in campaigns]
+    return render(request, "campaigns/campaign_compare.html", {
+        "reports": reports,
+        "choices": selectors.campaign_list_for_owner(user=request.user).only("id", "name"),
+        "selected_a": request.GET.get("a", ""), "selected_b": request.GET.get("b", ""),
+    })

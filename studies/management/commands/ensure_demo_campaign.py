@@ -1,0 +1,22 @@
+"""Create the demo campaign with synthetic viewers for the demo producer (once; --reset makes it anew)."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from studies.demo import ensure_demo_campaign
+from studies.management.commands.ensure_demo_user import DEMO_USERNAME
+
+
+class Command(BaseCommand):
+    help = "Ensure the demo producer has the demo ad-testing campaign (synthetic viewers, marked as demo data)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reset", action="store_true", help="delete the demo campaign and make it again")
+
+    def handle(self, *args, **options):
+        owner = get_user_model().objects.filter(username=DEMO_USERNAME).first()
+        if owner is None:
+            raise CommandError("Create the demo producer first: python manage.py ensure_demo_user")
+        campaign = ensure_demo_campaign(owner, reset=options["reset"])
+        self.stdout.write(f"Demo campaign “{campaign.name}”: {campaign.viewer_sessions.count()} synthetic viewers "
+                          f"(/campaigns/{campaign.id}/report/)")

@@ -1,0 +1,82 @@
+"""A campaign report as files: segment table and curves as CSV, and the chart as a PNG image."""
+
+import csv
+import io
+import re
+
+from inference.labels import EMOTIONS
+
+EMOTION_COLORS = {"angry": "#dc3545", "disgust": "#6a994e", "fear": "#6f42c1", "happy": "#f2b705",
+                  "sad": "#0d6efd", "surprise": "#fd7e14", "neutral": "#6c757d"}  # as static/js/emotion-colors.js
+
+
+def file_stem(campaign) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", campaign.name).strip("-").lower()[:60] or "campaign"
+
+
+def segments_csv(report: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["segment", "start_s", "end_s", "expected", "viewers", "face_visible_rate",
+                     *[f"mean_{name}" for name in EMOTIONS], "dominant", "expected_mean",
+                     "lift_mean", "lift_ci95_low", "lift_ci95_high", "verdict"])
+    for segment in report["segments"]:
+        lift = segment["lift"]
+        writer.writerow([segment["name"], segment["start_s"], segment["end_s"], "+".join(segment["expected"]),
+                         segment["viewers"], _blank(segment["face_visible_rate"]),
+                         *[_blank(segment["means"][name]) for name in EMOTIONS], segment["dominant"] or "",
+                         _blank(segment["expected_mean"]), _blank(lift["mean"]), _blank(lift["low"]),
+                         _blank(lift["high"]), segment["verdict"]])
+    return out.getvalue()
+
+
+def curves_csv(report: dict) -> str:
+    curves = report["curves"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["time_s", "viewers", "face_visible_rate",
+                     *[f"{name}_{part}" for name in EMOTIONS for part in ("mean", "ci95_low", "ci95_high")]])
+    for i, time_s in enumerate(curves["times_s"]):
+        writer.writerow([time_s, curves["viewers"][i], _blank(curves["face_visible_rate"][i]),
+                         *[_blank(curves["emotions"][name][part][i]) for name in EMOTIONS
+                           for part in ("mean", "low", "high")]])
+    return out.getvalue()
+
+
+def _blank(value):
+    return "" if value is None else value
+
+
+def chart_png(report: dict) -> bytes:
+    """Emotion curves (percent, with the 95 % band) over the ad, segments shaded and named."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    curves = report["curves"]
+    times = np.array(curves["times_s"], float)
+    figure, axes = plt.subplots(figsize=(11, 4.2), dpi=110)
+    for segment in report["segments"]:
+        axes.axvspan(segment["start_s"], segment["end_s"], color="#adb5bd", alpha=0.18, lw=0)
+        axes.text((segment["start_s"] + segment["end_s"]) / 2, 101, segment["name"], ha="center", va="bottom",
+                  fontsize=8, color="#495057")
+    for name in EMOTIONS:
+        series = curves["emotions"][name]
+        mean = np.array([np.nan if v is None else v for v in series["mean"]], float)
+        low = np.array([np.nan if v is None else v for v in series["low"]], float)
+        high = np.array([np.nan if v is None else v for v in series["high"]], float)
+        axes.plot(times, mean, color=EMOTION_COLORS[name], lw=1.8, label=name)
+        axes.fill_between(times, low, high, color=EMOTION_COLORS[name], alpha=0.12, lw=0)
+    campaign = report.get("campaign", {})
+    axes.set(xlim=(0, campaign.get("ad_duration_s") or (times[-1] if len(times) else 1)), ylim=(0, 100),
+             xlabel="time in the ad (s)", ylabel="probability (%), mean of viewers with 95 % band")
+    axes.set_title(f"{campaign.get('name', '')}: {report['viewers']} viewer(s)", loc="left", fontsize=11, pad=16)
+    axes.legend(ncol=7, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
+    axes.grid(alpha=0.25)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()

@@ -1,0 +1,123 @@
+"""The viewer's journey, no account needed: invitation -> consent -> camera check -> the ad -> thanks.
+
+Each step after consent works only in the browser that gave it (studies.viewer_access).
+The webcam frames go over the /ws/viewer/<id>/ WebSocket (ViewerCaptureConsumer);
+these views render pages, record the consent, and take withdrawal and recordings.
+"""
+
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from studies import selectors, services, viewer_access
+from studies.campaign_forms import ConsentForm
+from studies.consent import CONSENT_VERSION
+from studies.errors import InvalidInput, ParticipationRefused
+from studies.file_responses import video_file_response
+from studies.models import ViewerSession
+
+# The viewer page sends at most this many frames a second: 10 samples a second per viewer.
+VIEWER_FRAMES_PER_S = 10
+
+
+def _own_session_or_404(request, session_id) -> ViewerSession:
+    session = selectors.viewer_session_for_capture(session_id) if viewer_access.is_allowed(request, session_id) else None
+    if session is None:
+        raise Http404("This study session is not open in this browser. Use the invitation link you were sent.")
+    return session
+
+
+def _closed(request, message: str, status: int = 410):
+    return render(request, "viewing/closed.html", {"message": message}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def viewer_consent(request, token):
+    invitation = selectors.invitation_get_by_token(token)
+    try:
+        services.invitation_check(invitation)
+    except ParticipationRefused as refusal:
+        return _closed(request, refusal.message, status=404 if invitation is None else 410)
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if "decline" in request.POST or not form.cleaned_data["analyse_webcam"]:
+            return render(request, "viewing/declined.html", {"campaign": invitation.campaign})
+        consent = services.Consent(analyse_webcam=True, keep_recording=form.cleaned_data["keep_recording"],
+                                   age_band=form.cleaned_data["age_band"], gender=form.cleaned_data["gender"])
+        try:
+            session = services.viewer_session_start(invitation_token=token, consent=consent,
+                                                     user_agent=request.headers.get("User-Agent", ""))
+        except ParticipationRefused as refusal:
+            return _closed(request, refusal.message)
+        except InvalidInput as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            viewer_access.remember(request, session)
+            return redirect("studies:viewer_check", session.id)
+    return render(request, "viewing/consent.html", {
+        "campaign": invitation.campaign, "form": form, "consent_version": CONSENT_VERSION,
+    })
+
+
+def _capture_page(request, session_id, template):
+    session = _own_session_or_404(request, session_id)
+    if session.status == ViewerSession.Status.WITHDRAWN:
+        return _closed(request, "You withdrew from this study; nothing more is recorded.")
+    if session.status != ViewerSession.Status.IN_PROGRESS:
+        return redirect("studies:viewer_thanks", session.id)
+    return render(request, template, {
+        "session": session, "campaign": session.campaign, "max_fps": VIEWER_FRAMES_PER_S,
+        "ws_path": f"/ws/viewer/{session.id}/",
+    })
+
+
+@require_GET
+def viewer_check(request, session_id):
+    return _capture_page(request, session_id, "viewing/check.html")
+
+
+@require_GET
+def viewer_watch(request, session_id):
+    return _capture_page(request, session_id, "viewing/watch.html")
+
+
+@require_http_methods(["GET", "HEAD"])
+def viewer_ad_video(request, session_id):
+    session = _own_session_or_404(request, session_id)
+    return video_file_response(request, session.campaign.ad_video)
+
+
+@require_POST
+def viewer_finish(request, session_id):
+    """The page's fallback when its WebSocket is gone at the end of the ad."""
+    session = _own_session_or_404(request, session_id)
+    services.viewer_session_finish(session)
+    return redirect("studies:viewer_thanks", session.id)
+
+
+@require_GET
+def viewer_thanks(request, session_id):
+    session = _own_session_or_404(request, session_id)
+    return render(request, "viewing/thanks.html", {"session": session, "campaign": session.campaign})
+
+
+@require_http_methods(["GET", "POST"])
+def viewer_withdraw(request, session_id):
+    session = _own_session_or_404(request, session_id)
+    if request.method == "POST":
+        services.viewer_session_withdraw(session)
+        return render(request, "viewing/withdrawn.html", {"campaign": session.campaign})
+    return render(request, "viewing/withdraw.html", {"session": session, "campaign": session.campaign})
+
+
+@require_POST
+def viewer_recording(request, session_id):
+    session = _own_session_or_404(request, session_id)
+    uploaded = request.FILES.get("recording")
+    if uploaded is None:
+        return JsonResponse({"error": "Send the recording as the multipart field 'recording'."}, status=400)
+    try:
+        services.viewer_recording_attach(session, uploaded)
+    except (ParticipationRefused, InvalidInput) as error:
+        return JsonResponse({"error": error.message}, status=403 if isinstance(error, ParticipationRefused) else 400)
+    return JsonResponse({"stored": True})
