@@ -20,7 +20,7 @@ from studies import presenters, report_exports, selectors, services
 from studies.campaign_forms import CampaignEditForm, CampaignForm, InvitationForm, ReportFilterForm, SegmentForm
 from studies.errors import InvalidInput
 from studies.file_responses import video_file_response
-from studies.models import Campaign, Invitation, Segment, ViewerSession
+from studies.models import Campaign, ViewerSession
 
 VIEWERS_PER_PAGE = 25
 
@@ -30,6 +30,14 @@ def _campaign_or_404(request, campaign_id) -> Campaign:
         return selectors.campaign_get_for_owner(user=request.user, campaign_id=campaign_id)
     except Campaign.DoesNotExist:
         raise Http404("No such campaign, or it belongs to someone else.")
+
+
+def _child_or_404(queryset, pk, noun: str):
+    """One of the campaign's own segments, invitations or viewers."""
+    try:
+        return queryset.get(pk=pk)
+    except queryset.model.DoesNotExist:
+        raise Http404(f"No such {noun}.")
 
 
 def _show_invalid(request, form, error: InvalidInput) -> None:
@@ -126,11 +134,7 @@ def campaign_delete(request, campaign_id):
 @require_POST
 def segment_save(request, campaign_id, segment_id=None):
     campaign = _campaign_or_404(request, campaign_id)
-    segment = None
-    if segment_id is not None:
-        segment = campaign.segments.filter(pk=segment_id).first()
-        if segment is None:
-            raise Http404("No such segment.")
+    segment = None if segment_id is None else _child_or_404(campaign.segments, segment_id, "segment")
     form = SegmentForm(request.POST)
     if form.is_valid():
         try:
@@ -151,10 +155,7 @@ def segment_save(request, campaign_id, segment_id=None):
 @require_POST
 def segment_delete(request, campaign_id, segment_id):
     campaign = _campaign_or_404(request, campaign_id)
-    try:
-        segment = campaign.segments.get(pk=segment_id)
-    except Segment.DoesNotExist:
-        raise Http404("No such segment.")
+    segment = _child_or_404(campaign.segments, segment_id, "segment")
     services.segment_delete(segment)
     messages.success(request, f"Segment “{segment.name}” deleted.")
     return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#segments")
@@ -182,20 +183,13 @@ def invitation_create(request, campaign_id):
 @require_POST
 def invitation_revoke(request, campaign_id, invitation_id):
     campaign = _campaign_or_404(request, campaign_id)
-    try:
-        invitation = campaign.invitations.get(pk=invitation_id)
-    except Invitation.DoesNotExist:
-        raise Http404("No such invitation.")
-    services.invitation_revoke(invitation)
+    services.invitation_revoke(_child_or_404(campaign.invitations, invitation_id, "invitation"))
     messages.success(request, "The invitation link no longer admits new viewers.")
     return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#invitations")
 
 
 def _viewer_or_404(request, campaign, session_id) -> ViewerSession:
-    try:
-        return campaign.viewer_sessions.select_related("campaign").get(pk=session_id)
-    except ViewerSession.DoesNotExist:
-        raise Http404("No such viewer.")
+    return _child_or_404(campaign.viewer_sessions.select_related("campaign"), session_id, "viewer")
 
 
 @login_required

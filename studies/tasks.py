@@ -57,3 +57,10 @@ def load_models_once_per_process(**kwargs):
 @worker_ready.connect
 def requeue_jobs_left_by_a_dead_worker(**kwargs):
     services.analysis_jobs_requeue_stale()
+
+
+@worker_ready.connect
+def tidy_viewer_data(**kwargs):
+    # Also run daily by `manage.py purge_viewer_data` (cron); a starting worker catches up at once.
+    services.viewer_sessions_mark_abandoned()
+    services.campaign_data_purge_expired()

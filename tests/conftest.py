@@ -101,3 +101,20 @@ def postgres_and_redis_urls() -> dict:
             pytest.fail(reason)
         pytest.skip(reason)
     return values
+
+
+@pytest.fixture(scope="session")
+def webcam_jpegs(samples_dir) -> list[bytes]:
+    """single_face.mp4 as a webcam page sends it: 30 frames, 640x480 JPEG."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(samples_dir / "single_face.mp4"))
+    frames = []
+    while len(frames) < 30:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.imencode(".jpg", cv2.resize(image, (640, 480)), [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
+    capture.release()
+    assert len(frames) == 30
+    return frames

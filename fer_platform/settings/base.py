@@ -10,7 +10,7 @@ import dj_database_url
 
 from fer_platform.settings.celery import celery_settings
 from fer_platform.settings.channels import channel_layers
-from fer_platform.settings.env import env_bool, env_list, env_required_in_production, env_str
+from fer_platform.settings.env import env_bool, env_int, env_list, env_required_in_production, env_str
 from fer_platform.settings.live import *  # noqa: F401,F403
 from fer_platform.settings.uploads import *  # noqa: F401,F403
 
@@ -88,6 +88,22 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A pool per process instead of persistent connections: under ASGI each request runs in a
+    # thread of its own, and per-thread connections would pile up past max_connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": env_int("FER_DB_POOL_SIZE", 10), "timeout": 30,
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded database is written from several threads at once (web requests, live
+    # viewers' samples): writers take the lock up front and wait for it instead of failing
+    # with "database is locked", and WAL lets readers go on while one writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -143,11 +159,20 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "FER platform API",
     "DESCRIPTION": (
         "Facial-expression analysis of images and videos: upload, poll status and progress, read per-face "
-        "emotions; videos also give an annotated MP4 and a per-frame timeline (CSV, JSON)."
+        "emotions; videos also give an annotated MP4 and a per-frame timeline (CSV, JSON). Ad-testing "
+        "campaigns: segments, invitations, viewer sessions, sample ingestion and the aggregated report."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # one readable name per choice set in the schema
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "studies.models.AnalysisJob.Status",
+        "CampaignStatusEnum": "studies.models.Campaign.Status",
+        "ViewerSessionStatusEnum": "studies.models.ViewerSession.Status",
+        "AgeBandEnum": "studies.models.ViewerSession.AgeBand",
+        "GenderEnum": "studies.models.ViewerSession.Gender",
+    },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 
-from studies.api import views
+from studies.api import campaigns, views
 
 app_name = "api"
 
@@ -21,6 +21,25 @@ urlpatterns = [
         "jobs/<uuid:job_id>/timeline.json", views.JobTimelineJsonApi.as_view(),
         name="job_timeline_json",
     ),
+    # ad-testing campaigns (producers)
+    path("campaigns/", campaigns.CampaignListCreateApi.as_view(), name="campaign_list"),
+    path("campaigns/<uuid:campaign_id>/", campaigns.CampaignDetailApi.as_view(), name="campaign_detail"),
+    path("campaigns/<uuid:campaign_id>/segments/", campaigns.SegmentListCreateApi.as_view(), name="campaign_segments"),
+    path("campaigns/<uuid:campaign_id>/invitations/", campaigns.InvitationListCreateApi.as_view(),
+         name="campaign_invitations"),
+    path("campaigns/<uuid:campaign_id>/viewer-sessions/", campaigns.ViewerSessionListApi.as_view(),
+         name="campaign_viewer_sessions"),
+    path("campaigns/<uuid:campaign_id>/report/", campaigns.CampaignReportApi.as_view(), name="campaign_report"),
+    path("segments/<int:segment_id>/", campaigns.SegmentDetailApi.as_view(), name="segment_detail"),
+    path("invitations/<uuid:invitation_id>/", campaigns.InvitationDetailApi.as_view(), name="invitation_detail"),
+    path("invitations/<uuid:invitation_id>/revoke/", campaigns.InvitationRevokeApi.as_view(), name="invitation_revoke"),
+    path("viewer-sessions/<uuid:session_id>/", campaigns.ViewerSessionDetailApi.as_view(), name="viewer_session_detail"),
+    path("viewer-sessions/<uuid:session_id>/report/", campaigns.ViewerReportApi.as_view(), name="viewer_session_report"),
+    # viewers' clients (no account)
+    path("join/<str:token>/", campaigns.JoinApi.as_view(), name="viewer_join"),
+    path("viewer-sessions/<uuid:session_id>/samples/", campaigns.SampleIngestApi.as_view(), name="viewer_samples"),
+    path("viewer-sessions/<uuid:session_id>/finish/", campaigns.ViewerFinishApi.as_view(), name="viewer_finish"),
+    path("viewer-sessions/<uuid:session_id>/withdraw/", campaigns.ViewerWithdrawApi.as_view(), name="viewer_withdraw"),
     path("auth/token/", ObtainAuthToken.as_view(), name="auth_token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -25,7 +25,7 @@ def campaign_list_for_owner(*, user) -> QuerySet[Campaign]:
         viewers_completed=Count("viewer_sessions", filter=Q(viewer_sessions__status=ViewerSession.Status.COMPLETED),
                                 distinct=True),
         segment_count=Count("segments", distinct=True),
-    )
+    ).order_by("-created_at")
 
 
 def campaign_get_for_owner(*, user, campaign_id) -> Campaign:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
@@ -37,18 +36,8 @@ def test_a_missed_face_is_held_then_its_track_ends():
 
 
 @pytest.fixture(scope="module")
-def camera_frames(sample_path):
-    """single_face.mp4 as a webcam would send it: 640x480 JPEGs."""
-    capture = cv2.VideoCapture(str(sample_path("single_face.mp4")))
-    frames = []
-    while len(frames) < 30:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.imencode(".jpg", cv2.resize(image, (640, 480)), [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
-    capture.release()
-    assert len(frames) == 30
-    return frames
+def camera_frames(webcam_jpegs):
+    return webcam_jpegs
 
 
 @pytest.fixture(scope="module")

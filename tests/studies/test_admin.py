@@ -1,6 +1,12 @@
-"""The admin lists and opens analysis jobs."""
+"""The admin lists and opens analysis jobs and every ad-testing model."""
+
+import uuid
 
 import pytest
+
+from studies import services
+from studies.models import EmotionSample, SampleBatch
+from tests.studies.conftest import sample_series
 
 pytestmark = pytest.mark.django_db
 
@@ -22,3 +28,18 @@ def test_admin_is_closed_to_ordinary_users(client, user):
     response = client.get("/admin/studies/analysisjob/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_admin_opens_every_ad_testing_model(admin_client, user, make_campaign, join):
+    campaign = make_campaign(user, segments=[{"name": "Hook", "start_s": 0, "end_s": 1, "expected_emotions": ["happy"]}])
+    session = join(campaign)
+    services.viewer_samples_add(session, sample_series([0, 100], 0.5), batch_id=uuid.uuid4())
+    objects = {
+        "campaign": campaign.id, "segment": campaign.segments.get().id, "invitation": session.invitation_id,
+        "viewersession": session.id, "emotionsample": EmotionSample.objects.first().id,
+        "samplebatch": SampleBatch.objects.get().id,
+    }
+    for model, pk in objects.items():
+        assert admin_client.get(f"/admin/studies/{model}/").status_code == 200, model
+        assert admin_client.get(f"/admin/studies/{model}/{pk}/change/").status_code == 200, model
+    assert "Spring launch" in admin_client.get(f"/admin/studies/campaign/{campaign.id}/change/").content.decode()

@@ -41,10 +41,14 @@ def test_task_runs_the_job_end_to_end_when_eager(make_job):
     assert job.status == AnalysisJob.Status.SUCCEEDED
 
 
-def test_worker_ready_requeues_stale_jobs():
-    with mock.patch.object(services, "analysis_jobs_requeue_stale") as requeue:
+def test_worker_ready_requeues_stale_jobs_and_tidies_viewer_data():
+    with mock.patch.object(services, "analysis_jobs_requeue_stale") as requeue, \
+            mock.patch.object(services, "viewer_sessions_mark_abandoned") as abandon, \
+            mock.patch.object(services, "campaign_data_purge_expired") as purge:
         worker_ready.send(sender=None)
     requeue.assert_called_once_with()
+    abandon.assert_called_once_with()
+    purge.assert_called_once_with()
 
 
 def test_each_worker_process_loads_the_models_at_start():

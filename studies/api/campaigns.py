@@ -1,0 +1,332 @@
+"""Ad-testing API: producers manage campaigns and read reports; viewers' clients join and send samples.
+
+Producer endpoints need a token or session and see only the producer's own
+objects (another producer's ids answer 404). Viewer endpoints need no account:
+joining takes an invitation token and the consent, and the session's other
+endpoints take the `X-Viewer-Token` header that joining returned.
+"""
+
+import secrets
+from functools import partial
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inference.labels import EMOTIONS
+from studies import selectors, services
+from studies.api.campaign_serializers import (
+    CampaignCreateSerializer,
+    CampaignSerializer,
+    CampaignUpdateSerializer,
+    InvitationSerializer,
+    JoinedSerializer,
+    JoinSerializer,
+    SamplesInSerializer,
+    SegmentSerializer,
+    SegmentUpdateSerializer,
+    StoredSerializer,
+    ViewerSessionSerializer,
+)
+from studies.api.serializers import ErrorSerializer
+from studies.errors import InvalidInput, ParticipationRefused
+from studies.models import Campaign, Invitation, Segment, ViewerSession
+
+REPORT_PARAMETERS = [
+    OpenApiParameter("include_unfinished", OpenApiTypes.BOOL, description="also viewers who did not finish"),
+    OpenApiParameter("min_face", OpenApiTypes.FLOAT, description="only viewers whose face was visible this share "
+                                                                  "of the time (0..1)"),
+]
+
+
+def _invalid(error: InvalidInput) -> Response:
+    return Response({"detail": error.message, "field": error.field}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _refused(error: ParticipationRefused) -> Response:
+    return Response({"detail": error.message}, status=status.HTTP_403_FORBIDDEN)
+
+
+def _owned(lookup, model, **ids):
+    try:
+        return lookup(**ids)
+    except (model.DoesNotExist, ValueError):
+        raise Http404(f"No such {model._meta.verbose_name}.") from None
+
+
+def _campaign(request, campaign_id) -> Campaign:
+    return _owned(selectors.campaign_get_for_owner, Campaign, user=request.user, campaign_id=campaign_id)
+
+
+def _created(request, input_serializer, create, output) -> Response:
+    """Validate the body, call the `create` service, answer 201 with `output(object)` or 400."""
+    serializer = input_serializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    try:
+        created = create(**serializer.validated_data)
+    except InvalidInput as error:
+        return _invalid(error)
+    return Response(output(created), status=status.HTTP_201_CREATED)
+
+
+class CampaignListCreateApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(operation_id="campaigns_list", responses=CampaignSerializer(many=True))
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(selectors.campaign_list_for_owner(user=request.user), request, view=self)
+        return paginator.get_paginated_response(CampaignSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(operation_id="campaigns_create", request={"multipart/form-data": CampaignCreateSerializer},
+                   responses={201: CampaignSerializer, 400: ErrorSerializer})
+    def post(self, request):
+        return _created(request, CampaignCreateSerializer, partial(services.campaign_create, owner=request.user),
+                        lambda campaign: CampaignSerializer(campaign, context={"request": request}).data)
+
+
+class CampaignDetailApi(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(operation_id="campaigns_retrieve", responses=CampaignSerializer)
+    def get(self, request, campaign_id):
+        return Response(CampaignSerializer(_campaign(request, campaign_id), context={"request": request}).data)
+
+    @extend_schema(operation_id="campaigns_update", request=CampaignUpdateSerializer,
+                   responses={200: CampaignSerializer, 400: ErrorSerializer})
+    def patch(self, request, campaign_id):
+        campaign = _campaign(request, campaign_id)
+        serializer = CampaignUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            services.campaign_update(campaign, ad_video=data.pop("ad_video", None), **data)
+        except InvalidInput as error:
+            return _invalid(error)
+        return Response(CampaignSerializer(campaign, context={"request": request}).data)
+
+    @extend_schema(operation_id="campaigns_destroy", responses={204: None})
+    def delete(self, request, campaign_id):
+        services.campaign_delete(_campaign(request, campaign_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SegmentListCreateApi(APIView):
+    @extend_schema(operation_id="campaign_segments_list", responses=SegmentSerializer(many=True))
+    def get(self, request, campaign_id):
+        return Response(SegmentSerializer(_campaign(request, campaign_id).segments.all(), many=True).data)
+
+    @extend_schema(operation_id="campaign_segments_create", request=SegmentSerializer,
+                   responses={201: SegmentSerializer, 400: ErrorSerializer})
+    def post(self, request, campaign_id):
+        campaign = _campaign(request, campaign_id)
+        return _created(request, SegmentSerializer, partial(services.segment_create, campaign),
+                        lambda segment: SegmentSerializer(segment).data)
+
+
+class SegmentDetailApi(APIView):
+    def _segment(self, request, segment_id) -> Segment:
+        return _owned(selectors.segment_get_for_owner, Segment, user=request.user, segment_id=segment_id)
+
+    @extend_schema(operation_id="segments_retrieve", responses=SegmentSerializer)
+    def get(self, request, segment_id):
+        return Response(SegmentSerializer(self._segment(request, segment_id)).data)
+
+    @extend_schema(operation_id="segments_update", request=SegmentUpdateSerializer,
+                   responses={200: SegmentSerializer, 400: ErrorSerializer})
+    def patch(self, request, segment_id):
+        segment = self._segment(request, segment_id)
+        serializer = SegmentUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.segment_update(segment, **serializer.validated_data)
+        except InvalidInput as error:
+            return _invalid(error)
+        return Response(SegmentSerializer(segment).data)
+
+    @extend_schema(operation_id="segments_destroy", responses={204: None})
+    def delete(self, request, segment_id):
+        services.segment_delete(self._segment(request, segment_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationListCreateApi(APIView):
+    @extend_schema(operation_id="campaign_invitations_list", responses=InvitationSerializer(many=True))
+    def get(self, request, campaign_id):
+        invitations = selectors.invitations_with_counts(_campaign(request, campaign_id))
+        return Response(InvitationSerializer(invitations, many=True, context={"request": request}).data)
+
+    @extend_schema(operation_id="campaign_invitations_create", request=InvitationSerializer,
+                   responses={201: InvitationSerializer, 400: ErrorSerializer})
+    def post(self, request, campaign_id):
+        campaign = _campaign(request, campaign_id)
+        return _created(request, InvitationSerializer, partial(services.invitation_create, campaign),
+                        lambda invitation: InvitationSerializer(invitation, context={"request": request}).data)
+
+
+class InvitationDetailApi(APIView):
+    @extend_schema(operation_id="invitations_retrieve", responses=InvitationSerializer)
+    def get(self, request, invitation_id):
+        invitation = _owned(selectors.invitation_get_for_owner, Invitation, user=request.user,
+                            invitation_id=invitation_id)
+        return Response(InvitationSerializer(invitation, context={"request": request}).data)
+
+
+class InvitationRevokeApi(APIView):
+    @extend_schema(operation_id="invitations_revoke", request=None, responses=InvitationSerializer)
+    def post(self, request, invitation_id):
+        invitation = _owned(selectors.invitation_get_for_owner, Invitation, user=request.user,
+                            invitation_id=invitation_id)
+        services.invitation_revoke(invitation)
+        return Response(InvitationSerializer(invitation, context={"request": request}).data)
+
+
+class ViewerSessionListApi(APIView):
+    @extend_schema(operation_id="campaign_viewer_sessions_list", responses=ViewerSessionSerializer(many=True),
+                   parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=ViewerSession.Status.values)])
+    def get(self, request, campaign_id):
+        sessions = _campaign(request, campaign_id).viewer_sessions.order_by("-started_at")
+        if request.query_params.get("status"):
+            sessions = sessions.filter(status=request.query_params["status"])
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(sessions, request, view=self)
+        return paginator.get_paginated_response(ViewerSessionSerializer(page, many=True).data)
+
+
+def _viewer_session(request, session_id) -> ViewerSession:
+    return _owned(selectors.viewer_session_get_for_owner, ViewerSession, user=request.user, session_id=session_id)
+
+
+class ViewerSessionDetailApi(APIView):
+    @extend_schema(operation_id="viewer_sessions_retrieve", responses=ViewerSessionSerializer)
+    def get(self, request, session_id):
+        return Response(ViewerSessionSerializer(_viewer_session(request, session_id)).data)
+
+    @extend_schema(operation_id="viewer_sessions_erase", responses={204: None},
+                   description="Erasure: the session, its samples and any recording are deleted for good.")
+    def delete(self, request, session_id):
+        services.viewer_session_erase(_viewer_session(request, session_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _report_options(request) -> dict:
+    include = str(request.query_params.get("include_unfinished", "")).lower() in ("1", "true", "yes", "on")
+    try:
+        min_face = min(1.0, max(0.0, float(request.query_params.get("min_face", 0) or 0)))
+    except ValueError:
+        min_face = 0.0
+    return {"completed_only": not include, "min_face_share": min_face}
+
+
+class CampaignReportApi(APIView):
+    @extend_schema(operation_id="campaigns_report", parameters=REPORT_PARAMETERS, responses=OpenApiTypes.OBJECT,
+                   description="Curves across viewers (percent, 95 % band) per 250 ms, overall means, and per "
+                               "segment: means, dominant emotion, lift over each viewer's own baseline with its "
+                               "95 % CI, and the verdict (met, not_met, too_few_viewers).")
+    def get(self, request, campaign_id):
+        return Response(selectors.campaign_report(_campaign(request, campaign_id), **_report_options(request)))
+
+
+class ViewerReportApi(APIView):
+    @extend_schema(operation_id="viewer_sessions_report", responses=OpenApiTypes.OBJECT)
+    def get(self, request, session_id):
+        return Response(selectors.viewer_report(_viewer_session(request, session_id)))
+
+
+# Viewer endpoints (no account) ---------------------------------------------------------------------
+
+
+class JoinApi(APIView):
+    """Join a campaign through an invitation, giving consent; returns the session and its ingest token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(operation_id="viewer_join", request=JoinSerializer,
+                   responses={201: JoinedSerializer, 403: ErrorSerializer, 400: ErrorSerializer})
+    def post(self, request, token):
+        serializer = JoinSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            session = services.viewer_session_start(
+                invitation_token=token, consent=services.Consent(**serializer.validated_data),
+                user_agent=request.headers.get("User-Agent", ""))
+        except ParticipationRefused as error:
+            return _refused(error)
+        except InvalidInput as error:
+            return _invalid(error)
+        return Response({"session_id": session.id, "viewer_id": session.viewer_id, "ingest_token": session.ingest_token,
+                         "consent_version": session.consent_version,
+                         "ad_duration_s": session.campaign.ad_duration_s}, status=status.HTTP_201_CREATED)
+
+
+def _viewer_own_session(request, session_id) -> ViewerSession:
+    """The session whose X-Viewer-Token the request carries; 404 for anything else."""
+    session = selectors.viewer_session_for_capture(session_id)
+    token = request.headers.get("X-Viewer-Token", "")
+    if session is None or not token or not secrets.compare_digest(token, session.ingest_token):
+        raise Http404("No such viewer session, or the X-Viewer-Token does not match.")
+    return session
+
+
+VIEWER_TOKEN = OpenApiParameter("X-Viewer-Token", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
+
+
+class SampleIngestApi(APIView):
+    """Samples computed by the viewer's own client (the web page sends frames over /ws/viewer/ instead)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(operation_id="viewer_samples_create", parameters=[VIEWER_TOKEN], request=SamplesInSerializer,
+                   responses={201: StoredSerializer, 400: ErrorSerializer, 403: ErrorSerializer})
+    def post(self, request, session_id):
+        session = _viewer_own_session(request, session_id)
+        serializer = SamplesInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        samples = []
+        for number, item in enumerate(serializer.validated_data["samples"]):
+            probabilities = item.get("probabilities") or {}
+            unknown = set(probabilities) - set(EMOTIONS)
+            if unknown:
+                return _invalid(InvalidInput(f"Sample {number}: unknown emotion(s) {', '.join(sorted(unknown))}.",
+                                             "samples"))
+            samples.append(services.Sample(
+                t_ms=item["t_ms"], face=item["face"], detection=item.get("detection", 0.0),
+                probabilities=tuple(probabilities.get(name, 0.0) for name in EMOTIONS) if item["face"] else ()))
+        try:
+            stored = services.viewer_samples_add(session, samples, batch_id=serializer.validated_data.get("batch_id"))
+        except InvalidInput as error:
+            return _invalid(error)
+        except ParticipationRefused as error:
+            return _refused(error)
+        return Response({"stored": stored}, status=status.HTTP_201_CREATED)
+
+
+class ViewerFinishApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(operation_id="viewer_finish", parameters=[VIEWER_TOKEN], request=None,
+                   responses=ViewerSessionSerializer)
+    def post(self, request, session_id):
+        session = services.viewer_session_finish(_viewer_own_session(request, session_id))
+        return Response(ViewerSessionSerializer(session).data)
+
+
+class ViewerWithdrawApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(operation_id="viewer_withdraw", parameters=[VIEWER_TOKEN], request=None,
+                   responses=ViewerSessionSerializer,
+                   description="Deletes every sample and any recording of the session; the consent record stays.")
+    def post(self, request, session_id):
+        session = services.viewer_session_withdraw(_viewer_own_session(request, session_id))
+        return Response(ViewerSessionSerializer(session).data)

@@ -1,0 +1,194 @@
+"""Producer pages and the viewer's pages, over HTTP."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from studies import services
+from studies.models import Campaign, EmotionSample, Segment, ViewerSession
+from studies.viewer_access import VIEWER_SESSIONS_KEY
+from tests.studies.conftest import sample_series
+
+pytestmark = pytest.mark.django_db
+
+HOOK = {"name": "Hook", "start_s": 0.5, "end_s": 1.5, "expected_emotions": ["happy"]}
+
+
+@pytest.fixture
+def producer(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def campaign(user, make_campaign, join):
+    campaign = make_campaign(user, segments=[HOOK])
+    for happy in (0.3, 0.5, 0.7):
+        session = join(campaign)
+        services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.1)
+                                    + sample_series(range(500, 1500, 100), happy))
+        services.viewer_session_finish(session)
+    return campaign
+
+
+def test_studies_need_a_producer_account(client):
+    response = client.get("/campaigns/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_a_producer_creates_a_campaign_on_the_web(producer, video_upload):
+    response = producer.post("/campaigns/new/", {"name": "Web cut", "status": "draft",
+                                                 "ad_video": video_upload("single_face.mp4")})
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/campaigns/{campaign.id}/"
+    page = producer.get(response["Location"]).content.decode()
+    assert "Web cut" in page and "drag across it to mark a new one" in page
+
+
+def test_a_bad_ad_is_refused_with_its_reason(producer, bad_videos, video_upload):
+    path, phrase = bad_videos["audio_only"]
+    response = producer.post("/campaigns/new/", {"name": "Radio", "status": "draft", "ad_video": video_upload(path)})
+    assert response.status_code == 200 and phrase in response.content.decode()
+    assert not Campaign.objects.exists()
+
+
+def test_segments_are_added_checked_edited_and_deleted(producer, campaign):
+    base = f"/campaigns/{campaign.id}/segments/"
+    response = producer.post(base, {"name": "Reveal", "start_s": "1.5", "end_s": "2.2", "expected_emotions": ["surprise"]})
+    assert response.status_code == 302
+    reveal = campaign.segments.get(name="Reveal")
+    bad = producer.post(base, {"name": "Late", "start_s": "2", "end_s": "9", "expected_emotions": ["happy"]})
+    assert bad.status_code == 400 and "the segment ends at 9" in bad.content.decode()
+    producer.post(f"{base}{reveal.id}/", {"name": "Reveal", "start_s": "1.6", "end_s": "2.2",
+                                          "expected_emotions": ["surprise", "happy"]})
+    reveal.refresh_from_db()
+    assert reveal.start_s == 1.6 and reveal.expected_emotions == ["happy", "surprise"]
+    producer.post(f"{base}{reveal.id}/delete/")
+    assert not Segment.objects.filter(pk=reveal.pk).exists()
+
+
+def test_invitations_are_created_shown_and_revoked(producer, campaign):
+    producer.post(f"/campaigns/{campaign.id}/invitations/", {"label": "Panel B", "max_viewers": "20"})
+    invitation = campaign.invitations.get(label="Panel B")
+    page = producer.get(f"/campaigns/{campaign.id}/").content.decode()
+    assert f"/v/{invitation.token}/" in page
+    producer.post(f"/campaigns/{campaign.id}/invitations/{invitation.id}/revoke/")
+    invitation.refresh_from_db()
+    assert invitation.is_revoked
+
+
+def test_the_report_page_shows_curves_and_the_segment_table(producer, campaign):
+    page = producer.get(f"/campaigns/{campaign.id}/report/").content.decode()
+    assert 'id="curves-chart"' in page and 'id="report-data"' in page and "Hook" in page
+    assert "verdict-badge" in page
+    data = json.loads(page.split('<script id="report-data" type="application/json">')[1].split("</script>")[0])
+    assert data["viewers"] == 3 and data["segments"][0]["lift"]["n"] == 3
+
+
+def test_the_report_exports(producer, campaign):
+    rows = list(csv.DictReader(io.StringIO(producer.get(f"/campaigns/{campaign.id}/report.csv").content.decode())))
+    assert [row["segment"] for row in rows] == ["Hook"] and float(rows[0]["mean_happy"]) == pytest.approx(0.5, abs=1e-3)
+    curves = list(csv.DictReader(io.StringIO(producer.get(f"/campaigns/{campaign.id}/report.curves.csv").content.decode())))
+    assert curves[0]["time_s"] == "0.0" and float(curves[0]["happy_mean"]) == pytest.approx(10.0)
+    report = producer.get(f"/campaigns/{campaign.id}/report.json").json()
+    assert report["viewers"] == 3
+    png = producer.get(f"/campaigns/{campaign.id}/report.png")
+    assert png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
+
+
+def test_a_viewers_drill_down_and_erasure(producer, campaign):
+    session = campaign.viewer_sessions.first()
+    page = producer.get(f"/campaigns/{campaign.id}/viewers/{session.id}/").content.decode()
+    assert session.viewer_id in page and 'id="curves-chart"' in page
+    producer.post(f"/campaigns/{campaign.id}/viewers/{session.id}/delete/")
+    assert not ViewerSession.objects.filter(pk=session.pk).exists()
+    assert not EmotionSample.objects.filter(session_id=session.pk).exists()
+
+
+def test_comparing_two_campaigns(producer, campaign, make_campaign, user):
+    other = make_campaign(user, name="Other cut")
+    page = producer.get(f"/campaigns/compare/?a={campaign.id}&b={other.id}").content.decode()
+    assert 'id="compare-overall-chart"' in page and "Other cut" in page
+    assert producer.get("/campaigns/compare/?a=not-a-uuid").status_code == 404
+
+
+def test_another_producers_pages_are_404(client, other_user, campaign):
+    client.force_login(other_user)
+    session = campaign.viewer_sessions.first()
+    segment = campaign.segments.get()
+    for url in (f"/campaigns/{campaign.id}/", f"/campaigns/{campaign.id}/report/", f"/campaigns/{campaign.id}/report.csv",
+                f"/campaigns/{campaign.id}/ad", f"/campaigns/{campaign.id}/viewers/{session.id}/",
+                f"/campaigns/compare/?a={campaign.id}"):
+        assert client.get(url).status_code == 404, url
+    for url in (f"/campaigns/{campaign.id}/edit/", f"/campaigns/{campaign.id}/delete/",
+                f"/campaigns/{campaign.id}/segments/", f"/campaigns/{campaign.id}/segments/{segment.id}/delete/",
+                f"/campaigns/{campaign.id}/viewers/{session.id}/delete/"):
+        assert client.post(url, {"name": "x"}).status_code == 404, url
+    assert Campaign.objects.filter(pk=campaign.pk).exists() and campaign.segments.count() == 1
+
+
+# The viewer's pages ------------------------------------------------------------------------------
+
+
+def test_the_consent_page_explains_and_declining_stores_nothing(client, campaign):
+    invitation = services.invitation_create(campaign)
+    page = client.get(f"/v/{invitation.token}/").content.decode()
+    for phrase in ("What is captured", "What is kept", "thrown away at once", "Withdraw", "Consent text version"):
+        assert phrase in page, phrase
+    response = client.post(f"/v/{invitation.token}/", {"decline": "1"})
+    assert "Nothing was recorded" in response.content.decode()
+    unticked = client.post(f"/v/{invitation.token}/", {"agree": "1"})
+    assert "Nothing was recorded" in unticked.content.decode()
+    assert ViewerSession.objects.filter(invitation=invitation).count() == 0
+
+
+def test_consent_opens_a_session_for_this_browser_only(client, campaign):
+    invitation = services.invitation_create(campaign)
+    response = client.post(f"/v/{invitation.token}/", {"agree": "1", "analyse_webcam": "on", "gender": "man"})
+    session = ViewerSession.objects.get(invitation=invitation)
+    assert response.status_code == 302 and response["Location"] == f"/v/session/{session.id}/check/"
+    assert session.self_report_gender == "man" and session.consent_analyse_webcam
+    assert client.session[VIEWER_SESSIONS_KEY] == [str(session.id)]
+    check = client.get(response["Location"]).content.decode()
+    assert f'data-ws-path="/ws/viewer/{session.id}/"' in check
+    assert client.get(f"/v/session/{session.id}/watch/").status_code == 200
+    assert client.get(f"/v/session/{session.id}/ad")["Accept-Ranges"] == "bytes"
+    from django.test import Client
+
+    stranger = Client()
+    for step in ("check", "watch", "ad", "thanks", "withdraw"):
+        assert stranger.get(f"/v/session/{session.id}/{step}/" if step != "ad" else f"/v/session/{session.id}/ad"
+                            ).status_code == 404, step
+
+
+def test_closed_invitations_say_why(client, campaign):
+    invitation = services.invitation_create(campaign)
+    services.invitation_revoke(invitation)
+    response = client.get(f"/v/{invitation.token}/")
+    assert response.status_code == 410 and "withdrawn by the study" in response.content.decode()
+    assert client.get("/v/no-such-token/").status_code == 404
+
+
+def test_withdrawal_on_the_web_deletes_the_samples(client, campaign):
+    invitation = services.invitation_create(campaign)
+    client.post(f"/v/{invitation.token}/", {"agree": "1", "analyse_webcam": "on"})
+    session = ViewerSession.objects.get(invitation=invitation)
+    services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.5))
+    assert "will be deleted now" in client.get(f"/v/session/{session.id}/withdraw/").content.decode()
+    response = client.post(f"/v/session/{session.id}/withdraw/")
+    assert "You have withdrawn" in response.content.decode()
+    session.refresh_from_db()
+    assert session.status == "withdrawn" and not EmotionSample.objects.filter(session=session).exists()
+    assert client.get(f"/v/session/{session.id}/watch/").status_code == 410
+
+
+def test_the_finish_fallback_completes_the_session(client, campaign):
+    invitation = services.invitation_create(campaign)
+    client.post(f"/v/{invitation.token}/", {"agree": "1", "analyse_webcam": "on"})
+    session = ViewerSession.objects.get(invitation=invitation)
+    response = client.post(f"/v/session/{session.id}/finish/")
+    assert response["Location"] == f"/v/session/{session.id}/thanks/"
+    session.refresh_from_db()
+    assert session.status == "completed"
