@@ -55,12 +55,21 @@ def load_models_once_per_process(**kwargs):
 
 
 @worker_ready.connect
-def requeue_jobs_left_by_a_dead_worker(**kwargs):
-    services.analysis_jobs_requeue_stale()
+def on_worker_ready(**kwargs):
+    try:
+        services.analysis_jobs_requeue_stale()
+        # Also run daily by `manage.py purge_viewer_data` (cron); a starting worker catches up at once.
+        services.viewer_sessions_mark_abandoned()
+        services.campaign_data_purge_expired()
+    finally:
+        release_database_connections()
 
 
-@worker_ready.connect
-def tidy_viewer_data(**kwargs):
-    # Also run daily by `manage.py purge_viewer_data` (cron); a starting worker catches up at once.
-    services.viewer_sessions_mark_abandoned()
-    services.campaign_data_purge_expired()
+def release_database_connections() -> None:
+    """Close this (parent) process's connections and pool: a child forked later must not share them."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+        if hasattr(connection, "close_pool"):  # PostgreSQL with Django's psycopg pool
+            connection.close_pool()

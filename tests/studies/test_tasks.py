@@ -41,14 +41,30 @@ def test_task_runs_the_job_end_to_end_when_eager(make_job):
     assert job.status == AnalysisJob.Status.SUCCEEDED
 
 
-def test_worker_ready_requeues_stale_jobs_and_tidies_viewer_data():
+def test_worker_ready_requeues_stale_jobs_tidies_viewer_data_and_lets_go_of_the_database():
     with mock.patch.object(services, "analysis_jobs_requeue_stale") as requeue, \
             mock.patch.object(services, "viewer_sessions_mark_abandoned") as abandon, \
-            mock.patch.object(services, "campaign_data_purge_expired") as purge:
+            mock.patch.object(services, "campaign_data_purge_expired") as purge, \
+            mock.patch("studies.tasks.release_database_connections") as release:
         worker_ready.send(sender=None)
     requeue.assert_called_once_with()
     abandon.assert_called_once_with()
     purge.assert_called_once_with()
+    release.assert_called_once_with()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_releasing_connections_closes_the_postgresql_pool(postgres_and_redis_urls):
+    from django.db import connection
+
+    from studies.tasks import release_database_connections
+
+    AnalysisJob.objects.count()  # opens the pool and takes a connection
+    assert connection.alias in connection._connection_pools
+    release_database_connections()
+    assert connection.connection is None and connection.alias not in connection._connection_pools
+    assert AnalysisJob.objects.count() == 0  # the next query simply opens a new pool
 
 
 def test_each_worker_process_loads_the_models_at_start():
