@@ -26,7 +26,7 @@ from .labels import EMOTIONS
 from .pipeline import Engine, detect_downscaled, get_engine
 from .smoothing import ProbabilitySmoother
 from .tracking import OnlineFaceTracker
-from .video import TrackedFace
+from .video import TrackedFace, frame_box, tracked_face
 
 # A webcam frame needs far less than an uploaded photo: 640x480 JPEG is ~50 KB.
 DEFAULT_MAX_FRAME_BYTES = 1024 * 1024
@@ -89,26 +89,15 @@ class LiveSession:
             crops = [face_crop_gray48(image, tracked.box) for tracked in boxes]
             raw = self.engine.classifier.predict(np.stack(crops)) if crops else np.empty((0, len(EMOTIONS)))
             faces = []
+            height, width = image.shape[:2]
             for tracked, probabilities in zip(boxes, raw):
                 smoothed = self._smoother.update(tracked.track_id, time_s, probabilities)
-                top = int(np.argmax(smoothed))
-                faces.append(TrackedFace(
-                    track_id=tracked.track_id, box=_int_box(tracked.box, image.shape),
-                    probabilities={name: float(p) for name, p in zip(EMOTIONS, smoothed)},
-                    label=EMOTIONS[top], confidence=float(smoothed[top]),
-                    detection_score=round(float(tracked.score), 4), detected=tracked.detected))
+                faces.append(tracked_face(tracked, frame_box(tracked.box, (1.0, 1.0), width, height), smoothed))
         finished = time.perf_counter()
         timings = {"decode": decoded - started, "detect": detected - decoded, "classify": finished - detected,
                    "total": finished - started}
         return LiveFrame(time_s=time_s, width=int(image.shape[1]), height=int(image.shape[0]), faces=faces,
                          timings_ms={name: round(seconds * 1000, 2) for name, seconds in timings.items()})
-
-
-def _int_box(box, shape) -> tuple[int, int, int, int]:
-    x, y, w, h = box
-    left, top = max(0, round(x)), max(0, round(y))
-    right, bottom = min(shape[1], round(x + w)), min(shape[0], round(y + h))
-    return int(left), int(top), int(max(1, right - left)), int(max(1, bottom - top))
 
 
 __all__ = ["LiveFrame", "LiveOptions", "LiveSession"]

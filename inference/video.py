@@ -234,12 +234,8 @@ def _analyse(reader: VideoReader, engine, video_options: VideoOptions, stopwatch
                     raw = latest[tracked.track_id]
                 latest[tracked.track_id] = raw
                 smoothed = smoother.update(tracked.track_id, frame.time_s, raw)
-                top = int(np.argmax(smoothed))
-                faces.append(TrackedFace(
-                    track_id=tracked.track_id, box=_video_box(tracked.box, to_video, info),
-                    probabilities={name: float(p) for name, p in zip(EMOTIONS, smoothed)},
-                    label=EMOTIONS[top], confidence=float(smoothed[top]),
-                    detection_score=round(float(tracked.score), 4), detected=tracked.detected))
+                box = frame_box(tracked.box, to_video, info.width, info.height)
+                faces.append(tracked_face(tracked, box, smoothed))
             yield FrameResult(index=frame.index, time_s=frame.time_s, faces=faces, image=frame.image, pts=frame.pts)
 
     def with_detections(frames) -> Iterator[tuple[DecodedFrame, list[DetectedFace] | None]]:
@@ -265,11 +261,21 @@ def _analyse(reader: VideoReader, engine, video_options: VideoOptions, stopwatch
     yield from release([pending.popleft()], tracker.finish())
 
 
-def _video_box(box, to_video, info: VideoInfo) -> tuple[int, int, int, int]:
+def frame_box(box, scale: tuple[float, float], width: int, height: int) -> tuple[int, int, int, int]:
+    """A tracked (float) box scaled to the output frame, rounded and kept inside its width x height."""
     x, y, w, h = box
-    left, top = max(0, round(x * to_video[0])), max(0, round(y * to_video[1]))
-    right, bottom = min(info.width, round((x + w) * to_video[0])), min(info.height, round((y + h) * to_video[1]))
+    left, top = max(0, round(x * scale[0])), max(0, round(y * scale[1]))
+    right, bottom = min(width, round((x + w) * scale[0])), min(height, round((y + h) * scale[1]))
     return (int(left), int(top), int(max(1, right - left)), int(max(1, bottom - top)))
+
+
+def tracked_face(tracked, box: tuple[int, int, int, int], smoothed: np.ndarray) -> TrackedFace:
+    """A tracking.TrackedBox with its smoothed probabilities (EMOTIONS order) -> TrackedFace."""
+    top = int(np.argmax(smoothed))
+    return TrackedFace(track_id=tracked.track_id, box=box,
+                       probabilities={name: float(p) for name, p in zip(EMOTIONS, smoothed)},
+                       label=EMOTIONS[top], confidence=float(smoothed[top]),
+                       detection_score=round(float(tracked.score), 4), detected=tracked.detected)
 
 
 class _Stopwatch:
