@@ -102,23 +102,32 @@ def campaign_detail(request, campaign_id):
     return render(request, "campaigns/campaign_detail.html", _detail_context(request, campaign))
 
 
+def _save_on_campaign_page(request, campaign, form, *, form_name: str, save, success: str, anchor: str = ""):
+    """The campaign page's forms: save through a service, then back to the page (at `anchor`) with
+    `success` (formatted with the form's values); invalid input shows the page again with the errors (400)."""
+    if form.is_valid():
+        try:
+            save(dict(form.cleaned_data))
+        except InvalidInput as error:
+            _show_invalid(request, form, error)
+        else:
+            messages.success(request, success.format(**form.cleaned_data))
+            return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + anchor)
+    campaign.refresh_from_db()  # a refused save may have changed it in memory
+    return render(request, "campaigns/campaign_detail.html",
+                  _detail_context(request, campaign, **{form_name: form}), status=400)
+
+
 @login_required
 @require_POST
 def campaign_edit(request, campaign_id):
     campaign = _campaign_or_404(request, campaign_id)
-    form = CampaignEditForm(request.POST, request.FILES)
-    if form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            services.campaign_update(campaign, ad_video=data.pop("ad_video"), **data)
-        except InvalidInput as error:
-            _show_invalid(request, form, error)
-        else:
-            messages.success(request, "Campaign saved.")
-            return redirect("studies:campaign_detail", campaign.id)
-    campaign.refresh_from_db()
-    return render(request, "campaigns/campaign_detail.html", _detail_context(request, campaign, edit_form=form),
-                  status=400)
+
+    def save(data):
+        services.campaign_update(campaign, ad_video=data.pop("ad_video"), **data)
+
+    return _save_on_campaign_page(request, campaign, CampaignEditForm(request.POST, request.FILES),
+                                  form_name="edit_form", save=save, success="Campaign saved.")
 
 
 @login_required
@@ -135,20 +144,15 @@ def campaign_delete(request, campaign_id):
 def segment_save(request, campaign_id, segment_id=None):
     campaign = _campaign_or_404(request, campaign_id)
     segment = None if segment_id is None else _child_or_404(campaign.segments, segment_id, "segment")
-    form = SegmentForm(request.POST)
-    if form.is_valid():
-        try:
-            if segment is None:
-                services.segment_create(campaign, **form.cleaned_data)
-            else:
-                services.segment_update(segment, **form.cleaned_data)
-        except InvalidInput as error:
-            _show_invalid(request, form, error)
+
+    def save(data):
+        if segment is None:
+            services.segment_create(campaign, **data)
         else:
-            messages.success(request, f"Segment “{form.cleaned_data['name']}” saved.")
-            return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#segments")
-    return render(request, "campaigns/campaign_detail.html",
-                  _detail_context(request, campaign, segment_form=form), status=400)
+            services.segment_update(segment, **data)
+
+    return _save_on_campaign_page(request, campaign, SegmentForm(request.POST), form_name="segment_form", save=save,
+                                  success="Segment “{name}” saved.", anchor="#segments")
 
 
 @login_required
@@ -166,17 +170,14 @@ def segment_delete(request, campaign_id, segment_id):
 def invitation_create(request, campaign_id):
     campaign = _campaign_or_404(request, campaign_id)
     form = InvitationForm(request.POST)
-    if form.is_valid():
-        try:
-            services.invitation_create(campaign, label=form.cleaned_data["label"], expires_at=form.expires_at(),
-                                       max_viewers=form.cleaned_data["max_viewers"])
-        except InvalidInput as error:
-            _show_invalid(request, form, error)
-        else:
-            messages.success(request, "Invitation link created: share it with your viewers.")
-            return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#invitations")
-    return render(request, "campaigns/campaign_detail.html",
-                  _detail_context(request, campaign, invitation_form=form), status=400)
+
+    def save(data):
+        services.invitation_create(campaign, label=data["label"], expires_at=form.expires_at(),
+                                   max_viewers=data["max_viewers"])
+
+    return _save_on_campaign_page(request, campaign, form, form_name="invitation_form", save=save,
+                                  success="Invitation link created: share it with your viewers.",
+                                  anchor="#invitations")
 
 
 @login_required
