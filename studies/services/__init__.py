@@ -45,7 +45,6 @@ from studies.services.viewing import (
     viewer_session_erase,
     viewer_session_finish,
     viewer_session_start,
-    viewer_session_touch,
     viewer_session_withdraw,
     viewer_sessions_mark_abandoned,
 )
@@ -62,5 +61,5 @@ __all__ = [
     # viewing
     "Consent", "Sample", "campaign_data_purge_expired", "invitation_check", "viewer_recording_attach",
     "viewer_samples_add", "viewer_session_erase", "viewer_session_finish", "viewer_session_start",
-    "viewer_session_touch", "viewer_session_withdraw", "viewer_sessions_mark_abandoned",
+    "viewer_session_withdraw", "viewer_sessions_mark_abandoned",
 ]

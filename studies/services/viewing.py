@@ -151,46 +151,57 @@ def viewer_samples_add(session: ViewerSession, samples: list[Sample], *, batch_i
                     SampleBatch.objects.create(session=locked, batch_id=batch_id, count=len(rows))
             except IntegrityError:
                 raise InvalidInput("This batch id was used at the same time by another request.", "batch_id")
-    session.refresh_from_db()
     return len(rows)
-
-
-def viewer_session_touch(session: ViewerSession) -> None:
-    """The viewer is still there (a frame arrived without a face, the page sent a heartbeat)."""
-    ViewerSession.objects.filter(pk=session.pk).update(last_seen_at=timezone.now())
 
 
 def viewer_session_finish(session: ViewerSession) -> ViewerSession:
     """The ad played to its end: the session is complete and its rollup computed. Idempotent."""
-    if session.status == ViewerSession.Status.IN_PROGRESS:
-        _close(session, ViewerSession.Status.COMPLETED)
+    _close_if_open(session.pk, ViewerSession.Status.COMPLETED)
+    session.refresh_from_db()
     return session
 
 
-def _close(session: ViewerSession, status: str) -> None:
-    session.status = status
-    session.finished_at = timezone.now()
-    session.rollup = None  # recomputed from every stored sample
-    session.rollup = reports.rollup_to_bytes(selectors.session_rollup(session))
-    session.save(update_fields=["status", "finished_at", "rollup"])
+def _close_if_open(session_id, status: str) -> bool:
+    """Close an in-progress session (its rollup computed from every sample); the row is locked so a
+    withdrawal or another close at the same moment is never overwritten."""
+    with transaction.atomic():
+        session = ViewerSession.objects.select_for_update().select_related("campaign").get(pk=session_id)
+        if session.status != ViewerSession.Status.IN_PROGRESS:
+            return False
+        session.status = status
+        session.finished_at = timezone.now()
+        session.rollup = None  # recomputed from every stored sample
+        session.rollup = reports.rollup_to_bytes(selectors.session_rollup(session))
+        session.save(update_fields=["status", "finished_at", "rollup"])
     logger.info("Viewer session %s %s with %d samples.", session.id, status, session.sample_count)
+    return True
+
+
+def _delete_emotion_data(session: ViewerSession) -> str | None:
+    """Delete the session's samples and batch records and forget its rollup and recording (the caller
+    saves); returns the recording's storage name, to delete once the transaction committed."""
+    EmotionSample.objects.filter(session=session).delete()
+    SampleBatch.objects.filter(session=session).delete()
+    recording = session.recording.name if session.recording else None
+    session.recording = ""
+    session.rollup = None
+    return recording
 
 
 def viewer_session_withdraw(session: ViewerSession) -> ViewerSession:
     """The viewer changed their mind: every sample and any recording go; the consent record stays."""
     with transaction.atomic():
-        EmotionSample.objects.filter(session=session).delete()
-        SampleBatch.objects.filter(session=session).delete()
-        recording = session.recording.name if session.recording else None
-        session.status = ViewerSession.Status.WITHDRAWN
-        session.withdrawn_at = timezone.now()
-        session.recording = ""
-        session.sample_count = session.face_sample_count = 0
-        session.face_visible_share = session.mean_detection_confidence = None
-        session.rollup = None
-        session.save()
+        locked = ViewerSession.objects.select_for_update().get(pk=session.pk)
+        recording = _delete_emotion_data(locked)
+        locked.status = ViewerSession.Status.WITHDRAWN
+        locked.withdrawn_at = timezone.now()
+        locked.sample_count = locked.face_sample_count = 0
+        locked.face_visible_share = locked.mean_detection_confidence = None
+        locked.save(update_fields=["status", "withdrawn_at", "recording", "rollup", "sample_count",
+                                   "face_sample_count", "face_visible_share", "mean_detection_confidence"])
     if recording:
-        session.recording.storage.delete(recording)
+        locked.recording.storage.delete(recording)
+    session.refresh_from_db()
     logger.info("Viewer session %s withdrawn; its data was deleted.", session.id)
     return session
 
@@ -229,11 +240,8 @@ def viewer_sessions_mark_abandoned(now=None) -> int:
     """Sessions silent for ABANDONED_AFTER are closed as abandoned (their samples still count)."""
     cutoff = (now or timezone.now()) - ABANDONED_AFTER
     stale = ViewerSession.objects.filter(status=ViewerSession.Status.IN_PROGRESS, last_seen_at__lt=cutoff)
-    count = 0
-    for session in stale.select_related("campaign"):
-        _close(session, ViewerSession.Status.ABANDONED)
-        count += 1
-    return count
+    return sum(_close_if_open(session_id, ViewerSession.Status.ABANDONED)
+               for session_id in stale.values_list("pk", flat=True))
 
 
 def campaign_data_purge_expired(now=None) -> int:
@@ -245,11 +253,7 @@ def campaign_data_purge_expired(now=None) -> int:
                                                   data_purged_at__isnull=True)
         for session in expired:
             with transaction.atomic():
-                EmotionSample.objects.filter(session=session).delete()
-                SampleBatch.objects.filter(session=session).delete()
-                recording = session.recording.name if session.recording else None
-                session.recording = ""
-                session.rollup = None
+                recording = _delete_emotion_data(session)
                 session.data_purged_at = now
                 session.save(update_fields=["recording", "rollup", "data_purged_at"])
             if recording:

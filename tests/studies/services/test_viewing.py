@@ -160,3 +160,12 @@ def test_silent_sessions_are_closed_as_abandoned(user, make_campaign, join):
     assert services.viewer_sessions_mark_abandoned(now=timezone.now() + timedelta(hours=1)) == 1
     session.refresh_from_db()
     assert session.status == "abandoned" and session.rollup
+
+
+def test_a_late_finish_never_undoes_a_withdrawal(user, make_campaign, join):
+    session = join(make_campaign(user))
+    page_copy = ViewerSession.objects.get(pk=session.pk)  # what the capture connection holds
+    services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.7))
+    services.viewer_session_withdraw(session)
+    assert services.viewer_session_finish(page_copy).status == "withdrawn"
+    assert not EmotionSample.objects.filter(session=session).exists()
