@@ -14,12 +14,18 @@ own process (the commands are printed), so each can also be run, resumed or
 changed by hand. The epochs are those of the shipped model; ``--scale`` shrinks
 them for a quick trial. About 15 minutes on one H100/H200 with ``--parallel``;
 days on two CPU cores.
+
+Stopped part-way (Ctrl-C, or SIGTERM from ``timeout``: the running steps are
+stopped with it), the same command continues where it stopped: finished runs
+are skipped, interrupted ones resumed from their last epoch. That is how the
+recipe fits machines lent in slices shorter than the whole run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -52,21 +58,63 @@ def epochs_done(out: Path) -> int:
         return 0
 
 
-def run_in_parallel(commands: dict[str, list[str]], outs: dict[str, Path], total_epochs: int) -> None:
+def planned_epochs(command: list[str]) -> int:
+    return int(command[command.index("--epochs") + 1])
+
+
+def continuation(command: list[str], out: Path) -> list[str] | None:
+    """The command that finishes the run in OUT: None if it is done, with --resume if it was cut short."""
+    done = epochs_done(out)
+    if done >= planned_epochs(command):
+        print(f"{out}: done ({done} epochs), skipped")
+        return None
+    return command + ["--resume"] if done else command
+
+
+class Interrupted(Exception):
+    """SIGTERM or Ctrl-C while steps were running; they have been stopped."""
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted
+
+
+def supervise(processes: dict[str, subprocess.Popen], poll) -> None:
+    """Wait for the processes, calling poll() every few seconds; on SIGTERM or Ctrl-C, stop them all.
+
+    Killing only this process would leave the training runs going on as orphans,
+    and a second invocation would then train the same folders twice at once.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        while any(p.poll() is None for p in processes.values()):
+            time.sleep(2)
+            poll()
+        poll()
+    except (Interrupted, KeyboardInterrupt):
+        for process in processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in processes.values():
+            process.wait()
+        raise SystemExit("interrupted; the same command continues where this run stopped") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_in_parallel(commands: dict[str, list[str]], outs: dict[str, Path]) -> None:
     """Start every command, show one progress bar over all their epochs, fail if any fails."""
     from tqdm import tqdm
 
     processes = {}
     for name, command in commands.items():
         outs[name].mkdir(parents=True, exist_ok=True)
-        log = open(outs[name].with_suffix(".log"), "w")
-        print("$", " ".join(command), f"> {log.name}")
+        log = open(outs[name].with_suffix(".log"), "a")
+        print("$", " ".join(command), f">> {log.name}")
         processes[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    with tqdm(total=total_epochs, unit="epoch", desc="teachers") as progress:
-        while any(p.poll() is None for p in processes.values()):
-            time.sleep(5)
-            progress.update(sum(epochs_done(o) for o in outs.values()) - progress.n)
-        progress.update(sum(epochs_done(o) for o in outs.values()) - progress.n)
+    total = sum(planned_epochs(c) for c in commands.values())
+    with tqdm(total=total, unit="epoch", desc="teachers") as progress:
+        supervise(processes, lambda: progress.update(sum(epochs_done(outs[n]) for n in commands) - progress.n))
     failed = [name for name, p in processes.items() if p.returncode != 0]
     if failed:
         raise SystemExit(f"teacher run(s) {', '.join(failed)} failed; see {outs[failed[0]].with_suffix('.log')}")
@@ -74,7 +122,9 @@ def run_in_parallel(commands: dict[str, list[str]], outs: dict[str, Path], total
 
 def run(command: list[str]) -> None:
     print("$", " ".join(command), flush=True)
-    if subprocess.run(command).returncode != 0:
+    process = subprocess.Popen(command)
+    supervise({"step": process}, lambda: None)
+    if process.returncode != 0:
         raise SystemExit(f"step failed: {' '.join(command)}")
 
 
@@ -90,21 +140,32 @@ def main(argv: list[str] | None = None) -> int:
     common = ["--cache-dir", args.cache_dir]
 
     outs = {name: args.out / name for name in TEACHERS}
-    commands = {name: train_command(args.data, outs[name], scaled(spec, args.scale), common)
-                for name, spec in TEACHERS.items()}
-    if args.parallel:
-        total = sum(int(c[c.index("--epochs") + 1]) for c in commands.values())
-        run_in_parallel(commands, outs, total)
+    commands = {}
+    for name, spec in TEACHERS.items():
+        command = continuation(train_command(args.data, outs[name], scaled(spec, args.scale), common), outs[name])
+        if command:
+            commands[name] = command
+    if args.parallel and commands:
+        run_in_parallel(commands, outs)
     else:
         for command in commands.values():
             run(command)
 
     soft_targets = args.out / "teacher.npz"
-    run([sys.executable, "-m", "training.teacher", "--data", args.data, "--out", str(soft_targets), *common,
-         "--models", *(str(outs[name] / "emotion_cnn.keras") for name in TEACHERS)])
+    # new teacher epochs mean new soft targets, and a student of the old ones is stale
+    targets_remade = bool(commands) or not soft_targets.exists()
+    if targets_remade:
+        run([sys.executable, "-m", "training.teacher", "--data", args.data, "--out", str(soft_targets), *common,
+             "--models", *(str(outs[name] / "emotion_cnn.keras") for name in TEACHERS)])
     student = args.out / "student"
-    run(train_command(args.data, student, scaled(STUDENT, args.scale), common)
-        + ["--init-from", str(outs["deep"] / "emotion_cnn.keras"), "--teacher", str(soft_targets)])
+    student_command = (train_command(args.data, student, scaled(STUDENT, args.scale), common)
+                       + ["--init-from", str(outs["deep"] / "emotion_cnn.keras"), "--teacher", str(soft_targets)])
+    if targets_remade:
+        run(student_command)
+    else:
+        command = continuation(student_command, student)
+        if command:
+            run(command)
     print(f"the student model: {student / 'emotion_cnn.keras'} (copy it with its card and plots into models/)")
     return 0
 

@@ -47,8 +47,12 @@ def ensemble_probabilities(model_paths: list[Path], images: np.ndarray, mirror: 
 
 def save_soft_targets(path: Path, probabilities: np.ndarray, labels: np.ndarray, model_paths: list[Path]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, probabilities=probabilities, labels=labels,
-                        models=np.array([str(p) for p in model_paths]))
+    # write then rename: an interrupted write must not leave a file that training.recipe takes as done
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "wb") as handle:
+        np.savez_compressed(handle, probabilities=probabilities, labels=labels,
+                            models=np.array([str(p) for p in model_paths]))
+    partial.replace(path)
 
 
 def load_soft_targets(path: Path, labels: np.ndarray) -> np.ndarray:
