@@ -4,10 +4,11 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from inference.labels import EMOTIONS
+from studies.api.serializers import AbsoluteUrlMixin
 from studies.models import Campaign, Invitation, Segment, ViewerSession
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
     viewers_total = serializers.IntegerField(read_only=True, required=False)
     viewers_completed = serializers.IntegerField(read_only=True, required=False)
     ad_video_url = serializers.SerializerMethodField()
@@ -20,10 +21,6 @@ class CampaignSerializer(serializers.ModelSerializer):
                   "ad_duration_s", "ad_fps", "ad_width", "ad_height", "is_demo", "created_at", "updated_at",
                   "viewers_total", "viewers_completed", "ad_video_url", "report_url", "web_url"]
         read_only_fields = fields
-
-    def _absolute(self, path: str) -> str:
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
 
     def get_ad_video_url(self, campaign) -> str:
         return self._absolute(reverse("studies:campaign_ad_video", args=[campaign.id]))
@@ -71,7 +68,7 @@ class SegmentUpdateSerializer(SegmentSerializer):
                                               required=False)
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
     link = serializers.SerializerMethodField()
     viewers = serializers.IntegerField(read_only=True, required=False)
     is_usable = serializers.SerializerMethodField()
@@ -85,9 +82,7 @@ class InvitationSerializer(serializers.ModelSerializer):
                         "max_viewers": {"required": False}}
 
     def get_link(self, invitation) -> str:
-        path = reverse("studies:viewer_consent", args=[invitation.token])
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
+        return self._absolute(reverse("studies:viewer_consent", args=[invitation.token]))
 
     def get_is_usable(self, invitation) -> bool:
         return not invitation.is_revoked and not invitation.is_expired

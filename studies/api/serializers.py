@@ -39,7 +39,15 @@ class ProgressDetailSerializer(serializers.Serializer):
     seconds_left = serializers.FloatField(allow_null=True, required=False)
 
 
-class JobOutputSerializer(serializers.ModelSerializer):
+class AbsoluteUrlMixin:
+    """Links come out absolute when the request is in the serializer's context, else as paths."""
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class JobOutputSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     web_url = serializers.SerializerMethodField()
     websocket_path = serializers.SerializerMethodField()
@@ -80,10 +88,6 @@ class JobOutputSerializer(serializers.ModelSerializer):
             "timeline_json_url",
         ]
         read_only_fields = fields
-
-    def _absolute(self, path: str) -> str:
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
 
     def get_url(self, job) -> str:
         return self._absolute(reverse("api:job_detail", args=[job.id]))
