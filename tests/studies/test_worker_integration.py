@@ -9,18 +9,19 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
+from fer_platform import devservers
 from fer_platform.celery import app as celery_app
 from studies import services
 from studies.models import AnalysisJob
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_READY_TIMEOUT_S = 180
 JOB_TIMEOUT_S = 120
 
@@ -43,30 +44,20 @@ def start_worker(postgres_and_redis_urls, settings, tmp_path):
         # Jobs the worker requeues at start must land on the queue it consumes.
         "FER_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
     }
-    workers = []
+    with ExitStack() as running:
 
-    def start(name: str = "worker"):
-        log_path = tmp_path / f"{name}.log"
-        command = [
-            str(Path(sys.executable).with_name("celery")), "-A", "fer_platform", "worker",
-            "--pool=solo", "--loglevel=info", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--hostname", f"fer-test-{os.getpid()}-{name}@%h", "--without-gossip", "--without-mingle",
-        ]
-        with open(log_path, "wb") as log:
-            worker = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        workers.append(worker)
-        _wait_until_ready(worker, log_path)
-        return worker, log_path
+        def start(name: str = "worker"):
+            log_path = tmp_path / f"{name}.log"
+            command = [
+                str(Path(sys.executable).with_name("celery")), "-A", "fer_platform", "worker",
+                "--pool=solo", "--loglevel=info", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+                "--hostname", f"fer-test-{os.getpid()}-{name}@%h", "--without-gossip", "--without-mingle",
+            ]
+            worker = running.enter_context(devservers.process(command, log_path, env))
+            _wait_until_ready(worker, log_path)
+            return worker, log_path
 
-    yield start
-    for worker in workers:
-        if worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+        yield start
 
 
 @pytest.fixture
