@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -23,19 +21,9 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.timing import median_seconds  # noqa: E402
 from inference.classifiers import EmotionClassifier  # noqa: E402
 from inference.pipeline import DEFAULT_MODEL_PATH  # noqa: E402
-
-
-def median_seconds(call, runs: int) -> float:
-    for _ in range(5):  # warm-up: thread pools, caches
-        call()
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
 
 
 def main() -> int:
@@ -47,8 +35,8 @@ def main() -> int:
 
     classifier = EmotionClassifier(args.model)
     crops = np.random.default_rng(0).integers(0, 256, (64, 48, 48), dtype=np.uint8)
-    single = median_seconds(lambda: classifier.predict(crops[:1]), args.runs)
-    batch = median_seconds(lambda: classifier.predict(crops), max(args.runs // 5, 10))
+    single = median_seconds(lambda: classifier.predict(crops[:1]), args.runs, warmup=5)
+    batch = median_seconds(lambda: classifier.predict(crops), max(args.runs // 5, 10), warmup=5)
     figures = {
         "model": str(args.model),
         "cpu_cores": os.cpu_count(),

@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.timing import median_seconds  # noqa: E402
 from fer_platform import devservers  # noqa: E402
 
 DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/test"
@@ -111,15 +112,6 @@ def fill_campaign(viewers: int, seconds: float, rate: int):
         with cursor.connection.cursor().copy(f"COPY studies_emotionsample ({columns}) FROM STDIN") as copy:
             copy.write(copy_buffer.getvalue())
     return campaign, owner
-
-
-def median_seconds(call, runs: int) -> float:
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
 
 
 def browser_page_seconds(database_url: str, media_root: Path, campaign_id, runs: int) -> float:
