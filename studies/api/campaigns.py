@@ -170,19 +170,20 @@ class InvitationListCreateApi(APIView):
                         lambda invitation: InvitationSerializer(invitation, context={"request": request}).data)
 
 
+def _invitation(request, invitation_id) -> Invitation:
+    return _owned(selectors.invitation_get_for_owner, Invitation, user=request.user, invitation_id=invitation_id)
+
+
 class InvitationDetailApi(APIView):
     @extend_schema(operation_id="invitations_retrieve", responses=InvitationSerializer)
     def get(self, request, invitation_id):
-        invitation = _owned(selectors.invitation_get_for_owner, Invitation, user=request.user,
-                            invitation_id=invitation_id)
-        return Response(InvitationSerializer(invitation, context={"request": request}).data)
+        return Response(InvitationSerializer(_invitation(request, invitation_id), context={"request": request}).data)
 
 
 class InvitationRevokeApi(APIView):
     @extend_schema(operation_id="invitations_revoke", request=None, responses=InvitationSerializer)
     def post(self, request, invitation_id):
-        invitation = _owned(selectors.invitation_get_for_owner, Invitation, user=request.user,
-                            invitation_id=invitation_id)
+        invitation = _invitation(request, invitation_id)
         services.invitation_revoke(invitation)
         return Response(InvitationSerializer(invitation, context={"request": request}).data)
 
