@@ -97,6 +97,14 @@ class CheckedUpload:
         return File(open(self.path, "rb"))
 
 
+def file_head(uploaded_file) -> bytes:
+    """The first HEAD_BYTES of an upload, which is left at its start for whoever reads it next."""
+    uploaded_file.seek(0)
+    head = uploaded_file.read(HEAD_BYTES)
+    uploaded_file.seek(0)
+    return head
+
+
 @contextmanager
 def checked_upload(uploaded_file, *, expected_kind: str | None = None):
     """Yield a CheckedUpload for a file that may be analysed; raise UploadRejected otherwise.
@@ -104,9 +112,7 @@ def checked_upload(uploaded_file, *, expected_kind: str | None = None):
     Anything written on the way (the temporary copy of a video) is gone when the
     context ends, whether the file was accepted or not.
     """
-    uploaded_file.seek(0)
-    head = uploaded_file.read(HEAD_BYTES)
-    uploaded_file.seek(0)
+    head = file_head(uploaded_file)
     kind = detect_kind(head)
     if kind is None:
         # No known signature: an image check would only say "not an image", so let the

@@ -224,9 +224,7 @@ def viewer_recording_attach(session: ViewerSession, uploaded_file) -> ViewerSess
         raise ParticipationRefused("This session was withdrawn; nothing more is stored.")
     if uploaded_file.size > settings.FER_MAX_VIDEO_BYTES:
         raise InvalidInput(f"The recording is larger than {settings.FER_MAX_VIDEO_MB} MB.", "recording")
-    uploaded_file.seek(0)
-    head = uploaded_file.read(media_checks.HEAD_BYTES)
-    uploaded_file.seek(0)
+    head = media_checks.file_head(uploaded_file)
     if media_checks.detect_kind(head) != media_checks.VIDEO:
         raise InvalidInput("The recording is not a video file.", "recording")
     old = session.recording.name if session.recording else None
