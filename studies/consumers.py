@@ -28,6 +28,12 @@ CLOSE_LOGIN_REQUIRED = 4401
 CLOSE_NOT_ALLOWED = 4403
 
 
+def session_key(scope) -> str | None:
+    """The anonymous visitor's Django session key: what their jobs are owned by."""
+    session = scope.get("session")
+    return session.session_key if session is not None else None
+
+
 class JobProgressConsumer(AsyncJsonWebsocketConsumer):
     """`/ws/jobs/<uuid>/`: the current state on connect, then every `job.progress` event."""
 
@@ -55,13 +61,9 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _viewable_job(self, job_id):
-        session = self.scope.get("session")
         try:
             return selectors.analysis_job_get_for_viewer(
-                user=self.scope.get("user"),
-                session_key=session.session_key if session is not None else None,
-                job_id=job_id,
-            )
+                user=self.scope.get("user"), session_key=session_key(self.scope), job_id=job_id)
         except AnalysisJob.DoesNotExist:
             return None
 
@@ -105,6 +107,10 @@ class LiveAnalysisConsumer(AsyncWebsocketConsumer):
         return None
 
     async def disconnect(self, code):
+        await self.frame_in_flight_done()
+
+    async def frame_in_flight_done(self):
+        """Wait until the frame being analysed, if any, has had its answer (and its on_result)."""
         if self.in_flight is not None:
             await asyncio.gather(self.in_flight, return_exceptions=True)
 
@@ -192,9 +198,8 @@ class LiveCameraConsumer(LiveAnalysisConsumer):
     async def start_recording(self):
         if self.recording is not None:
             raise LiveProtocolError("bad_message", "Already recording.")
-        session = self.scope.get("session")
         self.recording = await database_sync_to_async(services.live_recording_start)(
-            owner=self.scope.get("user"), session_key=session.session_key if session is not None else None)
+            owner=self.scope.get("user"), session_key=session_key(self.scope))
         await self.send_message({"type": "recording", "state": "started", "job_id": str(self.recording.job_id),
                                  "max_seconds": settings.FER_LIVE_MAX_RECORDING_SECONDS})
 
@@ -202,8 +207,7 @@ class LiveCameraConsumer(LiveAnalysisConsumer):
         recording, self.recording = self.recording, None
         if recording is None:
             raise LiveProtocolError("bad_message", "Not recording.")
-        if self.in_flight is not None:
-            await asyncio.gather(self.in_flight, return_exceptions=True)  # its frame belongs in the recording
+        await self.frame_in_flight_done()  # its frame belongs in the recording
         await self.save_recording(recording, reason="stopped")
 
     async def save_recording(self, recording, *, reason: str):
@@ -282,8 +286,7 @@ class ViewerCaptureConsumer(LiveAnalysisConsumer):
         if message["type"] != "finish":
             await super().receive_other(message)
             return
-        if self.in_flight is not None:
-            await asyncio.gather(self.in_flight, return_exceptions=True)  # its frame belongs in the samples
+        await self.frame_in_flight_done()  # its frame belongs in the samples
         await self.flush()
         await database_sync_to_async(services.viewer_session_finish)(self.viewer_session)
         await self.send_message({"type": "finished",
