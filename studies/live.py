@@ -106,13 +106,14 @@ class LiveRecording:
     def finish(self) -> dict:
         """Close the files; returns the job result in the video result's shape."""
         with self._lock:
-            self._writer.finish(self._summary.track_dicts())
+            tracks = self._summary.track_dicts()
+            self._writer.finish(tracks)
             return {
                 "info": {"source": "live camera", "width": self.width, "height": self.height,
                          "frame_count": self.frames, "duration_s": round(self.duration_s, 3),
                          "fps": round(self.frames / self.duration_s, 2) if self.duration_s > 0 else None},
                 "frames": self.frames,
-                "tracks": self._summary.track_dicts(),
+                "tracks": tracks,
                 "chart": self._summary.chart(),
             }
 
