@@ -64,7 +64,6 @@ class LiveSession:
         self.options = options or LiveOptions()
         self._tracker = OnlineFaceTracker(max_missed_s=self.options.max_missed_s)
         self._smoother = ProbabilitySmoother(self.options.smoothing)
-        self._latest: dict[int, np.ndarray] = {}  # track id -> last classifier output
         self._lock = threading.Lock()
 
     def analyze(self, frame: bytes | np.ndarray, time_s: float) -> LiveFrame:
@@ -84,8 +83,6 @@ class LiveSession:
         with self._lock:
             boxes, ended = self._tracker.update(time_s, detections)
             self._smoother.forget(ended)
-            for track_id in ended:
-                self._latest.pop(track_id, None)
             crops = [face_crop_gray48(image, tracked.box) for tracked in boxes]
             raw = self.engine.classifier.predict(np.stack(crops)) if crops else np.empty((0, len(EMOTIONS)))
             faces = []
