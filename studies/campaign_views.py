@@ -79,11 +79,12 @@ def _detail_context(request, campaign, **forms):
          "url": request.build_absolute_uri(reverse("studies:viewer_consent", args=[invitation.token]))}
         for invitation in selectors.invitations_with_counts(campaign)
     ]
+    segments = list(campaign.segments.all())
     return {
         "campaign": campaign,
-        "segments": campaign.segments.all(),
+        "segments": segments,
         "segments_data": [{"id": s.id, "name": s.name, "start_s": s.start_s, "end_s": s.end_s,
-                           "expected": s.expected_emotions, "notes": s.notes} for s in campaign.segments.all()],
+                           "expected": s.expected_emotions, "notes": s.notes} for s in segments],
         "invitations": invitations,
         "viewers": page,
         "edit_form": forms.get("edit_form") or CampaignEditForm(initial={
