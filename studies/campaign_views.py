@@ -190,7 +190,7 @@ def invitation_revoke(request, campaign_id, invitation_id):
     return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#invitations")
 
 
-def _viewer_or_404(request, campaign, session_id) -> ViewerSession:
+def _viewer_or_404(campaign, session_id) -> ViewerSession:
     return _child_or_404(campaign.viewer_sessions.select_related("campaign"), session_id, "viewer")
 
 
@@ -198,7 +198,7 @@ def _viewer_or_404(request, campaign, session_id) -> ViewerSession:
 @require_GET
 def viewer_detail(request, campaign_id, session_id):
     campaign = _campaign_or_404(request, campaign_id)
-    session = _viewer_or_404(request, campaign, session_id)
+    session = _viewer_or_404(campaign, session_id)
     report = selectors.viewer_report(session) if session.status != ViewerSession.Status.WITHDRAWN else None
     return render(request, "campaigns/viewer_detail.html", {"campaign": campaign, "session": session, "report": report})
 
@@ -212,7 +212,7 @@ def campaign_ad_video(request, campaign_id):
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def viewer_recording(request, campaign_id, session_id):
-    session = _viewer_or_404(request, _campaign_or_404(request, campaign_id), session_id)
+    session = _viewer_or_404(_campaign_or_404(request, campaign_id), session_id)
     if not session.recording:
         raise Http404("This viewer did not agree to a recording, or none arrived.")
     return video_file_response(request, session.recording)
@@ -222,7 +222,7 @@ def viewer_recording(request, campaign_id, session_id):
 @require_POST
 def viewer_delete(request, campaign_id, session_id):
     campaign = _campaign_or_404(request, campaign_id)
-    session = _viewer_or_404(request, campaign, session_id)
+    session = _viewer_or_404(campaign, session_id)
     services.viewer_session_erase(session)
     messages.success(request, f"All data of {session.viewer_id} was deleted.")
     return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#viewers")
