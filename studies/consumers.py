@@ -14,12 +14,11 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocke
 from django.conf import settings
 from django.urls import reverse
 
-from studies import live, selectors, services
+from studies import live, selectors, services, viewer_access
 from studies.errors import InvalidInput, ParticipationRefused
 from studies.live_protocol import FramePacer, LiveProtocolError, max_message_chars, parse_frame, parse_message
 from studies.models import AnalysisJob, job_progress_group_name
 from studies.services import job_progress_message
-from studies.viewer_access import VIEWER_SESSIONS_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -258,9 +257,7 @@ class ViewerCaptureConsumer(LiveAnalysisConsumer):
 
     def _consenting_session(self):
         session_id = str(self.scope["url_route"]["kwargs"]["session_id"])
-        django_session = self.scope.get("session")
-        allowed = django_session.get(VIEWER_SESSIONS_KEY, []) if django_session is not None else []
-        if session_id not in allowed:
+        if not viewer_access.is_allowed(self.scope.get("session"), session_id):
             return None
         viewer_session = selectors.viewer_session_for_capture(session_id)
         return viewer_session if viewer_session is not None and viewer_session.is_capturing else None

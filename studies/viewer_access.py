@@ -14,5 +14,6 @@ def remember(request, viewer_session) -> None:
         request.session[VIEWER_SESSIONS_KEY] = [*allowed, str(viewer_session.id)]
 
 
-def is_allowed(request, session_id) -> bool:
-    return str(session_id) in request.session.get(VIEWER_SESSIONS_KEY, [])
+def is_allowed(django_session, session_id) -> bool:
+    """`django_session`: a request's session, or a WebSocket scope's (None when it has none)."""
+    return django_session is not None and str(session_id) in django_session.get(VIEWER_SESSIONS_KEY, [])

@@ -21,7 +21,7 @@ VIEWER_FRAMES_PER_S = 10
 
 
 def _own_session_or_404(request, session_id) -> ViewerSession:
-    session = selectors.viewer_session_for_capture(session_id) if viewer_access.is_allowed(request, session_id) else None
+    session = selectors.viewer_session_for_capture(session_id) if viewer_access.is_allowed(request.session, session_id) else None
     if session is None:
         raise Http404("This study session is not open in this browser. Use the invitation link you were sent.")
     return session
