@@ -15,12 +15,15 @@ from studies.models import PER_MILLE, Campaign, EmotionSample, Invitation, Segme
 VISIBLE_SESSIONS = ~Q(viewer_sessions__status=ViewerSession.Status.WITHDRAWN)
 
 
-def _owned(user) -> Q:
-    return Q(owner=user) if user is not None and user.is_authenticated else Q(pk__in=[])
+def _campaigns_of(user) -> QuerySet[Campaign]:
+    """The user's own campaigns; none for an anonymous user."""
+    if user is None or not user.is_authenticated:
+        return Campaign.objects.none()
+    return Campaign.objects.filter(owner=user)
 
 
 def campaign_list_for_owner(*, user) -> QuerySet[Campaign]:
-    return Campaign.objects.filter(_owned(user)).annotate(
+    return _campaigns_of(user).annotate(
         viewers_total=Count("viewer_sessions", filter=VISIBLE_SESSIONS, distinct=True),
         viewers_completed=Count("viewer_sessions", filter=Q(viewer_sessions__status=ViewerSession.Status.COMPLETED),
                                 distinct=True),
@@ -29,26 +32,26 @@ def campaign_list_for_owner(*, user) -> QuerySet[Campaign]:
 
 
 def campaign_get_for_owner(*, user, campaign_id) -> Campaign:
-    return Campaign.objects.filter(_owned(user)).get(pk=campaign_id)
+    return _campaigns_of(user).get(pk=campaign_id)
 
 
 def segment_get_for_owner(*, user, segment_id) -> Segment:
-    return Segment.objects.select_related("campaign").get(pk=segment_id, campaign__in=Campaign.objects.filter(_owned(user)))
+    return Segment.objects.select_related("campaign").get(pk=segment_id, campaign__in=_campaigns_of(user))
 
 
 def invitation_get_for_owner(*, user, invitation_id) -> Invitation:
     return Invitation.objects.select_related("campaign").get(
-        pk=invitation_id, campaign__in=Campaign.objects.filter(_owned(user)))
+        pk=invitation_id, campaign__in=_campaigns_of(user))
 
 
 def viewer_session_get_for_owner(*, user, session_id) -> ViewerSession:
     return ViewerSession.objects.select_related("campaign").get(
-        pk=session_id, campaign__in=Campaign.objects.filter(_owned(user)))
+        pk=session_id, campaign__in=_campaigns_of(user))
 
 
 def invitations_with_counts(campaign: Campaign) -> QuerySet[Invitation]:
     return campaign.invitations.annotate(
-        viewers=Count("viewer_sessions", filter=~Q(viewer_sessions__status=ViewerSession.Status.WITHDRAWN)))
+        viewers=Count("viewer_sessions", filter=VISIBLE_SESSIONS))
 
 
 def invitation_get_by_token(token: str) -> Invitation | None:
