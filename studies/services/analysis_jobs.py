@@ -45,11 +45,9 @@ def analysis_job_create(
     kind refuses the other. A rejected upload raises UploadRejected and leaves
     nothing behind.
     """
-    is_signed_in = owner is not None and owner.is_authenticated
     with media_checks.checked_upload(uploaded_file, expected_kind=kind) as checked:
         job = AnalysisJob(
-            owner=owner if is_signed_in else None,
-            session_key="" if is_signed_in else (session_key or ""),
+            **_ownership(owner, session_key),
             kind=checked.kind,
             original_filename=os.path.basename(getattr(uploaded_file, "name", "") or "")[:255],
             batch_id=batch_id,
@@ -68,6 +66,13 @@ def analysis_job_create(
         raise
     _enqueue_on_commit(job.id)
     return job
+
+
+def _ownership(owner, session_key: str | None) -> dict:
+    """A signed-in user owns the job; an anonymous visitor's job belongs to their browser session."""
+    if owner is not None and owner.is_authenticated:
+        return {"owner": owner, "session_key": ""}
+    return {"owner": None, "session_key": session_key or ""}
 
 
 def _enqueue_on_commit(job_id) -> None:
@@ -437,13 +442,11 @@ def live_recording_start(*, owner, session_key: str | None):
     """A running live job and the LiveRecording that collects its emotion scores."""
     from studies.live import LiveRecording
 
-    is_signed_in = owner is not None and owner.is_authenticated
     now = timezone.now()
     job = AnalysisJob.objects.create(
         kind=AnalysisJob.Kind.LIVE,
         status=AnalysisJob.Status.RUNNING,
-        owner=owner if is_signed_in else None,
-        session_key="" if is_signed_in else (session_key or ""),
+        **_ownership(owner, session_key),
         original_filename=f"Live camera, {timezone.localtime(now):%d %b %Y %H:%M:%S}",
         started_at=now,
         attempts=1,
