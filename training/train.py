@@ -79,8 +79,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
     parser.add_argument("--stop-after", type=int, default=None, metavar="EPOCH",
                         help="stop once this epoch is done (continue later with --resume)")
     parser.add_argument("--time-budget", type=float, default=None, metavar="MINUTES", dest="time_budget_minutes",
-                        help="after the first epoch, shorten --epochs to what fits in MINUTES of training "
-                             "(the schedule is re-planned and recorded in the model card)")
+                        help="after the first epoch, shorten --epochs to what fits in MINUTES of training, and "
+                             "again if epochs slow down later (re-planned schedules are recorded in the model card)")
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=2e-3, dest="learning_rate", help="peak learning rate")
@@ -130,6 +130,7 @@ class Trainer:
         self.config = config
         self.stop_after = run.stop_after
         self.time_budget_s = run.time_budget_minutes * 60 if run.time_budget_minutes else None
+        self._epoch_seconds: list[float] = []  # wall time of each epoch of this invocation, saving included
         self.out = Path(config.out)
         self.keras = keras
         self.backend = keras.backend.backend()
@@ -313,22 +314,42 @@ class Trainer:
                               title=f"{self.config.arch} on valid (epoch {best['epoch']}, "
                                     f"accuracy {best['accuracy']:.1%})")
 
-    def _fit_to_time_budget(self, steady_epoch_seconds: float) -> None:
-        """After epoch 1, cut the planned epochs to what the time budget affords.
+    def _fit_to_time_budget(self, steady_epoch_seconds: float) -> bool:
+        """Cut the planned epochs to what the time budget affords (True if it did).
 
-        Epoch 1 is all warmup under every plan, so the shortened run equals a straight
-        run with the new --epochs (the card records it under schedule_changes).
+        Done after epoch 1, which is all warmup under every plan, the shortened run
+        equals a straight run with the new --epochs. The card records every change
+        under schedule_changes.
         """
         completed = self.state["epochs_completed"]
         left = self.time_budget_s - self.state["train_seconds"]
         affordable = completed + max(1, int(left // steady_epoch_seconds))
         if affordable >= self.config.epochs:
-            return
+            return False
         old_epochs = self.config.epochs
         self.config = replace(self.config, epochs=affordable)
         self._replan_schedule(old_epochs)
         self.state["schedule_changes"][-1]["reason"] = (
             f"--time-budget {self.time_budget_s / 60:g} min at {steady_epoch_seconds:.1f} s per epoch")
+        return True
+
+    def _keep_to_time_budget(self) -> bool:
+        """Later epochs: if the run has slowed down, end its schedule sooner (True if re-planned).
+
+        Runs that share a GPU slow each other down once they all train, so epoch 1
+        can promise too much; a run cut off by its deadline before the learning rate
+        decays ends far below its potential. The 5 % slack keeps timing noise from
+        re-planning every epoch.
+        """
+        recent = self._epoch_seconds[-3:]
+        if len(recent) < 3:
+            return False
+        per_epoch = float(np.median(recent))
+        remaining = self.config.epochs - self.state["epochs_completed"]
+        left = self.time_budget_s - self.state["train_seconds"]
+        if remaining * per_epoch <= 1.05 * left:
+            return False
+        return self._fit_to_time_budget(per_epoch)
 
     def run(self) -> dict:
         (self.out / "checkpoints").mkdir(parents=True, exist_ok=True)
@@ -359,17 +380,27 @@ class Trainer:
             self.state["epochs_completed"] = epoch + 1
             self.state["train_seconds"] += seconds
             improved = self.state["best"] is None or summary["accuracy"] > self.state["best"]["accuracy"]
+            saving_started = time.monotonic()
             if improved:
                 self.state["best"] = {"epoch": epoch + 1, **summary}
                 self._export_best()
+            self.model.save(self.out / CHECKPOINT_FILENAME)
+            saving_seconds = time.monotonic() - saving_started
+            # saving counts against a time budget: on a GPU an epoch can take a second, saving a third of that
+            self.state["train_seconds"] += saving_seconds
+            self._epoch_seconds.append(time.monotonic() - started)
+            replanned = False
             if self.time_budget_s and epoch == 0:
                 # epoch 1 paid for compiling the train and predict steps: time a second validation
                 validation_started = time.monotonic()
                 self._validate()
                 validation_seconds = time.monotonic() - validation_started
                 steady = step_clock.steady_epoch_seconds() or train_seconds
-                self._fit_to_time_budget(steady + validation_seconds)
-            self.model.save(self.out / CHECKPOINT_FILENAME)
+                replanned = self._fit_to_time_budget(steady + validation_seconds + saving_seconds)
+            elif self.time_budget_s:
+                replanned = self._keep_to_time_budget()
+            if replanned:
+                self.model.save(self.out / CHECKPOINT_FILENAME)  # with the re-planned schedule
             # state last: a crash between the two saves resumes from the previous epoch, never a torn one
             tmp = self.out / (STATE_FILENAME + ".tmp")
             tmp.write_text(json.dumps(self.state))

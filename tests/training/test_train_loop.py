@@ -115,3 +115,27 @@ def test_time_budget_shortens_the_run_and_records_why(dataset, tmp_path):
     assert "--time-budget" in change["reason"]
     card = json.loads((out / "model_card.json").read_text())
     assert card["training"]["epochs_planned"] == 2 and card["training"]["finished"]
+
+
+def test_time_budget_ends_the_schedule_sooner_when_epochs_slow_down(dataset, tmp_path):
+    out = tmp_path / "run"
+    assert _train(dataset, out, "--epochs", "10", "--stop-after", "3") == 0
+    config, run = train.parse_args(["--data", str(dataset), "--arch", "tiny", "--epochs", "10", "--out", str(out),
+                                    "--batch-size", "16", "--cache-dir", "", "--seed", "3", "--resume",
+                                    "--time-budget", "1"])
+    trainer = train.Trainer(config, run)
+    trainer.state["train_seconds"] = 30.0  # 30 of the 60 s spent
+    trainer._epoch_seconds = [4.0, 4.0, 4.0]  # 7 more epochs at 4 s fit in the 30 s left
+    assert not trainer._keep_to_time_budget()
+    assert trainer.config.epochs == 10
+
+    trainer._epoch_seconds += [10.0, 10.0]  # other runs joined the GPU: 10 s per epoch now
+    assert trainer._keep_to_time_budget()
+    assert trainer.config.epochs == 3 + 3
+    change = trainer.state["schedule_changes"][-1]
+    assert change["after_epoch"] == 3 and change["epochs_before"] == 10 and change["epochs_after"] == 6
+    assert "10.0 s per epoch" in change["reason"]
+
+    trainer.run()
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["training"]["epochs_completed"] == 6 and card["training"]["finished"]
