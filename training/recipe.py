@@ -2,18 +2,22 @@
 
     KERAS_BACKEND=jax python -m training.recipe --data data --out training_runs/recipe --parallel
 
-1. Four teacher nets trained from scratch (vgg_compact, vgg_deep, vgg_medium,
-   and vgg_deep with strong weight decay).
+Two rounds of the same three steps, each in its own folder under OUT:
+
+1. Teacher nets trained from scratch.
 2. Their averaged probabilities, with mirrored faces, on the training set
    (``training.teacher``).
-3. The student, vgg_deep started from the step-1 vgg_deep model and distilled
-   towards those soft targets: ``OUT/student/emotion_cnn.keras``.
+3. A vgg_deep student distilled towards those soft targets. Round 1 starts it
+   from its own vgg_deep teacher, round 2 from the round-1 student, so round 2
+   refines the first model with a second, stronger set of teachers. The last
+   student is the shipped model: ``OUT/round2/student/emotion_cnn.keras``.
 
 Every step is an ordinary ``training.train`` or ``training.teacher`` run in its
 own process (the commands are printed), so each can also be run, resumed or
-changed by hand. The epochs are those of the shipped model; ``--scale`` shrinks
-them for a quick trial. About 15 minutes on one H100/H200 with ``--parallel``;
-days on two CPU cores.
+changed by hand. The epochs are those of the shipped model (``--stop-after``
+where a run was cut at a session's deadline: runs are deterministic, so that
+epoch's weights come out again); ``--scale`` shrinks them for a quick trial.
+About 25 minutes on one H100/H200 with ``--parallel``; days on two CPU cores.
 
 Stopped part-way (Ctrl-C, or SIGTERM from ``timeout``: the running steps are
 stopped with it), the same command continues where it stopped: finished runs
@@ -29,21 +33,54 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-TEACHERS = {
-    "compact": ["--arch", "vgg_compact", "--epochs", "101"],
-    "deep": ["--arch", "vgg_deep", "--epochs", "109"],
-    "medium": ["--arch", "vgg_medium", "--epochs", "107"],
-    "deep_wd": ["--arch", "vgg_deep", "--epochs", "104", "--weight-decay", "0.05"],
-}
-STUDENT = ["--arch", "vgg_deep", "--epochs", "55", "--lr", "5e-4", "--teacher-weight", "0.7"]
+BATCH_512 = ["--batch-size", "512", "--lr", "4e-3", "--warmup-epochs", "5"]
+
+
+@dataclass(frozen=True)
+class Round:
+    name: str
+    teachers: dict[str, list[str]]
+    student: list[str]
+    # the student starts from this teacher of the round; None: from the previous round's student
+    student_init_teacher: str | None
+
+
+ROUNDS = [
+    Round("round1",
+          teachers={
+              "compact": ["--arch", "vgg_compact", "--epochs", "101"],
+              "deep": ["--arch", "vgg_deep", "--epochs", "109"],
+              "medium": ["--arch", "vgg_medium", "--epochs", "107"],
+              "deep_wd": ["--arch", "vgg_deep", "--epochs", "104", "--weight-decay", "0.05"],
+          },
+          student=["--arch", "vgg_deep", "--epochs", "55", "--lr", "5e-4", "--teacher-weight", "0.7"],
+          student_init_teacher="deep"),
+    # the five of eight new nets whose ensemble scored best on valid; trained side by side, cut at a deadline
+    Round("round2",
+          teachers={
+              "deep": ["--arch", "vgg_deep", "--epochs", "73", "--stop-after", "61", "--seed", "3"],
+              "deep_b256": ["--arch", "vgg_deep", "--epochs", "102", "--stop-after", "83", "--seed", "4",
+                            "--batch-size", "256", "--lr", "3e-3", "--warmup-epochs", "3"],
+              "medium": ["--arch", "vgg_medium", "--epochs", "74", "--stop-after", "66", "--seed", "3"],
+              "deep_wd_b512": ["--arch", "vgg_deep", "--epochs", "134", "--stop-after", "115", "--seed", "2",
+                               "--weight-decay", "0.05", *BATCH_512],
+              "compact_b512": ["--arch", "vgg_compact", "--epochs", "133", "--stop-after", "111", "--seed", "1",
+                               *BATCH_512],
+          },
+          student=["--arch", "vgg_deep", "--epochs", "32", "--lr", "5e-4", "--teacher-weight", "0.7"],
+          student_init_teacher=None),
+]
 
 
 def scaled(args: list[str], scale: float) -> list[str]:
     args = list(args)
-    position = args.index("--epochs") + 1
-    args[position] = str(max(1, round(int(args[position]) * scale)))
+    for flag in ("--epochs", "--stop-after"):
+        if flag in args:
+            position = args.index(flag) + 1
+            args[position] = str(max(1, round(int(args[position]) * scale)))
     return args
 
 
@@ -59,7 +96,11 @@ def epochs_done(out: Path) -> int:
 
 
 def planned_epochs(command: list[str]) -> int:
-    return int(command[command.index("--epochs") + 1])
+    """The epochs the command trains: --epochs, or --stop-after when it ends the run sooner."""
+    epochs = int(command[command.index("--epochs") + 1])
+    if "--stop-after" in command:
+        epochs = min(epochs, int(command[command.index("--stop-after") + 1]))
+    return epochs
 
 
 def continuation(command: list[str], out: Path) -> list[str] | None:
@@ -128,44 +169,56 @@ def run(command: list[str]) -> None:
         raise SystemExit(f"step failed: {' '.join(command)}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.recipe", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, help="class-folder root with train/ and valid/, or fer2013.csv")
-    parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--parallel", action="store_true", help="train the four teachers at once (one GPU has room)")
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every run's epochs (e.g. 0.05 for a trial)")
-    parser.add_argument("--cache-dir", default="training_runs/cache")
-    args = parser.parse_args(argv)
-    common = ["--cache-dir", args.cache_dir]
-
-    outs = {name: args.out / name for name in TEACHERS}
+def run_round(spec: Round, data: str, out: Path, previous_student: Path | None, previous_retrained: bool,
+              parallel: bool, scale: float, common: list[str]) -> tuple[Path, bool]:
+    """Teachers, soft targets, student; returns the student folder and whether the student was (re)trained."""
+    outs = {name: out / name for name in spec.teachers}
     commands = {}
-    for name, spec in TEACHERS.items():
-        command = continuation(train_command(args.data, outs[name], scaled(spec, args.scale), common), outs[name])
+    for name, teacher in spec.teachers.items():
+        command = continuation(train_command(data, outs[name], scaled(teacher, scale), common), outs[name])
         if command:
             commands[name] = command
-    if args.parallel and commands:
+    if parallel and commands:
         run_in_parallel(commands, outs)
     else:
         for command in commands.values():
             run(command)
 
-    soft_targets = args.out / "teacher.npz"
+    soft_targets = out / "teacher.npz"
     # new teacher epochs mean new soft targets, and a student of the old ones is stale
     targets_remade = bool(commands) or not soft_targets.exists()
     if targets_remade:
-        run([sys.executable, "-m", "training.teacher", "--data", args.data, "--out", str(soft_targets), *common,
-             "--models", *(str(outs[name] / "emotion_cnn.keras") for name in TEACHERS)])
-    student = args.out / "student"
-    student_command = (train_command(args.data, student, scaled(STUDENT, args.scale), common)
-                       + ["--init-from", str(outs["deep"] / "emotion_cnn.keras"), "--teacher", str(soft_targets)])
-    if targets_remade:
+        run([sys.executable, "-m", "training.teacher", "--data", data, "--out", str(soft_targets), *common,
+             "--models", *(str(outs[name] / "emotion_cnn.keras") for name in spec.teachers)])
+    student = out / "student"
+    init = outs[spec.student_init_teacher] if spec.student_init_teacher else previous_student
+    student_command = (train_command(data, student, scaled(spec.student, scale), common)
+                       + ["--init-from", str(init / "emotion_cnn.keras"), "--teacher", str(soft_targets)])
+    # so is one started from a previous student that has just been retrained
+    if targets_remade or (previous_retrained and spec.student_init_teacher is None):
         run(student_command)
-    else:
-        command = continuation(student_command, student)
-        if command:
-            run(command)
+        return student, True
+    command = continuation(student_command, student)
+    if command:
+        run(command)
+    return student, bool(command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.recipe", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, help="class-folder root with train/ and valid/, or fer2013.csv")
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--parallel", action="store_true", help="train a round's teachers at once (one GPU has room)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every run's epochs (e.g. 0.05 for a trial)")
+    parser.add_argument("--cache-dir", default="training_runs/cache")
+    args = parser.parse_args(argv)
+    common = ["--cache-dir", args.cache_dir]
+
+    student, retrained = None, False
+    for spec in ROUNDS:
+        student, retrained = run_round(spec, args.data, args.out / spec.name, student, retrained,
+                                       args.parallel, args.scale, common)
     print(f"the student model: {student / 'emotion_cnn.keras'} (copy it with its card and plots into models/)")
     return 0
 

@@ -1,5 +1,5 @@
-"""The one-command recipe: its three steps end to end (epochs scaled down), and a second
-invocation continuing where an interrupted one stopped."""
+"""The one-command recipe: both rounds of its three steps end to end (epochs scaled down), and
+later invocations continuing where an interrupted one stopped."""
 
 from __future__ import annotations
 
@@ -28,40 +28,56 @@ def recipe_data(class_folders):
     return class_folders("data/valid", 2, seed=1).parent
 
 
+ROUND1, ROUND2 = recipe.ROUNDS
+
+
 def teacher_command(data, out, name):
-    return recipe.train_command(str(data), out / name, recipe.scaled(recipe.TEACHERS[name], float(SCALE)),
+    return recipe.train_command(str(data), out / name, recipe.scaled(ROUND1.teachers[name], float(SCALE)),
                                 ["--cache-dir", ""])
 
 
-def test_recipe_trains_teachers_soft_targets_and_a_distilled_student_and_resumes(recipe_data, tmp_path, capsys):
+def test_recipe_trains_two_rounds_of_teachers_soft_targets_and_students_and_resumes(recipe_data, tmp_path, capsys):
     out = tmp_path / "recipe"
     arguments = ["--data", str(recipe_data), "--out", str(out), "--parallel", "--scale", SCALE, "--cache-dir", ""]
     # a teacher cut short after epoch 1, as a stopped earlier invocation leaves it
-    subprocess.run(teacher_command(recipe_data, out, "deep") + ["--stop-after", "1"], check=True,
+    subprocess.run(teacher_command(recipe_data, out / "round1", "deep") + ["--stop-after", "1"], check=True,
                    cwd=REPO_ROOT, capture_output=True)
-    assert recipe.epochs_done(out / "deep") == 1
+    assert recipe.epochs_done(out / "round1" / "deep") == 1
 
     assert recipe.main(arguments) == 0
-    for name in recipe.TEACHERS:
-        assert (out / name / "emotion_cnn.keras").is_file(), name
-        assert recipe.epochs_done(out / name) == 2, name
-    assert "resuming vgg_deep after epoch 1" in (out / "deep.log").read_text()
-    assert "resuming" not in (out / "compact.log").read_text()
-    assert (out / "teacher.npz").is_file()
-    card = json.loads((out / "student" / "model_card.json").read_text())
+    for spec in recipe.ROUNDS:
+        for name, teacher in spec.teachers.items():
+            planned = recipe.planned_epochs(recipe.scaled(teacher, float(SCALE)))
+            assert recipe.epochs_done(out / spec.name / name) == planned, (spec.name, name)
+            assert (out / spec.name / name / "emotion_cnn.keras").is_file()
+        assert (out / spec.name / "teacher.npz").is_file()
+    assert "resuming vgg_deep after epoch 1" in (out / "round1" / "deep.log").read_text()
+    assert "resuming" not in (out / "round1" / "compact.log").read_text()
+    first = json.loads((out / "round1" / "student" / "model_card.json").read_text())["training"]["config"]
+    assert first["init_from"] == str(out / "round1" / "deep" / "emotion_cnn.keras")
+    assert first["teacher"] == str(out / "round1" / "teacher.npz")
+    card = json.loads((out / "round2" / "student" / "model_card.json").read_text())
     assert card["architecture"] == "vgg_deep"
-    assert card["training"]["config"]["teacher"] == str(out / "teacher.npz")
-    assert card["training"]["config"]["init_from"] == str(out / "deep" / "emotion_cnn.keras")
-    assert "the student model" in capsys.readouterr().out
+    assert card["training"]["config"]["init_from"] == str(out / "round1" / "student" / "emotion_cnn.keras")
+    assert card["training"]["config"]["teacher"] == str(out / "round2" / "teacher.npz")
+    assert f"the student model: {out / 'round2' / 'student' / 'emotion_cnn.keras'}" in capsys.readouterr().out
 
     # everything is done: a second invocation runs nothing and changes nothing
-    student_model = out / "student" / "emotion_cnn.keras"
-    stamps = (student_model.stat().st_mtime_ns, (out / "teacher.npz").stat().st_mtime_ns)
+    final_model = out / "round2" / "student" / "emotion_cnn.keras"
+    stamps = (final_model.stat().st_mtime_ns, (out / "round2" / "teacher.npz").stat().st_mtime_ns)
     assert recipe.main(arguments) == 0
     printed = capsys.readouterr().out
     assert "$ " not in printed
-    assert printed.count("skipped") == len(recipe.TEACHERS) + 1
-    assert (student_model.stat().st_mtime_ns, (out / "teacher.npz").stat().st_mtime_ns) == stamps
+    assert printed.count("skipped") == sum(len(spec.teachers) + 1 for spec in recipe.ROUNDS)
+    assert (final_model.stat().st_mtime_ns, (out / "round2" / "teacher.npz").stat().st_mtime_ns) == stamps
+
+    # a retrained round-1 student makes the round-2 student, which starts from it, stale; the teachers are not
+    (out / "round1" / "student" / "checkpoints" / "state.json").unlink()
+    assert recipe.main(arguments) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("$ ") == 2 and printed.count("skipped") == len(ROUND1.teachers) + len(ROUND2.teachers)
+    assert final_model.stat().st_mtime_ns != stamps[0]
+    assert (out / "round2" / "teacher.npz").stat().st_mtime_ns == stamps[1]
 
 
 def test_sigterm_stops_the_running_steps_with_the_recipe(recipe_data, tmp_path):
@@ -72,7 +88,7 @@ def test_sigterm_stops_the_running_steps_with_the_recipe(recipe_data, tmp_path):
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
     deadline = time.monotonic() + 180
-    while not any(recipe.epochs_done(out / name) for name in recipe.TEACHERS):
+    while not any(recipe.epochs_done(out / "round1" / name) for name in ROUND1.teachers):
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "no teacher finished an epoch in 3 minutes"
         time.sleep(0.5)
@@ -82,14 +98,23 @@ def test_sigterm_stops_the_running_steps_with_the_recipe(recipe_data, tmp_path):
     assert "the same command continues" in stderr
 
     # no orphaned run keeps training behind the stopped recipe
-    stopped_at = {name: recipe.epochs_done(out / name) for name in recipe.TEACHERS}
+    stopped_at = {name: recipe.epochs_done(out / "round1" / name) for name in ROUND1.teachers}
     time.sleep(5)
-    assert {name: recipe.epochs_done(out / name) for name in recipe.TEACHERS} == stopped_at
+    assert {name: recipe.epochs_done(out / "round1" / name) for name in ROUND1.teachers} == stopped_at
     started = [name for name, done in stopped_at.items() if done]
-    command = teacher_command(recipe_data, out, started[0])
-    assert recipe.continuation(command, out / started[0]) == command + ["--resume"]
+    command = teacher_command(recipe_data, out / "round1", started[0])
+    assert recipe.continuation(command, out / "round1" / started[0]) == command + ["--resume"]
 
 
-def test_scaled_keeps_at_least_one_epoch():
+def test_scaled_keeps_at_least_one_epoch_and_scales_a_stop_too():
     assert recipe.scaled(["--arch", "x", "--epochs", "100"], 0.05) == ["--arch", "x", "--epochs", "5"]
     assert recipe.scaled(["--epochs", "100"], 0.0001) == ["--epochs", "1"]
+    assert recipe.scaled(["--epochs", "100", "--stop-after", "60"], 0.05) == ["--epochs", "5", "--stop-after", "3"]
+
+
+def test_a_run_cut_by_stop_after_counts_as_done_at_that_epoch(tmp_path):
+    command = ["--epochs", "73", "--stop-after", "61"]
+    assert recipe.planned_epochs(command) == 61
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "state.json").write_text(json.dumps({"epochs_completed": 61}))
+    assert recipe.continuation(command, tmp_path) is None
