@@ -238,17 +238,20 @@ def _set_progress(job: AnalysisJob, value: int) -> None:
 
 
 def _finish_succeeded(job: AnalysisJob, *, analysis, annotated_jpeg: bytes, timings: dict) -> AnalysisJob:
-    job.annotated_file.save("annotated.jpg", ContentFile(annotated_jpeg), save=False)
-    job.result = analysis.to_dict()
-    job.status = AnalysisJob.Status.SUCCEEDED
-    job.progress = PROGRESS_DONE
-    job.finished_at = timezone.now()
-    job.timings_ms = {**_queue_timings(job), **timings, "run": _run_ms(job)}
-    job.save(
-        update_fields=[
-            "annotated_file", "result", "status", "progress", "finished_at", "timings_ms", "updated_at",
-        ]
-    )
+    with _finishing(job) as may_finish:
+        if not may_finish:
+            return job
+        job.annotated_file.save("annotated.jpg", ContentFile(annotated_jpeg), save=False)
+        job.result = analysis.to_dict()
+        job.status = AnalysisJob.Status.SUCCEEDED
+        job.progress = PROGRESS_DONE
+        job.finished_at = timezone.now()
+        job.timings_ms = {**_queue_timings(job), **timings, "run": _run_ms(job)}
+        job.save(
+            update_fields=[
+                "annotated_file", "result", "status", "progress", "finished_at", "timings_ms", "updated_at",
+            ]
+        )
     _publish_progress(job)
     logger.info("Job %s succeeded: %d face(s) in %s ms.", job.id, len(job.result.get("faces", [])), job.timings_ms)
     return job

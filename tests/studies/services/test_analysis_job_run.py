@@ -74,6 +74,28 @@ def test_running_a_finished_job_again_changes_nothing(make_job):
     assert job.attempts == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_run_that_finishes_second_keeps_the_first_outcome(make_job):
+    """A worker that started meanwhile requeued the job; whichever run finishes first stands."""
+    job = make_job(sample="single_face.jpg")
+    analyze = services._analyze
+
+    def finished_elsewhere_meanwhile(job):
+        outcome = analyze(job)
+        AnalysisJob.objects.filter(pk=job.pk).update(
+            status=AnalysisJob.Status.SUCCEEDED, progress=100, result={"faces": [], "by": "first run"}
+        )
+        return outcome
+
+    with mock.patch.object(services, "_analyze", side_effect=finished_elsewhere_meanwhile):
+        returned = services.analysis_job_run(job_id=job.id)
+
+    job.refresh_from_db()
+    assert job.result == {"faces": [], "by": "first run"}
+    assert returned.result == job.result
+    assert not job.annotated_file, "the second run attached nothing"
+
+
 def test_job_left_running_by_a_crashed_worker_completes_when_run_again(make_job):
     job = make_job(sample="single_face.jpg", status=AnalysisJob.Status.RUNNING, progress=20, attempts=1)
 
