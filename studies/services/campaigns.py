@@ -48,13 +48,21 @@ def _clean_campaign_fields(fields: dict) -> dict:
     if "status" in cleaned and cleaned["status"] not in Campaign.Status.values:
         raise InvalidInput(f"The status must be one of {', '.join(Campaign.Status.values)}.", "status")
     if cleaned.get("retention_days") is not None:
-        try:
-            cleaned["retention_days"] = int(cleaned["retention_days"])
-        except (TypeError, ValueError):
-            raise InvalidInput("The retention period is a whole number of days.", "retention_days") from None
-        if cleaned["retention_days"] < 1:
-            raise InvalidInput("Keep the data at least 1 day, or leave the retention empty.", "retention_days")
+        cleaned["retention_days"] = _at_least_one(
+            cleaned["retention_days"], "retention_days",
+            not_whole="The retention period is a whole number of days.",
+            too_small="Keep the data at least 1 day, or leave the retention empty.")
     return cleaned
+
+
+def _at_least_one(value, field: str, *, not_whole: str, too_small: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(not_whole, field) from None
+    if number < 1:
+        raise InvalidInput(too_small, field)
+    return number
 
 
 def _store_ad_video(campaign: Campaign, uploaded_file) -> None:
@@ -181,12 +189,10 @@ def invitation_create(campaign: Campaign, *, label: str = "", expires_at=None, m
     if expires_at is not None and expires_at <= timezone.now():
         raise InvalidInput("The expiry must be in the future.", "expires_at")
     if max_viewers is not None:
-        try:
-            max_viewers = int(max_viewers)
-        except (TypeError, ValueError):
-            raise InvalidInput("The maximum number of viewers is a whole number.", "max_viewers") from None
-        if max_viewers < 1:
-            raise InvalidInput("Allow at least one viewer, or leave the maximum empty.", "max_viewers")
+        max_viewers = _at_least_one(
+            max_viewers, "max_viewers",
+            not_whole="The maximum number of viewers is a whole number.",
+            too_small="Allow at least one viewer, or leave the maximum empty.")
     return Invitation.objects.create(campaign=campaign, label=_clean_text(label, "label", max_length=120),
                                      expires_at=expires_at, max_viewers=max_viewers)
 
