@@ -317,9 +317,9 @@ class Trainer:
     def _fit_to_time_budget(self, steady_epoch_seconds: float) -> bool:
         """Cut the planned epochs to what the time budget affords (True if it did).
 
-        Done after epoch 1, which is all warmup under every plan, the shortened run
-        equals a straight run with the new --epochs. The card records every change
-        under schedule_changes.
+        When this happens after epoch 1 (all warmup under every plan), the shortened
+        run equals a straight run with the new --epochs; later, it shortens the cosine
+        tail. The card records every change under schedule_changes.
         """
         completed = self.state["epochs_completed"]
         left = self.time_budget_s - self.state["train_seconds"]
