@@ -47,10 +47,15 @@ def batch_progress(jobs: list[AnalysisJob]) -> dict:
     for job in jobs:
         counts[job.status] += 1
     finished = counts[AnalysisJob.Status.SUCCEEDED] + counts[AnalysisJob.Status.FAILED]
+    is_finished = finished == len(jobs)
+    progress = round(sum(100 if job.is_finished else job.progress for job in jobs) / len(jobs)) if jobs else 0
+    if not is_finished:
+        # a job still writing its output at 99 % would round the mean up to 100 % while it runs
+        progress = min(progress, 99)
     return {
         "total": len(jobs),
         "finished": finished,
-        "is_finished": finished == len(jobs),
+        "is_finished": is_finished,
         "counts": counts,
-        "progress": round(sum(100 if job.is_finished else job.progress for job in jobs) / len(jobs)) if jobs else 0,
+        "progress": progress,
     }

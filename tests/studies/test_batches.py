@@ -206,6 +206,16 @@ def test_batch_overall_progress_is_the_mean_while_running(client, make_job, make
     assert client.get(f"/batches/{batch_id}/download.zip").status_code == 404
 
 
+def test_batch_reads_100_percent_only_when_every_job_has_finished(client, make_job, make_video_job):
+    key = _session_key(client)
+    batch_id = "5d0c8a3e-1f4b-4c55-8e0e-6a7b9c1d2e3f"
+    make_video_job(session_key=key, batch_id=batch_id, status=AnalysisJob.Status.RUNNING, progress=99)
+    make_job(session_key=key, batch_id=batch_id, status=AnalysisJob.Status.SUCCEEDED)
+
+    status = client.get(f"/batches/{batch_id}/status.json").json()
+    assert (status["progress"], status["finished"], status["is_finished"]) == (99, 1, False)
+
+
 def test_someone_elses_batch_is_404(client, make_job, make_video_job):
     batch_id, _ = _finished_batch("another-browser", make_job, make_video_job)
     _session_key(client)
