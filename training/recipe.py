@@ -10,7 +10,11 @@ Two rounds of the same three steps, each in its own folder under OUT:
 3. A vgg_deep student distilled towards those soft targets. Round 1 starts it
    from its own vgg_deep teacher, round 2 from the round-1 student, so round 2
    refines the first model with a second, stronger set of teachers. The last
-   student is the shipped model: ``OUT/round2/student/emotion_cnn.keras``.
+   student is refined once more below.
+
+Last, ``training.recalibrate`` measures the round-2 student's BatchNorm
+statistics again on the clean training faces (no training, a few minutes on
+a CPU): the shipped model is ``OUT/final/emotion_cnn.keras``.
 
 Every step is an ordinary ``training.train`` or ``training.teacher`` run in its
 own process (the commands are printed), so each can also be run, resumed or
@@ -204,6 +208,17 @@ def run_round(spec: Round, data: str, out: Path, previous_student: Path | None, 
     return student, bool(command)
 
 
+def recalibrate_step(data: str, student: Path, out: Path, common: list[str]) -> Path:
+    """BatchNorm statistics of the last student measured on clean faces, unless that is already done for it."""
+    source, final = student / "emotion_cnn.keras", out / "emotion_cnn.keras"
+    if final.is_file() and final.stat().st_mtime_ns > source.stat().st_mtime_ns:
+        print(f"{out}: done (recalibrated after the student was last saved), skipped")
+    else:
+        run([sys.executable, "-m", "training.recalibrate", "--data", data, "--model", str(source),
+             "--out", str(out), *common])
+    return final
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.recipe", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -219,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     for spec in ROUNDS:
         student, retrained = run_round(spec, args.data, args.out / spec.name, student, retrained,
                                        args.parallel, args.scale, common)
-    print(f"the student model: {student / 'emotion_cnn.keras'} (copy it with its card and plots into models/)")
+    final = recalibrate_step(args.data, student, args.out / "final", common)
+    print(f"the final model: {final} (copy it with its card and plots into models/)")
     return 0
 
 

@@ -1,5 +1,5 @@
-"""The one-command recipe: both rounds of its three steps end to end (epochs scaled down), and
-later invocations continuing where an interrupted one stopped."""
+"""The one-command recipe: both rounds of its three steps and the final recalibration end to end
+(epochs scaled down), and later invocations continuing where an interrupted one stopped."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def teacher_command(data, out, name):
                                 ["--cache-dir", ""])
 
 
-def test_recipe_trains_two_rounds_of_teachers_soft_targets_and_students_and_resumes(recipe_data, tmp_path, capsys):
+def test_recipe_trains_two_rounds_then_recalibrates_and_resumes(recipe_data, tmp_path, capsys):
     out = tmp_path / "recipe"
     arguments = ["--data", str(recipe_data), "--out", str(out), "--parallel", "--scale", SCALE, "--cache-dir", ""]
     # a teacher cut short after epoch 1, as a stopped earlier invocation leaves it
@@ -60,23 +60,29 @@ def test_recipe_trains_two_rounds_of_teachers_soft_targets_and_students_and_resu
     assert card["architecture"] == "vgg_deep"
     assert card["training"]["config"]["init_from"] == str(out / "round1" / "student" / "emotion_cnn.keras")
     assert card["training"]["config"]["teacher"] == str(out / "round2" / "teacher.npz")
-    assert f"the student model: {out / 'round2' / 'student' / 'emotion_cnn.keras'}" in capsys.readouterr().out
+    final = json.loads((out / "final" / "model_card.json").read_text())
+    assert final["batchnorm_recalibration"]["source_model"] == str(out / "round2" / "student" / "emotion_cnn.keras")
+    assert final["training"] == card["training"]
+    assert f"the final model: {out / 'final' / 'emotion_cnn.keras'}" in capsys.readouterr().out
 
     # everything is done: a second invocation runs nothing and changes nothing
-    final_model = out / "round2" / "student" / "emotion_cnn.keras"
-    stamps = (final_model.stat().st_mtime_ns, (out / "round2" / "teacher.npz").stat().st_mtime_ns)
+    student_model, final_model = out / "round2" / "student" / "emotion_cnn.keras", out / "final" / "emotion_cnn.keras"
+    stamps = (student_model.stat().st_mtime_ns, (out / "round2" / "teacher.npz").stat().st_mtime_ns,
+              final_model.stat().st_mtime_ns)
     assert recipe.main(arguments) == 0
     printed = capsys.readouterr().out
     assert "$ " not in printed
-    assert printed.count("skipped") == sum(len(spec.teachers) + 1 for spec in recipe.ROUNDS)
-    assert (final_model.stat().st_mtime_ns, (out / "round2" / "teacher.npz").stat().st_mtime_ns) == stamps
+    assert printed.count("skipped") == sum(len(spec.teachers) + 1 for spec in recipe.ROUNDS) + 1
+    assert (student_model.stat().st_mtime_ns, (out / "round2" / "teacher.npz").stat().st_mtime_ns,
+            final_model.stat().st_mtime_ns) == stamps
 
-    # a retrained round-1 student makes the round-2 student, which starts from it, stale; the teachers are not
+    # a retrained round-1 student makes the round-2 student, which starts from it, stale, and so the final
+    # model; the teachers are not
     (out / "round1" / "student" / "checkpoints" / "state.json").unlink()
     assert recipe.main(arguments) == 0
     printed = capsys.readouterr().out
-    assert printed.count("$ ") == 2 and printed.count("skipped") == len(ROUND1.teachers) + len(ROUND2.teachers)
-    assert final_model.stat().st_mtime_ns != stamps[0]
+    assert printed.count("$ ") == 3 and printed.count("skipped") == len(ROUND1.teachers) + len(ROUND2.teachers)
+    assert student_model.stat().st_mtime_ns != stamps[0] and final_model.stat().st_mtime_ns != stamps[2]
     assert (out / "round2" / "teacher.npz").stat().st_mtime_ns == stamps[1]
 
 
