@@ -144,7 +144,6 @@ def recalibrate(data: Path, model_path: Path, out: Path, mirror: bool = True, ca
     after = _score(model, valid) if valid is not None else None
 
     out.mkdir(parents=True, exist_ok=True)
-    model.save(out / MODEL_FILENAME)
     source_card = model_path.with_name(CARD_FILENAME)
     card = json.loads(source_card.read_text()) if source_card.is_file() else {
         "model_file": MODEL_FILENAME, "parameters": int(model.count_params())}
@@ -167,6 +166,10 @@ def recalibrate(data: Path, model_path: Path, out: Path, mirror: bool = True, ca
     curves = model_path.with_name(CURVES_FILENAME)
     if curves.is_file() and curves.resolve() != (out / CURVES_FILENAME).resolve():
         shutil.copyfile(curves, out / CURVES_FILENAME)
+    # the model last, renamed into place: training.recipe takes a model file newer than its source as done
+    partial = out / f"partial-{MODEL_FILENAME}"
+    model.save(partial)
+    partial.replace(out / MODEL_FILENAME)
     return card
 
 

@@ -81,6 +81,8 @@ def test_cli_writes_the_model_its_card_and_plots_and_reports_before_and_after(tr
 
     for name in ("emotion_cnn.keras", "confusion_matrix.png", "training_curves.png"):
         assert (out / name).stat().st_size > 0, name
+    assert sorted(path.name for path in out.iterdir()) == [
+        "confusion_matrix.png", "emotion_cnn.keras", "model_card.json", "training_curves.png"]
     card = json.loads((out / "model_card.json").read_text())
     source_card = json.loads((run / "model_card.json").read_text())
     section = card["batchnorm_recalibration"]
