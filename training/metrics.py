@@ -42,3 +42,15 @@ def summarize(true: np.ndarray, predicted: np.ndarray) -> dict:
         "n": n,
         "confusion": confusion.tolist(),
     }
+
+
+def validation_section(report: dict, selected_on: str) -> dict:
+    """The model card's "validation" entry from a summarize() report."""
+    return {
+        "selected_on": selected_on,
+        "accuracy": report["accuracy"],
+        "macro_f1": report["macro_f1"],
+        "per_class_recall": {label: v["recall"] for label, v in report["per_class"].items()},
+        "per_class_precision": {label: v["precision"] for label, v in report["per_class"].items()},
+        "confusion": report["confusion"],
+    }

@@ -32,12 +32,9 @@ from pathlib import Path
 import numpy as np
 
 from training.errors import ModelFileError, TrainingError
+from training.train import CARD_FILENAME, CONFUSION_FILENAME, CURVES_FILENAME, MODEL_FILENAME
 
 BATCH = 512
-MODEL_FILENAME = "emotion_cnn.keras"
-CARD_FILENAME = "model_card.json"
-CURVES_FILENAME = "training_curves.png"
-CONFUSION_FILENAME = "confusion_matrix.png"
 
 
 def batchnorm_layers(model) -> list:
@@ -106,22 +103,12 @@ def _score(model, split) -> dict:
     return summarize(split.labels, probabilities.argmax(axis=1))
 
 
-def _validation_section(report: dict, selected_on: str) -> dict:
-    return {
-        "selected_on": selected_on,
-        "accuracy": report["accuracy"],
-        "macro_f1": report["macro_f1"],
-        "per_class_recall": {label: v["recall"] for label, v in report["per_class"].items()},
-        "per_class_precision": {label: v["precision"] for label, v in report["per_class"].items()},
-        "confusion": report["confusion"],
-    }
-
-
 def recalibrate(data: Path, model_path: Path, out: Path, mirror: bool = True, cache_dir: Path | None = None) -> dict:
     """Recalibrate MODEL on DATA's train/ faces, write OUT; returns the model card written."""
     import keras
 
     from training.data import has_split, load_split
+    from training.metrics import validation_section
     from training.plots import plot_confusion_matrix
 
     if not model_path.is_file():
@@ -159,7 +146,7 @@ def recalibrate(data: Path, model_path: Path, out: Path, mirror: bool = True, ca
     }
     if after is not None:
         selected_on = card.get("validation", {}).get("selected_on", "valid split")
-        card["validation"] = _validation_section(after, f"{selected_on}; figures after BatchNorm recalibration")
+        card["validation"] = validation_section(after, f"{selected_on}; figures after BatchNorm recalibration")
         plot_confusion_matrix(after["confusion"], out / CONFUSION_FILENAME,
                               title=f"{model.name} on valid, BatchNorm recalibrated (accuracy {after['accuracy']:.1%})")
     (out / CARD_FILENAME).write_text(json.dumps(card, indent=2) + "\n")

@@ -267,6 +267,7 @@ class Trainer:
 
     def _write_report(self) -> None:
         from training import backend
+        from training.metrics import validation_section
         from training.plots import plot_confusion_matrix, plot_training_curves
 
         best = self.state["best"]
@@ -297,14 +298,7 @@ class Trainer:
                 "config": asdict(self.config),
                 "command": "python -m training.train " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("train.py") else None,
             },
-            "validation": {
-                "selected_on": "valid split, best accuracy over epochs",
-                "accuracy": best["accuracy"],
-                "macro_f1": best["macro_f1"],
-                "per_class_recall": {label: v["recall"] for label, v in best["per_class"].items()},
-                "per_class_precision": {label: v["precision"] for label, v in best["per_class"].items()},
-                "confusion": best["confusion"],
-            },
+            "validation": validation_section(best, "valid split, best accuracy over epochs"),
             "software": backend.software_versions(self.backend),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
