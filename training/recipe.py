@@ -13,8 +13,8 @@ Two rounds of the same three steps, each in its own folder under OUT:
    student is refined once more below.
 
 Last, ``training.recalibrate`` measures the round-2 student's BatchNorm
-statistics again on the clean training faces (no training; seconds on a GPU,
-about 9 minutes on two CPU cores): the shipped model is ``OUT/final/emotion_cnn.keras``.
+statistics again on the clean training faces (no training; 7.5-9 minutes on
+two CPU cores): the shipped model is ``OUT/final/emotion_cnn.keras``.
 
 Every step is an ordinary ``training.train`` or ``training.teacher`` run in its
 own process (the commands are printed), so each can also be run, resumed or

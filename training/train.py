@@ -34,6 +34,8 @@ CURVES_FILENAME = "training_curves.png"
 CONFUSION_FILENAME = "confusion_matrix.png"
 CHECKPOINT_FILENAME = "checkpoints/last.keras"
 STATE_FILENAME = "checkpoints/state.json"
+SWA_WEIGHTS_DIR = "checkpoints/swa"  # one weights file per epoch of the averaging window
+SWA_DIR = "swa"  # the averaged model, its card and plots
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class TrainConfig:
     teacher: str | None = None
     teacher_weight: float = 0.7
     init_from: str | None = None
+    swa_epochs: int = 0
+    swa_lr: float | None = None
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,18 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
                         help="share of the teacher's probabilities in each target (the rest is the label)")
     parser.add_argument("--init-from", default=None, metavar="MODEL",
                         help="start from this model's weights (same --arch) instead of a random init")
+    parser.add_argument("--swa-epochs", type=int, default=0, metavar="K",
+                        help="stochastic weight averaging: hold the learning rate at --swa-lr for the last K epochs "
+                             "and write the average of their weights to OUT/swa/ (recalibrate its BatchNorm next)")
+    parser.add_argument("--swa-lr", type=float, default=None,
+                        help="learning rate of the averaging epochs (default: a fifth of --lr)")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
+    if not 0 <= args.swa_epochs < args.epochs:
+        parser.error("--swa-epochs must be at least 0 and fewer than --epochs")
+    if args.swa_lr is not None and not args.swa_epochs:
+        parser.error("--swa-lr needs --swa-epochs")
     if not 0.0 <= args.teacher_weight <= 1.0:
         parser.error("--teacher-weight must be between 0 and 1")
     run = RunOptions(resume=args.resume, stop_after=args.stop_after, time_budget_minutes=args.time_budget_minutes)
@@ -130,7 +143,8 @@ class Trainer:
         self.config = config
         self.stop_after = run.stop_after
         self.time_budget_s = run.time_budget_minutes * 60 if run.time_budget_minutes else None
-        self._epoch_seconds: list[float] = []  # wall time of each epoch of this invocation, saving included
+        # wall time of each epoch since this invocation started or last re-planned, saving included
+        self._epoch_seconds: list[float] = []
         self.out = Path(config.out)
         self.keras = keras
         self.backend = keras.backend.backend()
@@ -210,6 +224,10 @@ class Trainer:
         logger.info("learning-rate schedule re-planned from %d to %d epochs", old_epochs, self.config.epochs)
 
     def _optimizer(self):
+        return self.keras.optimizers.AdamW(learning_rate=self.learning_rate_schedule(),
+                                           weight_decay=self.config.weight_decay)
+
+    def learning_rate_schedule(self):
         keras = self.keras
         total_steps = self.steps_per_epoch * self.config.epochs
         if self.config.schedule == "onecycle":
@@ -217,14 +235,76 @@ class Trainer:
         else:
             warmup_steps = int(self.config.warmup_epochs * self.steps_per_epoch)
         warmup_steps = min(warmup_steps, total_steps - 1)
-        schedule = keras.optimizers.schedules.CosineDecay(
+        # with averaging, the cosine ends at --swa-lr one window early and stays there (CosineDecay holds
+        # its floor, alpha x peak, after decay_steps): the averaged epochs all train at that rate
+        averaging_steps = self.swa_window() * self.steps_per_epoch
+        return keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=self.config.learning_rate / 20,
-            decay_steps=max(total_steps - warmup_steps, 1),
+            decay_steps=max(total_steps - warmup_steps - averaging_steps, 1),
             warmup_target=self.config.learning_rate,
             warmup_steps=warmup_steps,
-            alpha=0.0,
+            alpha=self.swa_lr() / self.config.learning_rate if averaging_steps else 0.0,
         )
-        return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=self.config.weight_decay)
+
+    def swa_window(self) -> int:
+        """Epochs averaged: --swa-epochs, fewer if a time budget has shortened the run below it."""
+        return min(self.config.swa_epochs, self.config.epochs - 1)
+
+    def swa_lr(self) -> float:
+        return self.config.swa_lr if self.config.swa_lr is not None else self.config.learning_rate / 5
+
+    def _keep_weights_for_average(self, epoch_number: int) -> None:
+        """One file per averaged epoch: a resumed run overwrites the ones it redoes, so it averages what a straight run does."""
+        if not self.swa_window() or epoch_number <= self.config.epochs - self.swa_window():
+            return
+        folder = self.out / SWA_WEIGHTS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f"partial-epoch-{epoch_number:04d}.npz"
+        with open(partial, "wb") as handle:
+            np.savez(handle, *self.model.get_weights())
+        partial.replace(folder / f"epoch-{epoch_number:04d}.npz")
+
+    def _export_average(self) -> None:
+        """Write OUT/swa/: the mean of the window's weights as a float32 model, its card and plots.
+
+        Its BatchNorm statistics are means of the epochs' statistics, not those of
+        the averaged network: training.recalibrate measures them next.
+        """
+        from training.metrics import validation_section
+        from training.plots import plot_confusion_matrix
+
+        first = self.config.epochs - self.swa_window() + 1
+        averaged = [e for e in range(first, self.config.epochs + 1)
+                    if (self.out / SWA_WEIGHTS_DIR / f"epoch-{e:04d}.npz").is_file()]
+        if not averaged:
+            raise TrainingError(f"--swa-epochs: no weights kept for epochs {first}-{self.config.epochs}")
+        total = None
+        for epoch_number in averaged:
+            with np.load(self.out / SWA_WEIGHTS_DIR / f"epoch-{epoch_number:04d}.npz") as stored:
+                weights = [stored[f"arr_{i}"].astype(np.float64) for i in range(len(stored.files))]
+            total = weights if total is None else [t + w for t, w in zip(total, weights)]
+        model = self._float32_copy([(t / len(averaged)).astype(np.float32) for t in total])
+        summary, _ = self._validate(model)
+        out = self.out / SWA_DIR
+        out.mkdir(exist_ok=True)
+        card = json.loads((self.out / CARD_FILENAME).read_text())
+        card["weight_average"] = {
+            "epochs": averaged,
+            "learning_rate": self.swa_lr(),
+            "what": "mean of the weights at the end of each of these epochs (stochastic weight averaging); "
+                    "BatchNorm statistics averaged too, until training.recalibrate measures them",
+        }
+        card["validation"] = validation_section(summary, f"valid split, average of epochs {averaged[0]}-{averaged[-1]}")
+        (out / CARD_FILENAME).write_text(json.dumps(card, indent=2) + "\n")
+        (out / CURVES_FILENAME).write_bytes((self.out / CURVES_FILENAME).read_bytes())
+        plot_confusion_matrix(summary["confusion"], out / CONFUSION_FILENAME,
+                              title=f"{self.config.arch}, weights of epochs {averaged[0]}-{averaged[-1]} averaged "
+                                    f"(accuracy {summary['accuracy']:.1%})")
+        partial = out / f"partial-{MODEL_FILENAME}"
+        model.save(partial)
+        partial.replace(out / MODEL_FILENAME)
+        logger.info("averaged epochs %d-%d: val accuracy %.4f (before BatchNorm recalibration); model in %s",
+                    averaged[0], averaged[-1], summary["accuracy"], out / MODEL_FILENAME)
 
     def _train_batches(self, epoch: int):
         from training.batches import EpochBatches
@@ -243,27 +323,31 @@ class Trainer:
                 layer_seed = (self.config.seed * 1_000_003 + epoch * 1009 + index) % (2**31 - 1)
                 generator.state.assign(np.array([layer_seed, 0], dtype=generator.state.dtype))
 
-    def _validate(self) -> tuple[dict, float]:
+    def _validate(self, model=None) -> tuple[dict, float]:
+        """Figures and log loss on valid/ of `model` (default: the one training)."""
         from training.metrics import summarize
 
-        probabilities = self.model.predict(self.valid_split.images[..., None].astype(np.float32),
-                                           batch_size=256, verbose=0)
+        faces = self.valid_split.images[..., None].astype(np.float32)
+        probabilities = (model or self.model).predict(faces, batch_size=256, verbose=0)
         one_hot = np.eye(len(EMOTIONS))[self.valid_split.labels]
         loss = float(-np.mean(np.sum(one_hot * np.log(np.clip(probabilities, 1e-7, 1.0)), axis=1)))
         return summarize(self.valid_split.labels, probabilities.argmax(axis=1)), loss
 
-    def _export_best(self) -> None:
-        """Save the current weights as a float32 inference model without optimizer state."""
+    def _float32_copy(self, weights: list[np.ndarray]):
+        """The architecture built for inference (float32, no optimizer state) holding `weights`."""
         from training import archs
 
         policy = self.keras.mixed_precision.global_policy()
         self.keras.mixed_precision.set_global_policy("float32")
         try:
-            clean = archs.build(self.config.arch)
+            model = archs.build(self.config.arch)
         finally:
             self.keras.mixed_precision.set_global_policy(policy)
-        clean.set_weights(self.model.get_weights())
-        clean.save(self.out / MODEL_FILENAME)
+        model.set_weights(weights)
+        return model
+
+    def _export_best(self) -> None:
+        self._float32_copy(self.model.get_weights()).save(self.out / MODEL_FILENAME)
 
     def _write_report(self) -> None:
         from training import backend
@@ -325,6 +409,7 @@ class Trainer:
         self._replan_schedule(old_epochs)
         self.state["schedule_changes"][-1]["reason"] = (
             f"--time-budget {self.time_budget_s / 60:g} min at {steady_epoch_seconds:.1f} s per epoch")
+        self._epoch_seconds.clear()
         return True
 
     def _keep_to_time_budget(self) -> bool:
@@ -332,13 +417,17 @@ class Trainer:
 
         Runs that share a GPU slow each other down once they all train, so epoch 1
         can promise too much; a run cut off by its deadline before the learning rate
-        decays ends far below its potential. The 5 % slack keeps timing noise from
+        decays ends far below its potential. Only a slowdown that lasts counts: the
+        fastest of the last three epochs since the last re-plan. A re-plan recompiles
+        the training step, and runs starting side by side compile at once, so single
+        epochs can take ten times the steady cost; counting those (a median did) cut a
+        150-epoch run to 12 on an H100. The 5 % slack keeps timing noise from
         re-planning every epoch.
         """
         recent = self._epoch_seconds[-3:]
         if len(recent) < 3:
             return False
-        per_epoch = float(np.median(recent))
+        per_epoch = min(recent)
         remaining = self.config.epochs - self.state["epochs_completed"]
         left = self.time_budget_s - self.state["train_seconds"]
         if remaining * per_epoch <= 1.05 * left:
@@ -379,6 +468,7 @@ class Trainer:
                 self.state["best"] = {"epoch": epoch + 1, **summary}
                 self._export_best()
             self.model.save(self.out / CHECKPOINT_FILENAME)
+            self._keep_weights_for_average(epoch + 1)
             saving_seconds = time.monotonic() - saving_started
             # saving counts against a time budget: on a GPU an epoch can take a second, saving a third of that
             self.state["train_seconds"] += saving_seconds
@@ -407,7 +497,14 @@ class Trainer:
                 last_report = time.monotonic()
             logger.info("epoch %d/%d: %.1fs, val accuracy %.4f, macro-F1 %.4f%s", epoch, self.config.epochs,
                         seconds, summary["accuracy"], summary["macro_f1"], " (best)" if improved else "")
+        if self.swa_window() and self.state["epochs_completed"] >= self.config.epochs and not self._average_is_current():
+            self._export_average()
         return self.state["best"]
+
+    def _average_is_current(self) -> bool:
+        """True once OUT/swa/ holds the average of this run's finished window (a rerun of a done run skips it)."""
+        averaged, checkpoint = self.out / SWA_DIR / MODEL_FILENAME, self.out / CHECKPOINT_FILENAME
+        return averaged.is_file() and averaged.stat().st_mtime_ns > checkpoint.stat().st_mtime_ns
 
 
 def main(argv: list[str] | None = None) -> int:

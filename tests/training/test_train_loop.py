@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 
+import keras
+import numpy as np
 import pytest
 
 from inference.labels import EMOTIONS
@@ -129,13 +132,89 @@ def test_time_budget_ends_the_schedule_sooner_when_epochs_slow_down(dataset, tmp
     assert not trainer._keep_to_time_budget()
     assert trainer.config.epochs == 10
 
-    trainer._epoch_seconds += [10.0, 10.0]  # other runs joined the GPU: 10 s per epoch now
+    trainer._epoch_seconds += [40.0, 40.0]  # one-off stalls (a recompile, runs compiling side by side)
+    assert not trainer._keep_to_time_budget()
+    trainer._epoch_seconds += [10.0]  # other runs joined the GPU: 10 s per epoch for three epochs now
     assert trainer._keep_to_time_budget()
     assert trainer.config.epochs == 3 + 3
     change = trainer.state["schedule_changes"][-1]
     assert change["after_epoch"] == 3 and change["epochs_before"] == 10 and change["epochs_after"] == 6
     assert "10.0 s per epoch" in change["reason"]
+    assert trainer._epoch_seconds == []  # the epochs before the re-plan no longer count
 
     trainer.run()
     card = json.loads((out / "model_card.json").read_text())
     assert card["training"]["epochs_completed"] == 6 and card["training"]["finished"]
+
+
+def _stored_weights(path):
+    with np.load(path) as stored:
+        return [stored[f"arr_{i}"] for i in range(len(stored.files))]
+
+
+def test_swa_holds_the_learning_rate_and_averages_the_last_epochs(dataset, tmp_path):
+    out = tmp_path / "run"
+    assert _train(dataset, out, "--epochs", "4", "--swa-epochs", "2", "--swa-lr", "3e-4") == 0
+
+    config, run = train.parse_args(["--data", str(dataset), "--arch", "tiny", "--epochs", "4", "--out", str(out),
+                                    "--batch-size", "16", "--cache-dir", "", "--swa-epochs", "2", "--swa-lr", "3e-4"])
+    trainer = train.Trainer(config, run)
+    schedule = trainer.learning_rate_schedule()
+    steps = trainer.steps_per_epoch
+    rates = [float(schedule(step)) for step in range(4 * steps)]
+    assert max(rates) == pytest.approx(2e-3, rel=1e-3)
+    assert rates[2 * steps:] == pytest.approx([3e-4] * (2 * steps), rel=1e-4)  # the averaged epochs 3 and 4
+    assert rates[2 * steps - 1] > 3e-4
+
+    kept = sorted(p.name for p in (out / "checkpoints" / "swa").iterdir())
+    assert kept == ["epoch-0003.npz", "epoch-0004.npz"]
+    epoch3, epoch4 = (_stored_weights(out / "checkpoints" / "swa" / name) for name in kept)
+    averaged = keras.models.load_model(out / "swa" / "emotion_cnn.keras", compile=False).get_weights()
+    assert any(not np.allclose(a, b) for a, b in zip(epoch3, epoch4))
+    for a, b, mean in zip(epoch3, epoch4, averaged):
+        np.testing.assert_allclose(mean, (a.astype(np.float64) + b) / 2, rtol=1e-6, atol=1e-7)
+
+    card = json.loads((out / "swa" / "model_card.json").read_text())
+    assert card["weight_average"]["epochs"] == [3, 4]
+    assert card["weight_average"]["learning_rate"] == pytest.approx(3e-4)
+    assert card["validation"]["selected_on"] == "valid split, average of epochs 3-4"
+    for name in ("training_curves.png", "confusion_matrix.png"):
+        assert (out / "swa" / name).stat().st_size > 0
+
+
+def test_swa_of_a_resumed_run_equals_a_straight_one(dataset, tmp_path):
+    swa = ["--epochs", "4", "--swa-epochs", "2"]
+    assert _train(dataset, tmp_path / "straight", *swa) == 0
+    assert _train(dataset, tmp_path / "split", *swa, "--stop-after", "3") == 0
+    assert not (tmp_path / "split" / "swa").exists()  # no average before the window has been trained
+    assert _train(dataset, tmp_path / "split", *swa, "--resume") == 0
+
+    straight, resumed = (keras.models.load_model(tmp_path / run / "swa" / "emotion_cnn.keras", compile=False)
+                         for run in ("straight", "split"))
+    for a, b in zip(straight.get_weights(), resumed.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_resuming_a_finished_run_writes_a_missing_average_and_keeps_a_current_one(dataset, tmp_path):
+    out = tmp_path / "run"
+    swa = ["--epochs", "3", "--swa-epochs", "2"]
+    assert _train(dataset, out, *swa) == 0
+    averaged = out / "swa" / "emotion_cnn.keras"
+    written = averaged.stat().st_mtime_ns
+    assert _train(dataset, out, *swa, "--resume") == 0
+    assert averaged.stat().st_mtime_ns == written  # nothing to redo
+
+    shutil.rmtree(out / "swa")  # killed after its last epoch, before the average was written
+    assert _train(dataset, out, *swa, "--resume") == 0
+    assert json.loads((out / "swa" / "model_card.json").read_text())["weight_average"]["epochs"] == [2, 3]
+    assert json.loads((out / "checkpoints" / "state.json").read_text())["epochs_completed"] == 3
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--swa-epochs", "2"], "--swa-epochs must be at least 0 and fewer than --epochs"),
+    (["--swa-lr", "1e-4"], "--swa-lr needs --swa-epochs"),
+])
+def test_swa_options_are_checked(dataset, tmp_path, capsys, extra, message):
+    with pytest.raises(SystemExit):
+        _train(dataset, tmp_path / "run", *extra)
+    assert message in capsys.readouterr().err
