@@ -109,19 +109,12 @@ def recalibrate_batchnorm(model, images: np.ndarray) -> list[dict]:
     return changes
 
 
-def _score(model, split) -> dict:
-    from training.metrics import summarize
-
-    probabilities = model.predict(split.images[..., None].astype(np.float32), batch_size=256, verbose=0)
-    return summarize(split.labels, probabilities.argmax(axis=1))
-
-
 def recalibrate(data: Path, model_path: Path, out: Path, mirror: bool = True, cache_dir: Path | None = None) -> dict:
     """Recalibrate MODEL on DATA's train/ faces, write OUT; returns the model card written."""
     import keras
 
     from training.data import has_split, load_split
-    from training.metrics import validation_section
+    from training.metrics import score, validation_section
     from training.plots import plot_confusion_matrix
 
     if not model_path.is_file():
@@ -136,12 +129,12 @@ def recalibrate(data: Path, model_path: Path, out: Path, mirror: bool = True, ca
     if mirror:
         faces = np.concatenate([faces, faces[:, :, ::-1]])
     valid = load_split(data, "valid", cache_dir) if has_split(data, "valid") else None
-    before = _score(model, valid) if valid is not None else None
+    before = score(model, valid)[0] if valid is not None else None
 
     started = time.monotonic()
     changes = recalibrate_batchnorm(model, faces)
     seconds = time.monotonic() - started
-    after = _score(model, valid) if valid is not None else None
+    after = score(model, valid)[0] if valid is not None else None
 
     out.mkdir(parents=True, exist_ok=True)
     source_card = model_path.with_name(CARD_FILENAME)

@@ -325,13 +325,9 @@ class Trainer:
 
     def _validate(self, model=None) -> tuple[dict, float]:
         """Figures and log loss on valid/ of `model` (default: the one training)."""
-        from training.metrics import summarize
+        from training.metrics import score
 
-        faces = self.valid_split.images[..., None].astype(np.float32)
-        probabilities = (model or self.model).predict(faces, batch_size=256, verbose=0)
-        one_hot = np.eye(len(EMOTIONS))[self.valid_split.labels]
-        loss = float(-np.mean(np.sum(one_hot * np.log(np.clip(probabilities, 1e-7, 1.0)), axis=1)))
-        return summarize(self.valid_split.labels, probabilities.argmax(axis=1)), loss
+        return score(model or self.model, self.valid_split)
 
     def _float32_copy(self, weights: list[np.ndarray]):
         """The architecture built for inference (float32, no optimizer state) holding `weights`."""
