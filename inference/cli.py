@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON document with every result")
     parser.add_argument("--out", type=Path, help="write <name>_annotated.jpg files here")
     parser.add_argument("--detector", choices=sorted(DETECTORS), default=ACCURATE_DETECTOR)
-    parser.add_argument("--model", type=Path, help="emotion model (default: models/emotion_cnn.keras)")
+    parser.add_argument("--model", type=Path, help="emotion model, .tflite or .keras (default: models/emotion_cnn.tflite)")
     parser.add_argument("--min-face-size", type=int, default=DEFAULT_MIN_FACE_SIZE)
     args = parser.parse_args(argv)
 

@@ -23,7 +23,7 @@ from .imageio import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, decode_image
 from .labels import EMOTIONS
 from .types import Face, ImageAnalysis
 
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "emotion_cnn.keras"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "emotion_cnn.tflite"
 # Faces under ~40 px carry too little detail for a 48x48 expression crop, and MTCNN's
 # cost grows with the square of 1/min_face_size (benchmarks/bench_image.py).
 DEFAULT_MIN_FACE_SIZE = 40
@@ -35,7 +35,7 @@ DEFAULT_DETECT_MAX_SIDE = 1600
 
 @dataclass(frozen=True)
 class EngineOptions:
-    model_path: str | Path | None = None  # None: models/emotion_cnn.keras in the repo
+    model_path: str | Path | None = None  # None: models/emotion_cnn.tflite in the repo
     detector: str = ACCURATE_DETECTOR
     min_face_size: int = DEFAULT_MIN_FACE_SIZE  # in pixels of the image the detector sees
     detect_max_side: int | None = DEFAULT_DETECT_MAX_SIDE

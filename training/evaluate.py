@@ -5,7 +5,8 @@
 DIR holds the 7 class folders (angry, disgust, fear, happy, neutral, sad,
 surprise) of face crops of any size, colour or grey. The model is run through
 ``inference.classifiers.EmotionClassifier``, exactly as the product runs it;
-the default model is the shipped ``models/emotion_cnn.keras``. With ``--json``
+the default model is the shipped ``models/emotion_cnn.tflite``, and each face is
+averaged with its mirror image as in the product (``--no-mirror``: one view). With ``--json``
 stdout carries one JSON object: accuracy, macro_f1, per_class {label: {recall,
 precision}}, n, confusion (7x7, rows = true class, EMOTIONS order).
 """
@@ -18,21 +19,11 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from inference.labels import EMOTIONS
 from training.errors import TrainingError
 
 
-def predict_probabilities(classifier, images: np.ndarray, tta: bool = False) -> np.ndarray:
-    probabilities = classifier.predict(images)
-    if tta:
-        # faces are left-right symmetric in meaning, so the mirror is a free second opinion
-        probabilities = (probabilities + classifier.predict(images[:, :, ::-1])) / 2.0
-    return probabilities
-
-
-def evaluate(data_dir: Path, model_path: Path | None = None, tta: bool = False) -> dict:
+def evaluate(data_dir: Path, model_path: Path | None = None, mirror: bool = True) -> dict:
     """Return the figures for the model on DIR; raises TrainingError or InferenceError."""
     from inference.classifiers import EmotionClassifier
     from inference.pipeline import DEFAULT_MODEL_PATH
@@ -43,16 +34,16 @@ def evaluate(data_dir: Path, model_path: Path | None = None, tta: bool = False) 
     empty = [label for label, count in zip(EMOTIONS, split.class_counts()) if count == 0]
     if empty:
         raise TrainingError(f"class folder(s) {', '.join(empty)} in {data_dir} hold no images")
-    classifier = EmotionClassifier(Path(model_path) if model_path else DEFAULT_MODEL_PATH)
-    predicted = predict_probabilities(classifier, split.images, tta).argmax(axis=1)
-    report = summarize(split.labels, predicted)
+    classifier = EmotionClassifier(Path(model_path) if model_path else DEFAULT_MODEL_PATH, mirror=mirror)
+    report = summarize(split.labels, classifier.predict(split.images).argmax(axis=1))
     report["model"] = str(classifier.model_path)
-    report["tta"] = tta
+    report["mirror"] = mirror
     return report
 
 
 def format_table(report: dict) -> str:
-    lines = [f"model {report['model']}  n={report['n']}",
+    views = "each face and its mirror" if report["mirror"] else "one view per face"
+    lines = [f"model {report['model']}  n={report['n']}  ({views})",
              f"accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}",
              f"{'class':<10}{'recall':>8}{'precision':>11}{'support':>9}"]
     for label, figures in report["per_class"].items():
@@ -64,17 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="folder holding the 7 class folders")
-    parser.add_argument("--model", default=None, help="Keras model file (default: the shipped model)")
+    parser.add_argument("--model", default=None, help=".tflite or .keras model file (default: the shipped model)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--plots", default=None, metavar="OUT_DIR", help="write confusion_matrix.png here")
-    parser.add_argument("--tta", action="store_true", help="average with the mirrored faces")
+    parser.add_argument("--no-mirror", action="store_false", dest="mirror",
+                        help="one view per face (the product averages each face with its mirror image)")
+    # --tta asked for mirror averaging before the product did it by default; old commands still run
+    parser.add_argument("--tta", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from inference.errors import InferenceError
 
     try:
-        report = evaluate(Path(args.data), Path(args.model) if args.model else None, tta=args.tta)
+        report = evaluate(Path(args.data), Path(args.model) if args.model else None, mirror=args.mirror)
     except (TrainingError, InferenceError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

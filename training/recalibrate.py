@@ -19,10 +19,7 @@ the source has one, ``training_curves.png``.
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
-import os
 import shutil
 import sys
 import time
@@ -31,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from training.cli import parse_step_args, step_parser
 from training.errors import ModelFileError, TrainingError
 from training.train import CARD_FILENAME, CONFUSION_FILENAME, CURVES_FILENAME, MODEL_FILENAME
 
@@ -167,19 +165,14 @@ def recalibrate(data: Path, model_path: Path, out: Path, mirror: bool = True, ca
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.recalibrate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, type=Path, help="class-folder root with train/ (and valid/), or fer2013.csv")
+    parser = step_parser("recalibrate", __doc__, "class-folder root with train/ (and valid/), or fer2013.csv")
     parser.add_argument("--model", required=True, type=Path, help="trained .keras model")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--no-mirror", action="store_false", dest="mirror", help="skip the mirrored faces")
-    parser.add_argument("--cache-dir", default="training_runs/cache")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = parse_step_args(parser, argv)
 
     try:
-        card = recalibrate(args.data, args.model, args.out, args.mirror, Path(args.cache_dir) if args.cache_dir else None)
+        card = recalibrate(args.data, args.model, args.out, args.mirror, args.cache_dir)
     except TrainingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -14,7 +14,9 @@ Two rounds of the same three steps, each in its own folder under OUT:
 
 Last, ``training.recalibrate`` measures the round-2 student's BatchNorm
 statistics again on the clean training faces (no training; 7.5-9 minutes on
-two CPU cores): the shipped model is ``OUT/final/emotion_cnn.keras``.
+two CPU cores): the shipped model is ``OUT/final/emotion_cnn.keras``, and
+``training.export`` turns it into the int8 file the product serves,
+``OUT/final/emotion_cnn.tflite`` (under a minute).
 
 Every step is an ordinary ``training.train`` or ``training.teacher`` run in its
 own process (the commands are printed), so each can also be run, resumed or
@@ -208,15 +210,30 @@ def run_round(spec: Round, data: str, out: Path, previous_student: Path | None, 
     return student, bool(command)
 
 
+def _made_after(output: Path, source: Path) -> bool:
+    return output.is_file() and output.stat().st_mtime_ns > source.stat().st_mtime_ns
+
+
 def recalibrate_step(data: str, student: Path, out: Path, common: list[str]) -> Path:
     """BatchNorm statistics of the last student measured on clean faces, unless that is already done for it."""
     source, final = student / "emotion_cnn.keras", out / "emotion_cnn.keras"
-    if final.is_file() and final.stat().st_mtime_ns > source.stat().st_mtime_ns:
+    if _made_after(final, source):
         print(f"{out}: done (recalibrated after the student was last saved), skipped")
     else:
         run([sys.executable, "-m", "training.recalibrate", "--data", data, "--model", str(source),
              "--out", str(out), *common])
     return final
+
+
+def export_step(data: str, final: Path, common: list[str]) -> Path:
+    """The served int8 file next to the final model, unless it was exported from this one already."""
+    served = final.with_suffix(".tflite")
+    if _made_after(served, final):
+        print(f"{served}: done (exported after the final model was last saved), skipped")
+    else:
+        run([sys.executable, "-m", "training.export", "--data", data, "--model", str(final),
+             "--out", str(served), *common])
+    return served
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         student, retrained = run_round(spec, args.data, args.out / spec.name, student, retrained,
                                        args.parallel, args.scale, common)
     final = recalibrate_step(args.data, student, args.out / "final", common)
-    print(f"the final model: {final} (copy it with its card and plots into models/)")
+    served = export_step(args.data, final, common)
+    print(f"the final model: {final}, served as {served} "
+          f"(copy the folder, with its card and plots, into models/)")
     return 0
 
 

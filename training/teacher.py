@@ -11,15 +11,13 @@ of one network.
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from inference.labels import EMOTIONS
+from training.cli import parse_step_args, step_parser
 from training.errors import TrainingError
 
 BATCH = 512
@@ -69,21 +67,16 @@ def load_soft_targets(path: Path, labels: np.ndarray) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.teacher", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, help="class-folder root with train/, or fer2013.csv")
+    parser = step_parser("teacher", __doc__, "class-folder root with train/, or fer2013.csv")
     parser.add_argument("--models", required=True, nargs="+", type=Path, help="trained .keras models")
     parser.add_argument("--out", required=True, type=Path, help="output .npz")
     parser.add_argument("--no-mirror", action="store_false", dest="mirror", help="skip the mirrored view")
-    parser.add_argument("--cache-dir", default="training_runs/cache")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = parse_step_args(parser, argv)
     from training.data import load_split
     from training.metrics import summarize
 
     try:
-        split = load_split(Path(args.data), "train", args.cache_dir or None)
+        split = load_split(args.data, "train", args.cache_dir)
         probabilities = ensemble_probabilities(args.models, split.images, args.mirror)
     except TrainingError as error:
         print(f"error: {error}", file=sys.stderr)

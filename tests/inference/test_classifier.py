@@ -28,13 +28,84 @@ def test_batch_and_single_predictions_agree(classifier):
     np.testing.assert_allclose(batch, singles, atol=1e-5)
 
 
-def test_the_model_sees_raw_pixel_values(classifier, tiny_model_path):
+def _keras_predict(model_path, crops):
     import keras
 
-    model = keras.models.load_model(tiny_model_path, compile=False)
+    model = keras.models.load_model(model_path, compile=False)
+    return model.predict(crops.astype(np.float32)[..., None], verbose=0)
+
+
+def test_the_model_sees_raw_pixel_values(tiny_model_path):
     crops = _crops(2, seed=2)
-    expected = model.predict(crops.astype(np.float32)[..., None], verbose=0)
+    expected = _keras_predict(tiny_model_path, crops)
+    np.testing.assert_allclose(EmotionClassifier(tiny_model_path, mirror=False).predict(crops), expected, atol=1e-5)
+
+
+def test_each_face_is_averaged_with_its_mirror_image(classifier, tiny_model_path):
+    crops = _crops(3, seed=6)
+    expected = (_keras_predict(tiny_model_path, crops) + _keras_predict(tiny_model_path, crops[:, :, ::-1])) / 2
     np.testing.assert_allclose(classifier.predict(crops), expected, atol=1e-5)
+    np.testing.assert_allclose(classifier.predict(crops[:, :, ::-1]), classifier.predict(crops), atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def tiny_tflite_path(tiny_model_path, tmp_path_factory):
+    """The tiny Keras model as training.export writes it, in float32 so results compare exactly."""
+    import keras
+
+    from training.export import to_tflite
+
+    path = tmp_path_factory.mktemp("tflite") / "tiny_emotion.tflite"
+    path.write_bytes(to_tflite(keras.models.load_model(tiny_model_path, compile=False), None))
+    return path
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_a_tflite_file_gives_the_keras_models_probabilities(tiny_tflite_path, tiny_model_path, mirror):
+    crops = _crops(5, seed=7)
+    served = EmotionClassifier(tiny_tflite_path, mirror=mirror).predict(crops)
+    np.testing.assert_allclose(served, EmotionClassifier(tiny_model_path, mirror=mirror).predict(crops), atol=1e-5)
+    assert served.dtype == np.float32
+
+
+def test_a_tflite_file_takes_any_batch_size_in_turn(tiny_tflite_path):
+    tflite = EmotionClassifier(tiny_tflite_path)
+    crops = _crops(300, seed=8)
+    first = tflite.predict(crops[:3])
+    assert tflite.predict(crops[:1]).shape == (1, 7)
+    assert tflite.predict(crops).shape == (300, 7)  # slices of 64 faces and a rest of 44
+    np.testing.assert_allclose(tflite.predict(crops[:3]), first, atol=1e-6)
+
+
+def test_a_tflite_file_that_returns_probabilities_is_taken_as_it_is(tiny_model_path, tmp_path):
+    import keras
+    import tensorflow as tf
+
+    model = keras.models.load_model(tiny_model_path, compile=False)
+    path = tmp_path / "softmax.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())  # output unnamed, softmax inside
+    crops = _crops(4, seed=9)
+    np.testing.assert_allclose(EmotionClassifier(path, mirror=False).predict(crops),
+                               _keras_predict(tiny_model_path, crops), atol=1e-5)
+
+
+def test_a_tflite_file_with_the_wrong_input_is_refused(tmp_path):
+    import keras
+    import tensorflow as tf
+
+    inputs = keras.Input((64, 64, 1))
+    model = keras.Model(inputs, keras.layers.Dense(7, activation="softmax")(keras.layers.Flatten()(inputs)))
+    path = tmp_path / "wide.tflite"
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    with pytest.raises(IncompatibleModelError, match="48, 48, 1"):
+        EmotionClassifier(path)
+
+
+def test_a_file_that_is_not_a_tflite_model_is_refused(tmp_path):
+    bogus = tmp_path / "bogus.tflite"
+    bogus.write_bytes(b"TFL3 but not really" * 10)
+    with pytest.raises(IncompatibleModelError, match="bogus.tflite cannot be loaded as TensorFlow Lite"):
+        EmotionClassifier(bogus)
 
 
 def test_large_requests_are_sliced_without_changing_results(classifier):
@@ -82,7 +153,7 @@ def test_the_default_model_path_is_in_the_repo_models_folder():
     assert (DEFAULT_MODEL_PATH.parent.parent / "inference").is_dir()
 
 
-@pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(), reason="models/emotion_cnn.keras is not trained yet")
+@pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(), reason="models/emotion_cnn.tflite is not exported yet")
 def test_the_shipped_model_honours_the_contract():
     classifier = EmotionClassifier(DEFAULT_MODEL_PATH)
     probabilities = classifier.predict(_crops(3, seed=5))

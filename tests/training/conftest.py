@@ -37,6 +37,19 @@ def class_folders(tmp_path):
     return lambda name, per_class, **kwargs: write_class_folders(tmp_path / name, per_class, **kwargs)
 
 
+@pytest.fixture
+def tiny_run(class_folders, tmp_path) -> tuple[Path, Path]:
+    """(dataset root with train/ and valid/, run folder) of a `tiny` model trained one epoch."""
+    from training import train
+
+    class_folders("data/train", 10)
+    dataset = class_folders("data/valid", 3, seed=1).parent
+    out = tmp_path / "run"
+    assert train.main(["--data", str(dataset), "--arch", "tiny", "--epochs", "1", "--out", str(out),
+                       "--batch-size", "16", "--cache-dir", ""]) == 0
+    return dataset, out
+
+
 @pytest.fixture(scope="session")
 def fer_valid_slice(tmp_path_factory) -> Path:
     """A few real FER2013 validation faces per class, extracted from the shared tarball."""

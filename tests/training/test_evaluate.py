@@ -13,7 +13,7 @@ from training import evaluate
 
 from .conftest import REPO_ROOT
 
-SHIPPED_MODEL = REPO_ROOT / "models" / "emotion_cnn.keras"
+SHIPPED_MODEL = REPO_ROOT / "models" / "emotion_cnn.tflite"
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -36,6 +36,19 @@ def test_json_on_real_validation_faces_gives_sane_figures(fer_valid_slice):
     assert report["accuracy"] == pytest.approx(sum(confusion[i][i] for i in range(7)) / 42)
     # chance is 1/7; the shipped model must do far better even on a few faces
     assert report["accuracy"] >= 0.35 and report["macro_f1"] >= 0.25
+    assert report["model"] == str(SHIPPED_MODEL) and report["mirror"] is True  # as the product runs
+
+
+@pytest.mark.slow
+def test_no_mirror_scores_one_view_per_face(fer_valid_slice):
+    from inference.classifiers import EmotionClassifier
+    from training.data import load_class_folders
+
+    split = load_class_folders(fer_valid_slice)
+    one_view = EmotionClassifier(SHIPPED_MODEL, mirror=False).predict(split.images).argmax(axis=1)
+    report = evaluate.evaluate(fer_valid_slice, mirror=False)
+    assert report["mirror"] is False
+    assert report["accuracy"] == pytest.approx(float((one_view == split.labels).mean()))
 
 
 def _expect_one_line_error(capsys, argv, fragment):

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from training import evaluate, recalibrate, train
+from training import evaluate, recalibrate
 
 pytestmark = pytest.mark.slow
 
@@ -63,18 +63,8 @@ def test_a_model_without_batchnorm_is_refused():
         recalibrate.recalibrate_batchnorm(model, np.zeros((2, 48, 48, 1), np.float32))
 
 
-@pytest.fixture
-def trained(class_folders, tmp_path):
-    class_folders("data/train", 10)
-    dataset = class_folders("data/valid", 3, seed=1).parent
-    out = tmp_path / "run"
-    assert train.main(["--data", str(dataset), "--arch", "tiny", "--epochs", "1", "--out", str(out),
-                       "--batch-size", "16", "--cache-dir", ""]) == 0
-    return dataset, out
-
-
-def test_cli_writes_the_model_its_card_and_plots_and_reports_before_and_after(trained, tmp_path, capsys):
-    dataset, run = trained
+def test_cli_writes_the_model_its_card_and_plots_and_reports_before_and_after(tiny_run, tmp_path, capsys):
+    dataset, run = tiny_run
     out = tmp_path / "recalibrated"
     assert recalibrate.main(["--data", str(dataset), "--model", str(run / "emotion_cnn.keras"),
                              "--out", str(out), "--cache-dir", ""]) == 0
@@ -88,18 +78,18 @@ def test_cli_writes_the_model_its_card_and_plots_and_reports_before_and_after(tr
     section = card["batchnorm_recalibration"]
     assert section["faces"] == 2 * 7 * 10  # the training faces and their mirrors
     assert section["source_valid_accuracy"] == pytest.approx(
-        evaluate.evaluate(dataset / "valid", run / "emotion_cnn.keras")["accuracy"])
+        evaluate.evaluate(dataset / "valid", run / "emotion_cnn.keras", mirror=False)["accuracy"])
     assert [change["layer"] for change in section["layers"]] == ["s1c1_bn", "s2c1_bn", "head_bn"]
     # the card speaks for the new file, and keeps the source's training record
     assert card["validation"]["accuracy"] == pytest.approx(
-        evaluate.evaluate(dataset / "valid", out / "emotion_cnn.keras")["accuracy"])
+        evaluate.evaluate(dataset / "valid", out / "emotion_cnn.keras", mirror=False)["accuracy"])
     assert card["training"] == source_card["training"] and card["architecture"] == "tiny"
     printed = capsys.readouterr().out
     assert f"{section['source_valid_accuracy']:.4f} before, {card['validation']['accuracy']:.4f} after" in printed
 
 
-def test_cli_errors_are_one_clear_line(trained, tmp_path, capsys):
-    dataset, run = trained
+def test_cli_errors_are_one_clear_line(tiny_run, tmp_path, capsys):
+    dataset, run = tiny_run
     assert recalibrate.main(["--data", str(dataset), "--model", str(tmp_path / "nope.keras"),
                              "--out", str(tmp_path / "x"), "--cache-dir", ""]) == 2
     assert "error: model not found" in capsys.readouterr().err

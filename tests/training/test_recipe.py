@@ -1,4 +1,4 @@
-"""The one-command recipe: both rounds of its three steps and the final recalibration end to end
+"""The one-command recipe: both rounds of its three steps, the final recalibration and export end to end
 (epochs scaled down), and later invocations continuing where an interrupted one stopped."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def teacher_command(data, out, name):
                                 ["--cache-dir", ""])
 
 
-def test_recipe_trains_two_rounds_then_recalibrates_and_resumes(recipe_data, tmp_path, capsys):
+def test_recipe_trains_two_rounds_then_recalibrates_exports_and_resumes(recipe_data, tmp_path, capsys):
     out = tmp_path / "recipe"
     arguments = ["--data", str(recipe_data), "--out", str(out), "--parallel", "--scale", SCALE, "--cache-dir", ""]
     # a teacher cut short after epoch 1, as a stopped earlier invocation leaves it
@@ -63,26 +63,30 @@ def test_recipe_trains_two_rounds_then_recalibrates_and_resumes(recipe_data, tmp
     final = json.loads((out / "final" / "model_card.json").read_text())
     assert final["batchnorm_recalibration"]["source_model"] == str(out / "round2" / "student" / "emotion_cnn.keras")
     assert final["training"] == card["training"]
-    assert f"the final model: {out / 'final' / 'emotion_cnn.keras'}" in capsys.readouterr().out
+    assert final["serving"]["source_model"] == str(out / "final" / "emotion_cnn.keras")
+    assert f"the final model: {out / 'final' / 'emotion_cnn.keras'}, served as {out / 'final' / 'emotion_cnn.tflite'}" \
+        in capsys.readouterr().out
 
     # everything is done: a second invocation runs nothing and changes nothing
     student_model, final_model = out / "round2" / "student" / "emotion_cnn.keras", out / "final" / "emotion_cnn.keras"
+    served = out / "final" / "emotion_cnn.tflite"
     stamps = (student_model.stat().st_mtime_ns, (out / "round2" / "teacher.npz").stat().st_mtime_ns,
-              final_model.stat().st_mtime_ns)
+              final_model.stat().st_mtime_ns, served.stat().st_mtime_ns)
     assert recipe.main(arguments) == 0
     printed = capsys.readouterr().out
     assert "$ " not in printed
-    assert printed.count("skipped") == sum(len(spec.teachers) + 1 for spec in recipe.ROUNDS) + 1
+    assert printed.count("skipped") == sum(len(spec.teachers) + 1 for spec in recipe.ROUNDS) + 2
     assert (student_model.stat().st_mtime_ns, (out / "round2" / "teacher.npz").stat().st_mtime_ns,
-            final_model.stat().st_mtime_ns) == stamps
+            final_model.stat().st_mtime_ns, served.stat().st_mtime_ns) == stamps
 
     # a retrained round-1 student makes the round-2 student, which starts from it, stale, and so the final
-    # model; the teachers are not
+    # model and its served file; the teachers are not
     (out / "round1" / "student" / "checkpoints" / "state.json").unlink()
     assert recipe.main(arguments) == 0
     printed = capsys.readouterr().out
-    assert printed.count("$ ") == 3 and printed.count("skipped") == len(ROUND1.teachers) + len(ROUND2.teachers)
+    assert printed.count("$ ") == 4 and printed.count("skipped") == len(ROUND1.teachers) + len(ROUND2.teachers)
     assert student_model.stat().st_mtime_ns != stamps[0] and final_model.stat().st_mtime_ns != stamps[2]
+    assert served.stat().st_mtime_ns != stamps[3]
     assert (out / "round2" / "teacher.npz").stat().st_mtime_ns == stamps[1]
 
 
