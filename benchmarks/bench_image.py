@@ -6,7 +6,7 @@ detector, with per-stage medians. Target: accurate median < 300 ms for
 
     nice .venv/bin/python benchmarks/bench_image.py [--runs 30] [--model PATH] [--image PATH]
 
-Without models/emotion_cnn.keras (and no --model) it times a randomly
+Without models/emotion_cnn.tflite (and no --model) it times a randomly
 initialised stand-in CNN and says so: the detector dominates either way.
 """
 
@@ -94,7 +94,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         model = args.model or (DEFAULT_MODEL_PATH if DEFAULT_MODEL_PATH.is_file() else None)
-        label = str(model) if model else "random stand-in CNN (models/emotion_cnn.keras not found)"
+        label = str(model) if model else "random stand-in CNN (models/emotion_cnn.tflite not found)"
         model = model or stand_in_model(Path(scratch))
         options = EngineOptions(model_path=model)
         if args.min_face_size:

@@ -11,7 +11,7 @@ Targets (issue 4, 2 CPU cores): RTF <= 0.25 at 640x360, <= 0.5 at 1280x720; peak
 
     nice .venv/bin/python benchmarks/bench_video.py [--runs 3] [--long-seconds 120] [--model PATH]
 
-Without models/emotion_cnn.keras (and no --model) it times bench_image.py's stand-in CNN.
+Without models/emotion_cnn.tflite (and no --model) it times bench_image.py's stand-in CNN.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def main() -> None:
             from bench_image import stand_in_model
 
             model = stand_in_model(folder)
-            print("models/emotion_cnn.keras not found: timing a stand-in CNN.")
+            print("models/emotion_cnn.tflite not found: timing a stand-in CNN.")
         if args.measure_memory:
             measure_memory(args.measure_memory, model)
             return

@@ -105,7 +105,6 @@ def export(data: Path, model_path: Path, out: Path, calibration_faces: int = DEF
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f"partial-{out.name}")
     partial.write_bytes(to_tflite(model, calibration))
-    partial.replace(out)
 
     section = {
         "file": out.name,
@@ -116,13 +115,13 @@ def export(data: Path, model_path: Path, out: Path, calibration_faces: int = DEF
                          "calibration_faces": len(calibration), "calibration_seed": seed,
                          "calibrated_on": "training faces"} if quantize else None,
         "mirror_averaging": True,
-        "size_bytes": out.stat().st_size,
+        "size_bytes": partial.stat().st_size,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     if has_split(data, "valid"):
         valid = load_split(data, "valid", cache_dir)
-        served = EmotionClassifier(out).predict(valid.images)
-        one_view = EmotionClassifier(out, mirror=False).predict(valid.images).argmax(axis=1)
+        served = EmotionClassifier(partial).predict(valid.images)
+        one_view = EmotionClassifier(partial, mirror=False).predict(valid.images).argmax(axis=1)
         source = model.predict(valid.images[..., None].astype(np.float32), batch_size=256, verbose=0).argmax(axis=1)
         report = summarize(valid.labels, served.argmax(axis=1))
         section["validation"] = validation_section(report, "valid split, as served: each face and its mirror")
@@ -138,6 +137,8 @@ def export(data: Path, model_path: Path, out: Path, calibration_faces: int = DEF
         if card_path.is_file() or source_card.is_file() else {"model_file": model_path.name}
     card["serving"] = section
     card_path.write_text(json.dumps(card, indent=2) + "\n")
+    # the file last, renamed into place: training.recipe takes a file newer than its source, with its card, as done
+    partial.replace(out)
     return section
 
 

@@ -9,14 +9,15 @@ Two rounds of the same three steps, each in its own folder under OUT:
    (``training.teacher``).
 3. A vgg_deep student distilled towards those soft targets. Round 1 starts it
    from its own vgg_deep teacher, round 2 from the round-1 student, so round 2
-   refines the first model with a second, stronger set of teachers. The last
-   student is refined once more below.
+   refines the first model with a second, stronger set of teachers.
 
-Last, ``training.recalibrate`` measures the round-2 student's BatchNorm
-statistics again on the clean training faces (no training; 7.5-9 minutes on
-two CPU cores): the shipped model is ``OUT/final/emotion_cnn.keras``, and
-``training.export`` turns it into the int8 file the product serves,
-``OUT/final/emotion_cnn.tflite`` (under a minute).
+Then, for each round's student (``OUT/<round>/recalibrated/``),
+``training.recalibrate`` measures its BatchNorm statistics again on the clean
+training faces (no training; 7.5-12 minutes on two CPU cores) and
+``training.export`` turns it into the int8 file the product serves (under a
+minute), scored on valid/ as served. Last, the better of the two is copied to
+``OUT/final/`` (``emotion_cnn.keras`` and ``emotion_cnn.tflite`` with card and
+plots): the shipped model.
 
 Every step is an ordinary ``training.train`` or ``training.teacher`` run in its
 own process (the commands are printed), so each can also be run, resumed or
@@ -34,7 +35,9 @@ recipe fits machines lent in slices shorter than the whole run.
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -210,30 +213,67 @@ def run_round(spec: Round, data: str, out: Path, previous_student: Path | None, 
     return student, bool(command)
 
 
-def _made_after(output: Path, source: Path) -> bool:
-    return output.is_file() and output.stat().st_mtime_ns > source.stat().st_mtime_ns
+def _unless_done(output: Path, source: Path, command: list[str]) -> Path:
+    """Run COMMAND, which writes OUTPUT from SOURCE, unless OUTPUT was written after SOURCE was last saved."""
+    if output.is_file() and output.stat().st_mtime_ns > source.stat().st_mtime_ns:
+        print(f"{output}: done (written after {source.name} was last saved), skipped")
+    else:
+        run(command)
+    return output
 
 
 def recalibrate_step(data: str, student: Path, out: Path, common: list[str]) -> Path:
-    """BatchNorm statistics of the last student measured on clean faces, unless that is already done for it."""
-    source, final = student / "emotion_cnn.keras", out / "emotion_cnn.keras"
-    if _made_after(final, source):
-        print(f"{out}: done (recalibrated after the student was last saved), skipped")
-    else:
-        run([sys.executable, "-m", "training.recalibrate", "--data", data, "--model", str(source),
-             "--out", str(out), *common])
-    return final
+    """A student's BatchNorm statistics measured on clean faces, into OUT."""
+    source = student / "emotion_cnn.keras"
+    return _unless_done(out / "emotion_cnn.keras", source, [
+        sys.executable, "-m", "training.recalibrate", "--data", data, "--model", str(source), "--out", str(out),
+        *common])
 
 
-def export_step(data: str, final: Path, common: list[str]) -> Path:
-    """The served int8 file next to the final model, unless it was exported from this one already."""
-    served = final.with_suffix(".tflite")
-    if _made_after(served, final):
-        print(f"{served}: done (exported after the final model was last saved), skipped")
-    else:
-        run([sys.executable, "-m", "training.export", "--data", data, "--model", str(final),
-             "--out", str(served), *common])
-    return served
+def export_step(data: str, model: Path, common: list[str]) -> Path:
+    """The served int8 file next to MODEL."""
+    served = model.with_suffix(".tflite")
+    return _unless_done(served, model, [
+        sys.executable, "-m", "training.export", "--data", data, "--model", str(model), "--out", str(served),
+        *common])
+
+
+SELECTED_FILES = ("emotion_cnn.keras", "emotion_cnn.tflite", "model_card.json", "training_curves.png",
+                  "confusion_matrix.png", "confusion_matrix_served.png")
+
+
+def _served_accuracy(folder: Path) -> float:
+    serving = json.loads((folder / "model_card.json").read_text())["serving"]
+    return serving["validation"]["accuracy"] if "validation" in serving else -1.0
+
+
+def select_step(candidates: dict[str, Path], out: Path) -> str:
+    """Copy into OUT the candidate folder whose served file scores best on valid/ (a tie: the later round).
+
+    The card gets a `selection` section with every candidate's figure; a winner
+    already copied (same files) is skipped.
+    """
+    scores = {name: _served_accuracy(folder) for name, folder in candidates.items()}
+    chosen = max(scores, key=lambda name: (scores[name], list(candidates).index(name)))
+    source = candidates[chosen]
+    files = [name for name in SELECTED_FILES if name != "model_card.json" and (source / name).is_file()]
+    card = json.loads((source / "model_card.json").read_text())
+    card["selection"] = {
+        "rule": "the student whose served file (int8, each face and its mirror) scores best on valid/",
+        "served_valid_accuracy": scores, "chosen": chosen, "source": str(source)}
+    card_text = json.dumps(card, indent=2) + "\n"
+    out_card = out / "model_card.json"
+    if (out_card.is_file() and out_card.read_text() == card_text
+            and all((out / name).is_file() and filecmp.cmp(source / name, out / name, shallow=False) for name in files)):
+        print(f"{out}: done (holds {chosen}'s model), skipped")
+        return chosen
+    out.mkdir(parents=True, exist_ok=True)
+    for name in files:
+        shutil.copy2(source / name, out / name)
+    out_card.write_text(card_text)
+    print(f"{out}: {chosen}'s model, " + ", ".join(f"{name} {score:.4f}" for name, score in scores.items())
+          + " on valid/ as served")
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,13 +288,19 @@ def main(argv: list[str] | None = None) -> int:
     common = ["--cache-dir", args.cache_dir]
 
     student, retrained = None, False
+    candidates = {}
     for spec in ROUNDS:
         student, retrained = run_round(spec, args.data, args.out / spec.name, student, retrained,
                                        args.parallel, args.scale, common)
-    final = recalibrate_step(args.data, student, args.out / "final", common)
-    served = export_step(args.data, final, common)
-    print(f"the final model: {final}, served as {served} "
-          f"(copy the folder, with its card and plots, into models/)")
+        candidates[spec.name] = args.out / spec.name / "recalibrated"
+    # every round's student is a candidate: a later round's is not reliably better on valid/
+    for spec in ROUNDS:
+        export_step(args.data, recalibrate_step(args.data, args.out / spec.name / "student",
+                                                candidates[spec.name], common), common)
+    final = args.out / "final"
+    chosen = select_step(candidates, final)
+    print(f"the final model ({chosen}'s student): {final / 'emotion_cnn.keras'}, served as "
+          f"{final / 'emotion_cnn.tflite'} (copy the folder into models/)")
     return 0
 
 

@@ -36,6 +36,8 @@ def teacher_command(data, out, name):
                                 ["--cache-dir", ""])
 
 
+# three invocations, nine teachers, two students, both finished and exported: minutes on two cores
+@pytest.mark.timeout(600)
 def test_recipe_trains_two_rounds_then_recalibrates_exports_and_resumes(recipe_data, tmp_path, capsys):
     out = tmp_path / "recipe"
     arguments = ["--data", str(recipe_data), "--out", str(out), "--parallel", "--scale", SCALE, "--cache-dir", ""]
@@ -60,12 +62,19 @@ def test_recipe_trains_two_rounds_then_recalibrates_exports_and_resumes(recipe_d
     assert card["architecture"] == "vgg_deep"
     assert card["training"]["config"]["init_from"] == str(out / "round1" / "student" / "emotion_cnn.keras")
     assert card["training"]["config"]["teacher"] == str(out / "round2" / "teacher.npz")
+    for spec in recipe.ROUNDS:
+        recalibrated = json.loads((out / spec.name / "recalibrated" / "model_card.json").read_text())
+        assert recalibrated["batchnorm_recalibration"]["source_model"] == str(
+            out / spec.name / "student" / "emotion_cnn.keras")
+        assert recalibrated["serving"]["source_model"] == str(out / spec.name / "recalibrated" / "emotion_cnn.keras")
+    # the final folder holds the student whose served file scores best on valid/
     final = json.loads((out / "final" / "model_card.json").read_text())
-    assert final["batchnorm_recalibration"]["source_model"] == str(out / "round2" / "student" / "emotion_cnn.keras")
-    assert final["training"] == card["training"]
-    assert final["serving"]["source_model"] == str(out / "final" / "emotion_cnn.keras")
-    assert f"the final model: {out / 'final' / 'emotion_cnn.keras'}, served as {out / 'final' / 'emotion_cnn.tflite'}" \
-        in capsys.readouterr().out
+    scores, chosen = final["selection"]["served_valid_accuracy"], final["selection"]["chosen"]
+    assert set(scores) == {"round1", "round2"} and scores[chosen] == max(scores.values())
+    assert scores[chosen] == final["serving"]["validation"]["accuracy"]
+    for name in ("emotion_cnn.keras", "emotion_cnn.tflite", "confusion_matrix_served.png"):
+        assert (out / "final" / name).read_bytes() == (out / chosen / "recalibrated" / name).read_bytes()
+    assert f"the final model ({chosen}'s student): {out / 'final' / 'emotion_cnn.keras'}" in capsys.readouterr().out
 
     # everything is done: a second invocation runs nothing and changes nothing
     student_model, final_model = out / "round2" / "student" / "emotion_cnn.keras", out / "final" / "emotion_cnn.keras"
@@ -75,18 +84,20 @@ def test_recipe_trains_two_rounds_then_recalibrates_exports_and_resumes(recipe_d
     assert recipe.main(arguments) == 0
     printed = capsys.readouterr().out
     assert "$ " not in printed
-    assert printed.count("skipped") == sum(len(spec.teachers) + 1 for spec in recipe.ROUNDS) + 2
+    # per round: teachers, student, recalibration, export; then the selection
+    assert printed.count("skipped") == sum(len(spec.teachers) + 3 for spec in recipe.ROUNDS) + 1
     assert (student_model.stat().st_mtime_ns, (out / "round2" / "teacher.npz").stat().st_mtime_ns,
             final_model.stat().st_mtime_ns, served.stat().st_mtime_ns) == stamps
 
-    # a retrained round-1 student makes the round-2 student, which starts from it, stale, and so the final
-    # model and its served file; the teachers are not
+    # a retrained round-1 student makes the round-2 student, which starts from it, stale, and so both
+    # recalibrated and served files; the teachers are not
     (out / "round1" / "student" / "checkpoints" / "state.json").unlink()
     assert recipe.main(arguments) == 0
     printed = capsys.readouterr().out
-    assert printed.count("$ ") == 4 and printed.count("skipped") == len(ROUND1.teachers) + len(ROUND2.teachers)
-    assert student_model.stat().st_mtime_ns != stamps[0] and final_model.stat().st_mtime_ns != stamps[2]
-    assert served.stat().st_mtime_ns != stamps[3]
+    assert printed.count("$ ") == 6 and printed.count("skipped") == len(ROUND1.teachers) + len(ROUND2.teachers)
+    assert student_model.stat().st_mtime_ns != stamps[0]
+    for spec in recipe.ROUNDS:
+        assert (out / spec.name / "recalibrated" / "emotion_cnn.tflite").stat().st_mtime_ns > stamps[0]
     assert (out / "round2" / "teacher.npz").stat().st_mtime_ns == stamps[1]
 
 
