@@ -4,7 +4,7 @@
 
 Weights become int8 per output channel and activations int8 per tensor, with
 ranges measured on a fixed sample of training faces (``--calibration-faces``,
-``--seed``); XNNPACK then runs the network about ten times faster at batch 1
+``--seed``); XNNPACK then runs the network about seven times faster at batch 1
 and twice as fast at batch 64 on two CPU cores (benchmarks/bench_classifier.py).
 The file returns logits, so probabilities keep full precision; ``--float``
 writes a float32 file instead (same figures as the Keras model, no speed-up at

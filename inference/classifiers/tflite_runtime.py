@@ -47,7 +47,7 @@ class TFLiteRuntime:
                 self._interpreter = tf.lite.Interpreter(model_path=str(model_path),
                                                         num_threads=threads or cpu_threads())
             signature = self._interpreter.get_signature_runner(SIGNATURE)
-            (input_name, input_detail), = signature.get_input_details().items()
+            (_, input_detail), = signature.get_input_details().items()
             (output_name, output_detail), = signature.get_output_details().items()
         except (ValueError, RuntimeError) as exc:
             raise IncompatibleModelError(
