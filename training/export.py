@@ -88,7 +88,7 @@ def export(data: Path, model_path: Path, out: Path, calibration_faces: int = DEF
 
     from inference.classifiers import EmotionClassifier
     from training.data import has_split, load_split
-    from training.metrics import summarize, validation_section
+    from training.metrics import predict_split, summarize, validation_section
     from training.plots import plot_confusion_matrix
 
     if out.suffix.lower() != ".tflite":
@@ -122,7 +122,7 @@ def export(data: Path, model_path: Path, out: Path, calibration_faces: int = DEF
         valid = load_split(data, "valid", cache_dir)
         served = EmotionClassifier(partial).predict(valid.images)
         one_view = EmotionClassifier(partial, mirror=False).predict(valid.images).argmax(axis=1)
-        source = model.predict(valid.images[..., None].astype(np.float32), batch_size=256, verbose=0).argmax(axis=1)
+        source = predict_split(model, valid).argmax(axis=1)
         report = summarize(valid.labels, served.argmax(axis=1))
         section["validation"] = validation_section(report, "valid split, as served: each face and its mirror")
         section["validation_one_view_accuracy"] = summarize(valid.labels, one_view)["accuracy"]
@@ -132,9 +132,9 @@ def export(data: Path, model_path: Path, out: Path, calibration_faces: int = DEF
                               title=f"{out.name} on valid, as served (accuracy {report['accuracy']:.1%})")
 
     card_path = out.parent / CARD_FILENAME
-    source_card = model_path.with_name(CARD_FILENAME)
-    card = json.loads((card_path if card_path.is_file() else source_card).read_text()) \
-        if card_path.is_file() or source_card.is_file() else {"model_file": model_path.name}
+    # the card beside OUT if there is one (models/ keeps its own), else the source model's
+    existing = next((path for path in (card_path, model_path.with_name(CARD_FILENAME)) if path.is_file()), None)
+    card = json.loads(existing.read_text()) if existing else {"model_file": model_path.name}
     card["serving"] = section
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     # the file last, renamed into place: training.recipe takes a file newer than its source, with its card, as done

@@ -56,9 +56,14 @@ def validation_section(report: dict, selected_on: str) -> dict:
     }
 
 
+def predict_split(model, split) -> np.ndarray:
+    """A Keras model's (N, 7) probabilities on a split's faces, predicted in batches of 256."""
+    return model.predict(split.images[..., None].astype(np.float32), batch_size=256, verbose=0)
+
+
 def score(model, split) -> tuple[dict, float]:
-    """A model's figures (as summarize) and mean log loss on a split's faces, predicted in batches of 256."""
-    probabilities = model.predict(split.images[..., None].astype(np.float32), batch_size=256, verbose=0)
+    """A model's figures (as summarize) and mean log loss on a split's faces."""
+    probabilities = predict_split(model, split)
     one_hot = np.eye(len(EMOTIONS))[split.labels]
     loss = float(-np.mean(np.sum(one_hot * np.log(np.clip(probabilities, 1e-7, 1.0)), axis=1)))
     return summarize(split.labels, probabilities.argmax(axis=1)), loss
