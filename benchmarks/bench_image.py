@@ -34,6 +34,7 @@ from inference import (  # noqa: E402
     EngineOptions,
     get_engine,
 )
+from inference.classifiers.tflite_runtime import cpu_threads  # noqa: E402
 
 
 def stand_in_model(folder: Path) -> Path:
@@ -100,9 +101,8 @@ def main() -> None:
         if args.min_face_size:
             options = EngineOptions(model_path=model, min_face_size=args.min_face_size)
         data = args.image.read_bytes()
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         print(f"image {args.image.name} ({len(data)} bytes), model: {label}")
-        print(f"cpu cores available: {cores}, runs: {args.runs} after {args.warmup} warm-up, "
+        print(f"cpu cores available: {cpu_threads()}, runs: {args.runs} after {args.warmup} warm-up, "
               f"min_face_size: {options.min_face_size}")
         load_start = time.perf_counter()
         engine = get_engine(options).warm_up((ACCURATE_DETECTOR, FAST_DETECTOR))

@@ -2,29 +2,34 @@
 
     KERAS_BACKEND=jax python -m training.recipe --data data --out training_runs/recipe --parallel
 
-Two rounds of the same three steps, each in its own folder under OUT:
+Three rounds of the same three steps, each in its own folder under OUT:
 
 1. Teacher nets trained from scratch.
 2. Their averaged probabilities, with mirrored faces, on the training set
    (``training.teacher``).
 3. A vgg_deep student distilled towards those soft targets. Round 1 starts it
    from its own vgg_deep teacher, round 2 from the round-1 student, so round 2
-   refines the first model with a second, stronger set of teachers.
+   refines the first model with a second, stronger set of teachers. Round 3
+   builds on the finished round-1 student (recalibrated, see below): it joins
+   the new teachers' ensemble and its student starts from it; that student's
+   weights averaged over its last 10 epochs (``--swa-epochs``) are the result.
 
 Then, for each round's student (``OUT/<round>/recalibrated/``),
 ``training.recalibrate`` measures its BatchNorm statistics again on the clean
-training faces (no training; 7.5-12 minutes on two CPU cores) and
+training faces (no training; 4-12 minutes on two CPU cores) and
 ``training.export`` turns it into the int8 file the product serves (under a
-minute), scored on valid/ as served. Last, the better of the two is copied to
+minute), scored on valid/ as served. Last, the best of the three is copied to
 ``OUT/final/`` (``emotion_cnn.keras`` and ``emotion_cnn.tflite`` with card and
 plots): the shipped model.
 
 Every step is an ordinary ``training.train`` or ``training.teacher`` run in its
 own process (the commands are printed), so each can also be run, resumed or
 changed by hand. The epochs are those of the shipped model (``--stop-after``
-where a run was cut at a session's deadline: runs are deterministic, so that
-epoch's weights come out again); ``--scale`` shrinks them for a quick trial.
-About 25 minutes on one H100/H200 with ``--parallel``; days on two CPU cores.
+where a run was cut at a session's deadline, ``--replan`` where a
+``--time-budget`` re-planned it: runs are deterministic, so the same weights
+come out again); ``--scale`` shrinks them for a quick trial (and drops the
+re-plans). About 35 minutes on one H100/H200 with ``--parallel``; days on two
+CPU cores.
 
 Stopped part-way (Ctrl-C, or SIGTERM from ``timeout``: the running steps are
 stopped with it), the same command continues where it stopped: finished runs
@@ -46,6 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BATCH_512 = ["--batch-size", "512", "--lr", "4e-3", "--warmup-epochs", "5"]
+BATCH_256 = ["--batch-size", "256", "--lr", "3e-3", "--warmup-epochs", "3"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,11 @@ class Round:
     student: list[str]
     # the student starts from this teacher of the round; None: from the previous round's student
     student_init_teacher: str | None
+    # a round building on an earlier round's finished (recalibrated) student: that model joins the teachers'
+    # ensemble, first, and the student starts from it
+    builds_on: str | None = None
+    # the round's result inside the student's folder: its best epoch, or the average of --swa-epochs
+    student_result: str = "emotion_cnn.keras"
 
 
 ROUNDS = [
@@ -81,15 +92,43 @@ ROUNDS = [
           },
           student=["--arch", "vgg_deep", "--epochs", "32", "--lr", "5e-4", "--teacher-weight", "0.7"],
           student_init_teacher=None),
+    # four of five nets trained side by side under a --time-budget (its re-plans replayed), chosen greedily by
+    # log loss on valid together with the finished round-1 student; a student of theirs averaged over 10 epochs
+    Round("round3",
+          teachers={
+              "deep_wd_b256": ["--arch", "vgg_deep", "--epochs", "150", "--seed", "34", "--weight-decay", "0.05",
+                               *BATCH_256, "--replan", "1:111,22:100,25:94,36:90,39:78"],
+              "deep": ["--arch", "vgg_deep", "--epochs", "150", "--seed", "31", "--replan", "1:91,13:85,16:72,23:66"],
+              "compact_b256": ["--arch", "vgg_compact", "--epochs", "150", "--seed", "35", *BATCH_256,
+                               "--replan", "1:107,38:95"],
+              "medium": ["--arch", "vgg_medium", "--epochs", "150", "--stop-after", "53", "--seed", "33",
+                         "--replan", "1:90,26:81,40:78,43:72,46:67,49:63,52:62"],
+          },
+          student=["--arch", "vgg_deep", "--epochs", "40", "--swa-epochs", "10", "--lr", "2e-4",
+                   "--teacher-weight", "0.7", "--seed", "42"],
+          student_init_teacher=None, builds_on="round1", student_result="swa/emotion_cnn.keras"),
 ]
 
 
+def _value(args: list[str], flag: str) -> str | None:
+    return args[args.index(flag) + 1] if flag in args else None
+
+
 def scaled(args: list[str], scale: float) -> list[str]:
+    """ARGS with every epoch count scaled; a trial drops replayed re-plans and averages at least one epoch."""
+    if scale == 1.0:
+        return list(args)
     args = list(args)
-    for flag in ("--epochs", "--stop-after"):
+    if "--replan" in args:
+        position = args.index("--replan")
+        del args[position:position + 2]
+    for flag in ("--epochs", "--stop-after", "--swa-epochs"):
         if flag in args:
             position = args.index(flag) + 1
             args[position] = str(max(1, round(int(args[position]) * scale)))
+    if "--swa-epochs" in args:
+        position = args.index("--epochs") + 1
+        args[position] = str(max(int(args[position]), int(_value(args, "--swa-epochs")) + 1))
     return args
 
 
@@ -105,10 +144,14 @@ def epochs_done(out: Path) -> int:
 
 
 def planned_epochs(command: list[str]) -> int:
-    """The epochs the command trains: --epochs, or --stop-after when it ends the run sooner."""
-    epochs = int(command[command.index("--epochs") + 1])
+    """The epochs the command trains: --epochs or its last --replan, or --stop-after when it ends the run sooner."""
+    from training.train import parse_replans
+
+    epochs = int(_value(command, "--epochs"))
+    if "--replan" in command:
+        epochs = parse_replans(_value(command, "--replan"))[-1][1]
     if "--stop-after" in command:
-        epochs = min(epochs, int(command[command.index("--stop-after") + 1]))
+        epochs = min(epochs, int(_value(command, "--stop-after")))
     return epochs
 
 
@@ -179,8 +222,11 @@ def run(command: list[str]) -> None:
 
 
 def run_round(spec: Round, data: str, out: Path, previous_student: Path | None, previous_retrained: bool,
-              parallel: bool, scale: float, common: list[str]) -> tuple[Path, bool]:
-    """Teachers, soft targets, student; returns the student folder and whether the student was (re)trained."""
+              parallel: bool, scale: float, common: list[str], base: Path | None = None) -> tuple[Path, bool]:
+    """Teachers, soft targets, student; returns the student folder and whether the student was (re)trained.
+
+    BASE: the finished model of the round that SPEC builds on, if any.
+    """
     outs = {name: out / name for name in spec.teachers}
     commands = {}
     for name, teacher in spec.teachers.items():
@@ -194,17 +240,23 @@ def run_round(spec: Round, data: str, out: Path, previous_student: Path | None, 
             run(command)
 
     soft_targets = out / "teacher.npz"
-    # new teacher epochs mean new soft targets, and a student of the old ones is stale
-    targets_remade = bool(commands) or not soft_targets.exists()
+    # new teacher epochs (or a new base model) mean new soft targets, and a student of the old ones is stale
+    targets_remade = (bool(commands) or not soft_targets.exists()
+                      or (base is not None and base.stat().st_mtime_ns > soft_targets.stat().st_mtime_ns))
     if targets_remade:
+        models = ([base] if base else []) + [outs[name] / "emotion_cnn.keras" for name in spec.teachers]
         run([sys.executable, "-m", "training.teacher", "--data", data, "--out", str(soft_targets), *common,
-             "--models", *(str(outs[name] / "emotion_cnn.keras") for name in spec.teachers)])
+             "--models", *map(str, models)])
     student = out / "student"
-    init = outs[spec.student_init_teacher] if spec.student_init_teacher else previous_student
+    if base:
+        init = base
+    else:
+        init_folder = outs[spec.student_init_teacher] if spec.student_init_teacher else previous_student
+        init = init_folder / "emotion_cnn.keras"
     student_command = (train_command(data, student, scaled(spec.student, scale), common)
-                       + ["--init-from", str(init / "emotion_cnn.keras"), "--teacher", str(soft_targets)])
+                       + ["--init-from", str(init), "--teacher", str(soft_targets)])
     # so is one started from a previous student that has just been retrained
-    if targets_remade or (previous_retrained and spec.student_init_teacher is None):
+    if targets_remade or (previous_retrained and spec.student_init_teacher is None and base is None):
         run(student_command)
         return student, True
     command = continuation(student_command, student)
@@ -222,9 +274,8 @@ def _unless_done(output: Path, source: Path, command: list[str]) -> Path:
     return output
 
 
-def recalibrate_step(data: str, student: Path, out: Path, common: list[str]) -> Path:
+def recalibrate_step(data: str, source: Path, out: Path, common: list[str]) -> Path:
     """A student's BatchNorm statistics measured on clean faces, into OUT."""
-    source = student / "emotion_cnn.keras"
     return _unless_done(out / "emotion_cnn.keras", source, [
         sys.executable, "-m", "training.recalibrate", "--data", data, "--model", str(source), "--out", str(out),
         *common])
@@ -287,16 +338,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     common = ["--cache-dir", args.cache_dir]
 
+    def finish(spec: Round) -> Path:
+        """The round's student recalibrated and exported (each skipped when done); returns the Keras file."""
+        model = recalibrate_step(args.data, args.out / spec.name / "student" / spec.student_result,
+                                 candidates[spec.name], common)
+        export_step(args.data, model, common)
+        return model
+
     student, retrained = None, False
-    candidates = {}
+    candidates = {spec.name: args.out / spec.name / "recalibrated" for spec in ROUNDS}
+    rounds = {spec.name: spec for spec in ROUNDS}
     for spec in ROUNDS:
+        base = finish(rounds[spec.builds_on]) if spec.builds_on else None
         student, retrained = run_round(spec, args.data, args.out / spec.name, student, retrained,
-                                       args.parallel, args.scale, common)
-        candidates[spec.name] = args.out / spec.name / "recalibrated"
+                                       args.parallel, args.scale, common, base)
     # every round's student is a candidate: a later round's is not reliably better on valid/
     for spec in ROUNDS:
-        export_step(args.data, recalibrate_step(args.data, args.out / spec.name / "student",
-                                                candidates[spec.name], common), common)
+        finish(spec)
     final = args.out / "final"
     chosen = select_step(candidates, final)
     print(f"the final model ({chosen}'s student): {final / 'emotion_cnn.keras'}, served as "

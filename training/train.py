@@ -69,6 +69,21 @@ class RunOptions:
     resume: bool = False
     stop_after: int | None = None
     time_budget_minutes: float | None = None
+    # (after epoch, new --epochs) pairs, in order: a --time-budget run's schedule changes, replayed
+    replans: tuple[tuple[int, int], ...] = ()
+
+
+def parse_replans(text: str) -> tuple[tuple[int, int], ...]:
+    """The --replan value "1:91,13:85" as ((1, 91), (13, 85))."""
+    try:
+        pairs = tuple((int(after), int(epochs)) for after, epochs in (item.split(":") for item in text.split(",")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected EPOCH:EPOCHS[,EPOCH:EPOCHS...], got {text!r}") from None
+    afters = [after for after, _ in pairs]
+    if afters != sorted(set(afters)) or any(after < 1 or epochs <= after for after, epochs in pairs):
+        raise argparse.ArgumentTypeError(
+            f"each EPOCH must be at least 1, after the previous one and below its EPOCHS: {text!r}")
+    return pairs
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
@@ -84,7 +99,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
                         help="stop once this epoch is done (continue later with --resume)")
     parser.add_argument("--time-budget", type=float, default=None, metavar="MINUTES", dest="time_budget_minutes",
                         help="after the first epoch, shorten --epochs to what fits in MINUTES of training, and "
-                             "again if epochs slow down later (re-planned schedules are recorded in the model card)")
+                             "again if epochs slow down later (re-planned schedules are recorded in the model card); "
+                             "each re-plan recompiles the training step, which slows every run sharing the machine, "
+                             "so runs side by side do better with a fixed --epochs")
+    parser.add_argument("--replan", type=parse_replans, default=(), metavar="EPOCH:EPOCHS[,...]",
+                        dest="replans",
+                        help="after epoch EPOCH, re-plan the learning-rate schedule to EPOCHS epochs, as a "
+                             "--time-budget run did (its card's schedule_changes): reproduces that run")
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=2e-3, dest="learning_rate", help="peak learning rate")
@@ -119,8 +140,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
         parser.error("--swa-lr needs --swa-epochs")
     if not 0.0 <= args.teacher_weight <= 1.0:
         parser.error("--teacher-weight must be between 0 and 1")
-    run = RunOptions(resume=args.resume, stop_after=args.stop_after, time_budget_minutes=args.time_budget_minutes)
-    del args.resume, args.stop_after, args.time_budget_minutes
+    if args.replans and args.time_budget_minutes:
+        parser.error("--replan replays a --time-budget run's schedule; give one or the other")
+    run = RunOptions(resume=args.resume, stop_after=args.stop_after, time_budget_minutes=args.time_budget_minutes,
+                     replans=args.replans)
+    del args.resume, args.stop_after, args.time_budget_minutes, args.replans
     args.cache_dir = args.cache_dir or None
     return TrainConfig(**vars(args)), run
 
@@ -143,6 +167,7 @@ class Trainer:
         self.config = config
         self.stop_after = run.stop_after
         self.time_budget_s = run.time_budget_minutes * 60 if run.time_budget_minutes else None
+        self.replans = dict(run.replans)
         # wall time of each epoch since this invocation started or last re-planned, saving included
         self._epoch_seconds: list[float] = []
         self.out = Path(config.out)
@@ -180,6 +205,11 @@ class Trainer:
             if saved["arch"] != config.arch:
                 raise TrainingError(f"--resume: checkpoint was made with --arch {saved['arch']}")
             self.model = keras.models.load_model(self.out / CHECKPOINT_FILENAME, compile=True)
+            # a replayed run resumes on the schedule its re-plans so far had made
+            done = self.state["epochs_completed"]
+            replayed = [epochs for after, epochs in run.replans if after <= done]
+            if replayed:
+                self.config = config = replace(config, epochs=replayed[-1])
             if saved["epochs"] != config.epochs:
                 self._replan_schedule(saved["epochs"])
             logger.info("resuming %s after epoch %d", config.arch, self.state["epochs_completed"])
@@ -400,13 +430,16 @@ class Trainer:
         affordable = completed + max(1, int(left // steady_epoch_seconds))
         if affordable >= self.config.epochs:
             return False
-        old_epochs = self.config.epochs
-        self.config = replace(self.config, epochs=affordable)
-        self._replan_schedule(old_epochs)
-        self.state["schedule_changes"][-1]["reason"] = (
-            f"--time-budget {self.time_budget_s / 60:g} min at {steady_epoch_seconds:.1f} s per epoch")
+        self._change_schedule(affordable, f"--time-budget {self.time_budget_s / 60:g} min at "
+                                          f"{steady_epoch_seconds:.1f} s per epoch")
         self._epoch_seconds.clear()
         return True
+
+    def _change_schedule(self, epochs: int, reason: str) -> None:
+        old_epochs = self.config.epochs
+        self.config = replace(self.config, epochs=epochs)
+        self._replan_schedule(old_epochs)
+        self.state["schedule_changes"][-1]["reason"] = reason
 
     def _keep_to_time_budget(self) -> bool:
         """Later epochs: if the run has slowed down, end its schedule sooner (True if re-planned).
@@ -470,7 +503,10 @@ class Trainer:
             self.state["train_seconds"] += saving_seconds
             self._epoch_seconds.append(time.monotonic() - started)
             replanned = False
-            if self.time_budget_s and epoch == 0:
+            if epoch + 1 in self.replans:
+                self._change_schedule(self.replans[epoch + 1], "--replan")
+                replanned = True
+            elif self.time_budget_s and epoch == 0:
                 # epoch 1 paid for compiling the train and predict steps: time a second validation
                 validation_started = time.monotonic()
                 self._validate()

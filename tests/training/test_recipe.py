@@ -1,4 +1,4 @@
-"""The one-command recipe: both rounds of its three steps, the final recalibration and export end to end
+"""The one-command recipe: its three rounds of three steps, the final recalibration and export end to end
 (epochs scaled down), and later invocations continuing where an interrupted one stopped."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from training import recipe
@@ -28,7 +29,7 @@ def recipe_data(class_folders):
     return class_folders("data/valid", 2, seed=1).parent
 
 
-ROUND1, ROUND2 = recipe.ROUNDS
+ROUND1, ROUND2, ROUND3 = recipe.ROUNDS
 
 
 def teacher_command(data, out, name):
@@ -36,9 +37,9 @@ def teacher_command(data, out, name):
                                 ["--cache-dir", ""])
 
 
-# three invocations, nine teachers, two students, both finished and exported: minutes on two cores
-@pytest.mark.timeout(600)
-def test_recipe_trains_two_rounds_then_recalibrates_exports_and_resumes(recipe_data, tmp_path, capsys):
+# three invocations, thirteen teachers, three students, all finished and exported: minutes on two cores
+@pytest.mark.timeout(900)
+def test_recipe_trains_three_rounds_then_recalibrates_exports_and_resumes(recipe_data, tmp_path, capsys):
     out = tmp_path / "recipe"
     arguments = ["--data", str(recipe_data), "--out", str(out), "--parallel", "--scale", SCALE, "--cache-dir", ""]
     # a teacher cut short after epoch 1, as a stopped earlier invocation leaves it
@@ -62,15 +63,22 @@ def test_recipe_trains_two_rounds_then_recalibrates_exports_and_resumes(recipe_d
     assert card["architecture"] == "vgg_deep"
     assert card["training"]["config"]["init_from"] == str(out / "round1" / "student" / "emotion_cnn.keras")
     assert card["training"]["config"]["teacher"] == str(out / "round2" / "teacher.npz")
+    # round 3 builds on the finished round-1 student: first of its ensemble, and where its student starts
+    round1_model = out / "round1" / "recalibrated" / "emotion_cnn.keras"
+    with np.load(out / "round3" / "teacher.npz") as targets:
+        assert list(targets["models"]) == [str(round1_model)] + [
+            str(out / "round3" / name / "emotion_cnn.keras") for name in ROUND3.teachers]
+    third = json.loads((out / "round3" / "student" / "model_card.json").read_text())["training"]["config"]
+    assert third["init_from"] == str(round1_model) and third["swa_epochs"] == 1
     for spec in recipe.ROUNDS:
         recalibrated = json.loads((out / spec.name / "recalibrated" / "model_card.json").read_text())
         assert recalibrated["batchnorm_recalibration"]["source_model"] == str(
-            out / spec.name / "student" / "emotion_cnn.keras")
+            out / spec.name / "student" / spec.student_result)
         assert recalibrated["serving"]["source_model"] == str(out / spec.name / "recalibrated" / "emotion_cnn.keras")
     # the final folder holds the student whose served file scores best on valid/
     final = json.loads((out / "final" / "model_card.json").read_text())
     scores, chosen = final["selection"]["served_valid_accuracy"], final["selection"]["chosen"]
-    assert set(scores) == {"round1", "round2"} and scores[chosen] == max(scores.values())
+    assert set(scores) == {"round1", "round2", "round3"} and scores[chosen] == max(scores.values())
     assert scores[chosen] == final["serving"]["validation"]["accuracy"]
     for name in ("emotion_cnn.keras", "emotion_cnn.tflite", "confusion_matrix_served.png"):
         assert (out / "final" / name).read_bytes() == (out / chosen / "recalibrated" / name).read_bytes()
@@ -84,21 +92,26 @@ def test_recipe_trains_two_rounds_then_recalibrates_exports_and_resumes(recipe_d
     assert recipe.main(arguments) == 0
     printed = capsys.readouterr().out
     assert "$ " not in printed
-    # per round: teachers, student, recalibration, export; then the selection
-    assert printed.count("skipped") == sum(len(spec.teachers) + 3 for spec in recipe.ROUNDS) + 1
+    # per round: teachers, student, recalibration, export; round 1's last two again as round 3's base;
+    # then the selection
+    assert printed.count("skipped") == sum(len(spec.teachers) + 3 for spec in recipe.ROUNDS) + 2 + 1
     assert (student_model.stat().st_mtime_ns, (out / "round2" / "teacher.npz").stat().st_mtime_ns,
             final_model.stat().st_mtime_ns, served.stat().st_mtime_ns) == stamps
 
-    # a retrained round-1 student makes the round-2 student, which starts from it, stale, and so both
-    # recalibrated and served files; the teachers are not
+    # a retrained round-1 student makes stale the round-2 student, which starts from it, round 3's soft
+    # targets and student, which build on it once recalibrated, and every recalibrated and served file;
+    # the teachers are not
     (out / "round1" / "student" / "checkpoints" / "state.json").unlink()
     assert recipe.main(arguments) == 0
     printed = capsys.readouterr().out
-    assert printed.count("$ ") == 6 and printed.count("skipped") == len(ROUND1.teachers) + len(ROUND2.teachers)
+    # round-1 student, round-2 student, round 1 finished, round-3 targets and student, rounds 2 and 3 finished
+    assert printed.count("$ ") == 1 + 1 + 2 + 2 + 4
+    assert printed.count("skipped") == sum(len(spec.teachers) for spec in recipe.ROUNDS) + 2
     assert student_model.stat().st_mtime_ns != stamps[0]
     for spec in recipe.ROUNDS:
         assert (out / spec.name / "recalibrated" / "emotion_cnn.tflite").stat().st_mtime_ns > stamps[0]
     assert (out / "round2" / "teacher.npz").stat().st_mtime_ns == stamps[1]
+    assert (out / "round3" / "teacher.npz").stat().st_mtime_ns > stamps[0]
 
 
 def test_sigterm_stops_the_running_steps_with_the_recipe(recipe_data, tmp_path):
@@ -131,6 +144,15 @@ def test_scaled_keeps_at_least_one_epoch_and_scales_a_stop_too():
     assert recipe.scaled(["--arch", "x", "--epochs", "100"], 0.05) == ["--arch", "x", "--epochs", "5"]
     assert recipe.scaled(["--epochs", "100"], 0.0001) == ["--epochs", "1"]
     assert recipe.scaled(["--epochs", "100", "--stop-after", "60"], 0.05) == ["--epochs", "5", "--stop-after", "3"]
+
+
+def test_scaled_drops_replayed_replans_and_keeps_an_average_possible():
+    replayed = ["--epochs", "150", "--replan", "1:91,13:66", "--seed", "3"]
+    assert recipe.scaled(replayed, 1.0) == replayed
+    assert recipe.planned_epochs(replayed) == 66
+    assert recipe.planned_epochs(replayed + ["--stop-after", "53"]) == 53
+    assert recipe.scaled(replayed, 0.1) == ["--epochs", "15", "--seed", "3"]
+    assert recipe.scaled(["--epochs", "40", "--swa-epochs", "10"], 0.02) == ["--epochs", "2", "--swa-epochs", "1"]
 
 
 def test_a_run_cut_by_stop_after_counts_as_done_at_that_epoch(tmp_path):

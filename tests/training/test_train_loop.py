@@ -147,6 +147,48 @@ def test_time_budget_ends_the_schedule_sooner_when_epochs_slow_down(dataset, tmp
     assert card["training"]["epochs_completed"] == 6 and card["training"]["finished"]
 
 
+def _history(out):
+    return json.loads((out / "checkpoints" / "state.json").read_text())["history"]
+
+
+def test_replan_replays_schedule_changes_and_resumes_on_them(dataset, tmp_path):
+    # what a --time-budget run's re-plans after epochs 1 and 2 amount to, done by hand with --resume
+    by_hand = tmp_path / "by_hand"
+    assert _train(dataset, by_hand, "--epochs", "6", "--stop-after", "1") == 0
+    assert _train(dataset, by_hand, "--epochs", "4", "--stop-after", "2", "--resume") == 0
+    assert _train(dataset, by_hand, "--epochs", "3", "--resume") == 0
+    replayed = tmp_path / "replayed"
+    assert _train(dataset, replayed, "--epochs", "6", "--replan", "1:4,2:3") == 0
+    # stopped after the first re-plan and resumed with the same command
+    cut = tmp_path / "cut"
+    assert _train(dataset, cut, "--epochs", "6", "--replan", "1:4,2:3", "--stop-after", "1") == 0
+    assert _train(dataset, cut, "--epochs", "6", "--replan", "1:4,2:3", "--resume") == 0
+
+    reference = _history(by_hand)
+    assert len(reference) == 3
+    for out in (replayed, cut):
+        card = json.loads((out / "model_card.json").read_text())["training"]
+        assert [(c["after_epoch"], c["epochs_before"], c["epochs_after"]) for c in card["schedule_changes"]] == [
+            (1, 6, 4), (2, 4, 3)]
+        assert card["epochs_completed"] == 3 and card["finished"]
+        for a, b in zip(reference, _history(out)):
+            assert a["val_accuracy"] == b["val_accuracy"]
+            assert a["loss"] == pytest.approx(b["loss"], rel=1e-4), (reference, _history(out))
+
+
+@pytest.mark.parametrize("value", ["1-4", "2:4,1:3", "0:4", "3:3", "1:4,1:3"])
+def test_bad_replan_is_a_usage_error(dataset, tmp_path, capsys, value):
+    with pytest.raises(SystemExit):
+        _train(dataset, tmp_path / "run", "--epochs", "6", "--replan", value)
+    assert "--replan" in capsys.readouterr().err
+
+
+def test_replan_and_time_budget_exclude_each_other(dataset, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        _train(dataset, tmp_path / "run", "--epochs", "6", "--replan", "1:4", "--time-budget", "1")
+    assert "one or the other" in capsys.readouterr().err
+
+
 def _stored_weights(path):
     with np.load(path) as stored:
         return [stored[f"arr_{i}"] for i in range(len(stored.files))]
