@@ -28,6 +28,16 @@ def _train(dataset, out, *extra):
     return train.main(argv)
 
 
+def _history(out):
+    return json.loads((out / "checkpoints" / "state.json").read_text())["history"]
+
+
+def _assert_same_epochs(reference, history):
+    for a, b in zip(reference, history):
+        assert a["val_accuracy"] == b["val_accuracy"]
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-4), (reference, history)
+
+
 def test_train_writes_model_card_plots_and_checkpoint(dataset, tmp_path):
     out = tmp_path / "run"
     assert _train(dataset, out) == 0
@@ -50,12 +60,9 @@ def test_interrupted_run_resumes_to_the_same_result(dataset, tmp_path):
     assert state["epochs_completed"] == 1
     assert _train(dataset, tmp_path / "split", "--resume") == 0
 
-    straight = json.loads((tmp_path / "straight" / "checkpoints" / "state.json").read_text())["history"]
-    resumed = json.loads((tmp_path / "split" / "checkpoints" / "state.json").read_text())["history"]
+    resumed = _history(tmp_path / "split")
     assert [e["epoch"] for e in resumed] == [1, 2]
-    for a, b in zip(straight, resumed):
-        assert a["val_accuracy"] == b["val_accuracy"]
-        assert a["loss"] == pytest.approx(b["loss"], rel=1e-4), (straight, resumed)
+    _assert_same_epochs(_history(tmp_path / "straight"), resumed)
 
 
 def test_resume_without_checkpoint_is_a_clear_error(dataset, tmp_path, capsys):
@@ -147,10 +154,6 @@ def test_time_budget_ends_the_schedule_sooner_when_epochs_slow_down(dataset, tmp
     assert card["training"]["epochs_completed"] == 6 and card["training"]["finished"]
 
 
-def _history(out):
-    return json.loads((out / "checkpoints" / "state.json").read_text())["history"]
-
-
 def test_replan_replays_schedule_changes_and_resumes_on_them(dataset, tmp_path):
     # what a --time-budget run's re-plans after epochs 1 and 2 amount to, done by hand with --resume
     by_hand = tmp_path / "by_hand"
@@ -171,9 +174,7 @@ def test_replan_replays_schedule_changes_and_resumes_on_them(dataset, tmp_path):
         assert [(c["after_epoch"], c["epochs_before"], c["epochs_after"]) for c in card["schedule_changes"]] == [
             (1, 6, 4), (2, 4, 3)]
         assert card["epochs_completed"] == 3 and card["finished"]
-        for a, b in zip(reference, _history(out)):
-            assert a["val_accuracy"] == b["val_accuracy"]
-            assert a["loss"] == pytest.approx(b["loss"], rel=1e-4), (reference, _history(out))
+        _assert_same_epochs(reference, _history(out))
 
 
 @pytest.mark.parametrize("value", ["1-4", "2:4,1:3", "0:4", "3:3", "1:4,1:3"])
