@@ -6,9 +6,10 @@ DIR holds the 7 class folders (angry, disgust, fear, happy, neutral, sad,
 surprise) of face crops of any size, colour or grey. The model is run through
 ``inference.classifiers.EmotionClassifier``, exactly as the product runs it;
 the default model is the shipped ``models/emotion_cnn.tflite``, and each face is
-averaged with its mirror image as in the product (``--no-mirror``: one view). With ``--json``
-stdout carries one JSON object: accuracy, macro_f1, per_class {label: {recall,
-precision}}, n, confusion (7x7, rows = true class, EMOTIONS order).
+seen in the views the product averages (``--views``; ``--no-mirror``: one
+view). With ``--json`` stdout carries one JSON object: accuracy, macro_f1,
+per_class {label: {recall, precision}}, n, confusion (7x7, rows = true class,
+EMOTIONS order), and the model and views used.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import os
 import sys
 from pathlib import Path
 
+from inference.classifiers.views import BY_NAME as VIEWS_BY_NAME
+from inference.classifiers.views import SERVED, Views
 from inference.labels import EMOTIONS
 from training.errors import TrainingError
 
 
-def evaluate(data_dir: Path, model_path: Path | None = None, mirror: bool = True) -> dict:
+def evaluate(data_dir: Path, model_path: Path | None = None, views: Views = SERVED) -> dict:
     """Return the figures for the model on DIR; raises TrainingError or InferenceError."""
     from inference.classifiers import EmotionClassifier
     from inference.pipeline import DEFAULT_MODEL_PATH
@@ -34,16 +37,16 @@ def evaluate(data_dir: Path, model_path: Path | None = None, mirror: bool = True
     empty = [label for label, count in zip(EMOTIONS, split.class_counts()) if count == 0]
     if empty:
         raise TrainingError(f"class folder(s) {', '.join(empty)} in {data_dir} hold no images")
-    classifier = EmotionClassifier(Path(model_path) if model_path else DEFAULT_MODEL_PATH, mirror=mirror)
+    classifier = EmotionClassifier(Path(model_path) if model_path else DEFAULT_MODEL_PATH, views=views)
     report = summarize(split.labels, classifier.predict(split.images).argmax(axis=1))
     report["model"] = str(classifier.model_path)
-    report["mirror"] = mirror
+    report["mirror"] = views.mirror
+    report["views"] = views.to_dict()
     return report
 
 
 def format_table(report: dict) -> str:
-    views = "each face and its mirror" if report["mirror"] else "one view per face"
-    lines = [f"model {report['model']}  n={report['n']}  ({views})",
+    lines = [f"model {report['model']}  n={report['n']}  ({report['views']['description']})",
              f"accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}",
              f"{'class':<10}{'recall':>8}{'precision':>11}{'support':>9}"]
     for label, figures in report["per_class"].items():
@@ -58,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help=".tflite or .keras model file (default: the shipped model)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--plots", default=None, metavar="OUT_DIR", help="write confusion_matrix.png here")
-    parser.add_argument("--no-mirror", action="store_false", dest="mirror",
-                        help="one view per face (the product averages each face with its mirror image)")
+    parser.add_argument("--views", choices=sorted(VIEWS_BY_NAME), default="served",
+                        help="views of each face to average: as the product does (served, the default), "
+                             "face and mirror, one view, or every face with its shifts")
+    parser.add_argument("--no-mirror", action="store_const", const="one", dest="views", help="same as --views one")
     # --tta asked for mirror averaging before the product did it by default; old commands still run
     parser.add_argument("--tta", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -68,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     from inference.errors import InferenceError
 
     try:
-        report = evaluate(Path(args.data), Path(args.model) if args.model else None, mirror=args.mirror)
+        report = evaluate(Path(args.data), Path(args.model) if args.model else None, VIEWS_BY_NAME[args.views])
     except (TrainingError, InferenceError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

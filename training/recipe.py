@@ -18,7 +18,8 @@ Then, for each round's student (``OUT/<round>/recalibrated/``),
 ``training.recalibrate`` measures its BatchNorm statistics again on the clean
 training faces (no training; 4-12 minutes on two CPU cores) and
 ``training.export`` turns it into the int8 file the product serves (under a
-minute), scored on valid/ as served. Last, the best of the three is copied to
+minute), scored on valid/ as served (with the served views of
+``inference/classifiers/views.py``). Last, the best of the three is copied to
 ``OUT/final/`` (``emotion_cnn.keras`` and ``emotion_cnn.tflite`` with card and
 plots): the shipped model.
 
@@ -49,6 +50,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from inference.classifiers.views import SERVED
 
 BATCH_512 = ["--batch-size", "512", "--lr", "4e-3", "--warmup-epochs", "5"]
 BATCH_256 = ["--batch-size", "256", "--lr", "3e-3", "--warmup-epochs", "3"]
@@ -310,7 +313,7 @@ def select_step(candidates: dict[str, Path], out: Path) -> str:
     files = [name for name in SELECTED_FILES if name != "model_card.json" and (source / name).is_file()]
     card = json.loads((source / "model_card.json").read_text())
     card["selection"] = {
-        "rule": "the student whose served file (int8, each face and its mirror) scores best on valid/",
+        "rule": f"the student whose served file (int8; {SERVED.describe()}) scores best on valid/",
         "served_valid_accuracy": scores, "chosen": chosen, "source": str(source)}
     card_text = json.dumps(card, indent=2) + "\n"
     out_card = out / "model_card.json"

@@ -12,8 +12,9 @@ from ..labels import EMOTIONS
 from .contract import INPUT_SIZE
 from .keras_runtime import KerasRuntime
 from .tflite_runtime import TFLiteRuntime
+from .views import SERVED, Views, shifted, top_two_margin
 
-# Big requests run in slices so memory stays flat whatever the number of faces.
+# Network inputs per forward pass: big requests run in slices so memory stays flat.
 MAX_BATCH = 128
 
 
@@ -21,19 +22,18 @@ class EmotionClassifier:
     """Loads the model once; `predict` is safe to call from several threads.
 
     `.tflite` files (the shipped int8 model) run on TensorFlow Lite, anything
-    else is loaded as a Keras model. With `mirror` (the default) each face is
-    classified as it is and mirrored, and the two probability rows averaged:
-    an expression means the same mirrored, so the second view is a free
-    opinion that lifts accuracy (docs/TRAINING.md) at twice the network cost.
+    else is loaded as a Keras model. `views` says which views of each face are
+    averaged (`views.py`); the default, SERVED, is what the product and
+    `training.evaluate` use.
     """
 
-    def __init__(self, model_path, mirror: bool = True) -> None:
+    def __init__(self, model_path, views: Views = SERVED) -> None:
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise ModelNotFoundError(self.model_path)
         runtime = TFLiteRuntime if self.model_path.suffix.lower() == ".tflite" else KerasRuntime
         self._runtime = runtime(self.model_path)
-        self.mirror = bool(mirror)
+        self.views = views
         self._lock = threading.Lock()
         self.predict(np.zeros((1, INPUT_SIZE, INPUT_SIZE), np.uint8))  # trace and allocate now, not on a request
 
@@ -41,8 +41,12 @@ class EmotionClassifier:
     def name(self) -> str:
         return self.model_path.name
 
-    def predict(self, gray48: np.ndarray) -> np.ndarray:
-        """(N, 48, 48) uint8 grey crops -> (N, 7) float32 probabilities in EMOTIONS order."""
+    def predict(self, gray48: np.ndarray, views: Views | None = None) -> np.ndarray:
+        """(N, 48, 48) uint8 grey crops -> (N, 7) float32 probabilities in EMOTIONS order.
+
+        `views` overrides the classifier's own for this call (a model scored several ways loads once).
+        """
+        views = self.views if views is None else views
         batch = np.asarray(gray48)
         if batch.ndim == 4 and batch.shape[-1] == 1:
             batch = batch[..., 0]
@@ -50,16 +54,29 @@ class EmotionClassifier:
             raise ValueError(f"Expected crops of shape (N, 48, 48), got {batch.shape}.")
         if len(batch) == 0:
             return np.empty((0, len(EMOTIONS)), np.float32)
-        inputs = batch.astype(np.float32)[..., np.newaxis]
-        faces_per_pass = MAX_BATCH // 2 if self.mirror else MAX_BATCH
-        outputs = []
+        faces = batch.astype(np.float32)[..., np.newaxis]
         with self._lock:
-            for start in range(0, len(inputs), faces_per_pass):
-                faces = inputs[start:start + faces_per_pass]
-                if self.mirror:
-                    # one pass over faces and mirrors: a bigger batch runs faster than two
-                    both = self._runtime.probabilities(np.concatenate([faces, faces[:, :, ::-1]]))
-                    outputs.append((both[:len(faces)] + both[len(faces):]) / 2.0)
-                else:
-                    outputs.append(self._runtime.probabilities(faces))
-        return np.concatenate(outputs).astype(np.float32, copy=False)
+            probabilities = self._mean_over_views(faces, [(0, 0)], views.mirror)
+            offsets = views.offsets
+            if offsets:
+                unsure = np.flatnonzero(top_two_margin(probabilities) < views.unsure_margin)
+                if len(unsure):
+                    # every position weighs the same: the centre once, each shift once
+                    moved = self._mean_over_views(faces[unsure], offsets, views.mirror)
+                    probabilities[unsure] = (probabilities[unsure] + len(offsets) * moved) / (1 + len(offsets))
+        return probabilities.astype(np.float32, copy=False)
+
+    def _mean_over_views(self, faces: np.ndarray, offsets, mirror: bool) -> np.ndarray:
+        """Each face's probabilities averaged over it moved to every offset (and mirrored, if asked)."""
+        views_per_face = len(offsets) * (2 if mirror else 1)
+        faces_per_pass = max(1, MAX_BATCH // views_per_face)
+        means = []
+        for start in range(0, len(faces), faces_per_pass):
+            chunk = faces[start:start + faces_per_pass]
+            inputs = [shifted(chunk, dx, dy) for dx, dy in offsets]
+            if mirror:
+                inputs += [view[:, :, ::-1] for view in inputs]
+            # one pass over all views: a bigger batch runs faster than several
+            outputs = self._runtime.probabilities(np.concatenate(inputs))
+            means.append(outputs.reshape(views_per_face, len(chunk), -1).mean(axis=0))
+        return np.concatenate(means)

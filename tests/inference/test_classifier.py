@@ -3,6 +3,7 @@ import pytest
 
 from inference import DEFAULT_MODEL_PATH, EMOTIONS, IncompatibleModelError, ModelNotFoundError
 from inference.classifiers import EmotionClassifier
+from inference.classifiers.views import MIRROR, ONE, SERVED
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +39,15 @@ def _keras_predict(model_path, crops):
 def test_the_model_sees_raw_pixel_values(tiny_model_path):
     crops = _crops(2, seed=2)
     expected = _keras_predict(tiny_model_path, crops)
-    np.testing.assert_allclose(EmotionClassifier(tiny_model_path, mirror=False).predict(crops), expected, atol=1e-5)
+    np.testing.assert_allclose(EmotionClassifier(tiny_model_path, views=ONE).predict(crops), expected, atol=1e-5)
 
 
 def test_each_face_is_averaged_with_its_mirror_image(classifier, tiny_model_path):
     crops = _crops(3, seed=6)
     expected = (_keras_predict(tiny_model_path, crops) + _keras_predict(tiny_model_path, crops[:, :, ::-1])) / 2
-    np.testing.assert_allclose(classifier.predict(crops), expected, atol=1e-5)
-    np.testing.assert_allclose(classifier.predict(crops[:, :, ::-1]), classifier.predict(crops), atol=1e-6)
+    np.testing.assert_allclose(classifier.predict(crops, views=MIRROR), expected, atol=1e-5)
+    np.testing.assert_allclose(classifier.predict(crops[:, :, ::-1], views=MIRROR),
+                               classifier.predict(crops, views=MIRROR), atol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +62,11 @@ def tiny_tflite_path(tiny_model_path, tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("mirror", [False, True])
-def test_a_tflite_file_gives_the_keras_models_probabilities(tiny_tflite_path, tiny_model_path, mirror):
+@pytest.mark.parametrize("views", [ONE, MIRROR, SERVED])
+def test_a_tflite_file_gives_the_keras_models_probabilities(tiny_tflite_path, tiny_model_path, views):
     crops = _crops(5, seed=7)
-    served = EmotionClassifier(tiny_tflite_path, mirror=mirror).predict(crops)
-    np.testing.assert_allclose(served, EmotionClassifier(tiny_model_path, mirror=mirror).predict(crops), atol=1e-5)
+    served = EmotionClassifier(tiny_tflite_path, views=views).predict(crops)
+    np.testing.assert_allclose(served, EmotionClassifier(tiny_model_path, views=views).predict(crops), atol=1e-5)
     assert served.dtype == np.float32
 
 
@@ -85,7 +87,7 @@ def test_a_tflite_file_that_returns_probabilities_is_taken_as_it_is(tiny_model_p
     path = tmp_path / "softmax.tflite"
     path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())  # output unnamed, softmax inside
     crops = _crops(4, seed=9)
-    np.testing.assert_allclose(EmotionClassifier(path, mirror=False).predict(crops),
+    np.testing.assert_allclose(EmotionClassifier(path, views=ONE).predict(crops),
                                _keras_predict(tiny_model_path, crops), atol=1e-5)
 
 

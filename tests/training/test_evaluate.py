@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from inference.labels import EMOTIONS
+from inference.classifiers.views import MIRROR, ONE, SERVED
 from training import evaluate
 
 from .conftest import REPO_ROOT
@@ -36,19 +37,22 @@ def test_json_on_real_validation_faces_gives_sane_figures(fer_valid_slice):
     assert report["accuracy"] == pytest.approx(sum(confusion[i][i] for i in range(7)) / 42)
     # chance is 1/7; the shipped model must do far better even on a few faces
     assert report["accuracy"] >= 0.35 and report["macro_f1"] >= 0.25
-    assert report["model"] == str(SHIPPED_MODEL) and report["mirror"] is True  # as the product runs
+    assert report["model"] == str(SHIPPED_MODEL) and report["views"] == SERVED.to_dict()  # as the product runs
 
 
 @pytest.mark.slow
-def test_no_mirror_scores_one_view_per_face(fer_valid_slice):
+@pytest.mark.parametrize("flags, views", [(["--no-mirror"], ONE), (["--views", "one"], ONE),
+                                          (["--views", "mirror"], MIRROR)])
+def test_views_flags_score_the_faces_in_those_views(fer_valid_slice, capsys, flags, views):
     from inference.classifiers import EmotionClassifier
     from training.data import load_class_folders
 
     split = load_class_folders(fer_valid_slice)
-    one_view = EmotionClassifier(SHIPPED_MODEL, mirror=False).predict(split.images).argmax(axis=1)
-    report = evaluate.evaluate(fer_valid_slice, mirror=False)
-    assert report["mirror"] is False
-    assert report["accuracy"] == pytest.approx(float((one_view == split.labels).mean()))
+    predicted = EmotionClassifier(SHIPPED_MODEL, views=views).predict(split.images).argmax(axis=1)
+    assert evaluate.main(["--data", str(fer_valid_slice), "--json", *flags]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["views"] == views.to_dict() and report["mirror"] is views.mirror
+    assert report["accuracy"] == pytest.approx(float((predicted == split.labels).mean()))
 
 
 def _expect_one_line_error(capsys, argv, fragment):

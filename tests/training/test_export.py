@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from inference.classifiers import EmotionClassifier
+from inference.classifiers.views import MIRROR, ONE, SERVED
 from training import evaluate, export
 
 pytestmark = pytest.mark.slow
@@ -40,11 +41,14 @@ def test_cli_writes_the_int8_file_and_scores_it_as_the_product_runs_it(tiny_run,
     assert serving["file"] == "emotion_cnn.tflite" and serving["size_bytes"] == out.stat().st_size
     assert serving["source_sha256"] == hashlib.sha256((run / "emotion_cnn.keras").read_bytes()).hexdigest()
     assert serving["quantization"]["calibration_faces"] == 7 * 10  # all there are, fewer than asked
+    assert serving["views"] == SERVED.to_dict()
     assert serving["validation"]["accuracy"] == pytest.approx(evaluate.evaluate(dataset / "valid", out)["accuracy"])
+    assert serving["validation_mirror_only_accuracy"] == pytest.approx(
+        evaluate.evaluate(dataset / "valid", out, views=MIRROR)["accuracy"])
     assert serving["validation_one_view_accuracy"] == pytest.approx(
-        evaluate.evaluate(dataset / "valid", out, mirror=False)["accuracy"])
+        evaluate.evaluate(dataset / "valid", out, views=ONE)["accuracy"])
     assert serving["source_model_valid_accuracy"] == pytest.approx(
-        evaluate.evaluate(dataset / "valid", run / "emotion_cnn.keras", mirror=False)["accuracy"])
+        evaluate.evaluate(dataset / "valid", run / "emotion_cnn.keras", views=ONE)["accuracy"])
     assert f"valid accuracy {serving['validation']['accuracy']:.4f} as served" in capsys.readouterr().out
 
 
@@ -53,7 +57,7 @@ def test_the_int8_file_stays_close_to_the_keras_model(tiny_run, tmp_path):
     out = tmp_path / "int8.tflite"
     assert _export(dataset, run, out) == 0
     faces = _valid_faces(dataset)
-    served = EmotionClassifier(out, mirror=False).predict(faces)
+    served = EmotionClassifier(out, views=ONE).predict(faces)
     source = keras.models.load_model(run / "emotion_cnn.keras").predict(faces[..., None].astype(np.float32), verbose=0)
     np.testing.assert_allclose(served.sum(axis=1), 1.0, rtol=1e-5)
     assert np.abs(served - source).max() < 0.05

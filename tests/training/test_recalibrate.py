@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+from inference.classifiers.views import ONE
 from training import evaluate, recalibrate
 
 pytestmark = pytest.mark.slow
@@ -78,11 +79,11 @@ def test_cli_writes_the_model_its_card_and_plots_and_reports_before_and_after(ti
     section = card["batchnorm_recalibration"]
     assert section["faces"] == 2 * 7 * 10  # the training faces and their mirrors
     assert section["source_valid_accuracy"] == pytest.approx(
-        evaluate.evaluate(dataset / "valid", run / "emotion_cnn.keras", mirror=False)["accuracy"])
+        evaluate.evaluate(dataset / "valid", run / "emotion_cnn.keras", views=ONE)["accuracy"])
     assert [change["layer"] for change in section["layers"]] == ["s1c1_bn", "s2c1_bn", "head_bn"]
     # the card speaks for the new file, and keeps the source's training record
     assert card["validation"]["accuracy"] == pytest.approx(
-        evaluate.evaluate(dataset / "valid", out / "emotion_cnn.keras", mirror=False)["accuracy"])
+        evaluate.evaluate(dataset / "valid", out / "emotion_cnn.keras", views=ONE)["accuracy"])
     assert card["training"] == source_card["training"] and card["architecture"] == "tiny"
     printed = capsys.readouterr().out
     assert f"{section['source_valid_accuracy']:.4f} before, {card['validation']['accuracy']:.4f} after" in printed

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from inference.labels import EMOTIONS
+from inference.classifiers.views import ONE
 
 from .conftest import REPO_ROOT, SHARED
 
@@ -51,8 +52,8 @@ def test_the_served_file_labels_real_faces_as_the_keras_model_does(fer_valid_sli
     from training.data import load_class_folders
 
     faces = load_class_folders(fer_valid_slice).images
-    served = EmotionClassifier(MODELS / "emotion_cnn.tflite", mirror=False).predict(faces).argmax(axis=1)
-    source = EmotionClassifier(MODELS / "emotion_cnn.keras", mirror=False).predict(faces).argmax(axis=1)
+    served = EmotionClassifier(MODELS / "emotion_cnn.tflite", views=ONE).predict(faces).argmax(axis=1)
+    source = EmotionClassifier(MODELS / "emotion_cnn.keras", views=ONE).predict(faces).argmax(axis=1)
     assert np.mean(served == source) >= 0.9, "int8 rounding should flip a label rarely (1 % on all of valid/)"
 
 
