@@ -34,7 +34,8 @@ CPU cores.
 
 Stopped part-way (Ctrl-C, or SIGTERM from ``timeout``: the running steps are
 stopped with it), the same command continues where it stopped: finished runs
-are skipped, interrupted ones resumed from their last epoch. That is how the
+are skipped, interrupted ones resumed from their last epoch (an export whose
+card measured other views than ``SERVED`` is done again). That is how the
 recipe fits machines lent in slices shorter than the whole run.
 """
 
@@ -284,12 +285,22 @@ def recalibrate_step(data: str, source: Path, out: Path, common: list[str]) -> P
         *common])
 
 
+def exported_with_served_views(folder: Path) -> bool:
+    """Whether FOLDER's card scores its served file with the views the product serves today."""
+    card = folder / "model_card.json"
+    return card.is_file() and json.loads(card.read_text()).get("serving", {}).get("views") == SERVED.to_dict()
+
+
 def export_step(data: str, model: Path, common: list[str]) -> Path:
-    """The served int8 file next to MODEL."""
+    """The served int8 file next to MODEL, exported again when its card measured other views than SERVED."""
     served = model.with_suffix(".tflite")
-    return _unless_done(served, model, [
-        sys.executable, "-m", "training.export", "--data", data, "--model", str(model), "--out", str(served),
-        *common])
+    command = [sys.executable, "-m", "training.export", "--data", data, "--model", str(model), "--out", str(served),
+               *common]
+    if not exported_with_served_views(model.parent):
+        # selection compares the cards' figures, so they must all be taken as served now
+        run(command)
+        return served
+    return _unless_done(served, model, command)
 
 
 SELECTED_FILES = ("emotion_cnn.keras", "emotion_cnn.tflite", "model_card.json", "training_curves.png",

@@ -12,7 +12,7 @@ from ..labels import EMOTIONS
 from .contract import INPUT_SIZE
 from .keras_runtime import KerasRuntime
 from .tflite_runtime import TFLiteRuntime
-from .views import SERVED, Views, shifted, top_two_margin
+from .views import SERVED, Views, shifted
 
 # Network inputs per forward pass: big requests run in slices so memory stays flat.
 MAX_BATCH = 128
@@ -57,13 +57,12 @@ class EmotionClassifier:
         faces = batch.astype(np.float32)[..., np.newaxis]
         with self._lock:
             probabilities = self._mean_over_views(faces, [(0, 0)], views.mirror)
-            offsets = views.offsets
-            if offsets:
-                unsure = np.flatnonzero(top_two_margin(probabilities) < views.unsure_margin)
-                if len(unsure):
-                    # every position weighs the same: the centre once, each shift once
-                    moved = self._mean_over_views(faces[unsure], offsets, views.mirror)
-                    probabilities[unsure] = (probabilities[unsure] + len(offsets) * moved) / (1 + len(offsets))
+            unsure = np.flatnonzero(views.unsure(probabilities))
+            if len(unsure):
+                # every position weighs the same: the centre once, each shift once
+                offsets = views.offsets
+                moved = self._mean_over_views(faces[unsure], offsets, views.mirror)
+                probabilities[unsure] = (probabilities[unsure] + len(offsets) * moved) / (1 + len(offsets))
         return probabilities.astype(np.float32, copy=False)
 
     def _mean_over_views(self, faces: np.ndarray, offsets, mirror: bool) -> np.ndarray:

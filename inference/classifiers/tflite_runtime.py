@@ -64,7 +64,7 @@ class TFLiteRuntime:
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         if len(batch) != self._batch_size:
-            # about half a millisecond, so only when the batch size changes
+            # cheap (tens of microseconds here, docs/TRAINING.md "Speed"), yet needless at a steady size
             self._interpreter.resize_tensor_input(self._input_index, batch.shape)
             self._interpreter.allocate_tensors()
             self._batch_size = len(batch)

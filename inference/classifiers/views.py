@@ -36,6 +36,17 @@ class Views:
         d = self.shift_pixels
         return ((d, 0), (-d, 0), (0, d), (0, -d)) if d else ()
 
+    @property
+    def unshifted(self) -> "Views":
+        """The views every face gets, whose probabilities decide which faces are `unsure`."""
+        return Views(mirror=self.mirror)
+
+    def unsure(self, probabilities: np.ndarray) -> np.ndarray:
+        """(N, K) probabilities from the `unshifted` views -> (N,) True where a face also gets the shifted views."""
+        if not self.offsets:
+            return np.zeros(len(probabilities), bool)
+        return top_two_margin(probabilities) < self.unsure_margin
+
     def describe(self) -> str:
         text = "each face and its mirror" if self.mirror else "one view per face"
         if self.shift_pixels:

@@ -31,20 +31,38 @@ def sample_image(sample_path):
     return get
 
 
-def build_tiny_model(path: Path, classes: int = 7, seed: int = 7) -> Path:
-    """A small random CNN honouring the model contract: (N, 48, 48, 1) raw 0..255 -> softmax."""
+def build_tiny_model(path: Path, classes: int = 7, seed: int = 7, filters: int = 4, head: str = "pool") -> Path:
+    """A small random CNN honouring the model contract: (N, 48, 48, 1) raw 0..255 -> softmax.
+
+    head="pool" ends in global average pooling, blind to where things sit in the crop;
+    head="flatten" sees positions, so shifted crops get other probabilities.
+    """
     import keras
 
     keras.utils.set_random_seed(seed)
+    heads = {"pool": keras.layers.GlobalAveragePooling2D, "flatten": keras.layers.Flatten}
     model = keras.Sequential([
         keras.Input((48, 48, 1)),
         keras.layers.Rescaling(1.0 / 255.0),
-        keras.layers.Conv2D(4, 3, activation="relu"),
-        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Conv2D(filters, 3, activation="relu"),
+        heads[head](),
         keras.layers.Dense(classes, activation="softmax"),
     ])
     model.save(path)
     return path
+
+
+def random_crops(n: int, seed: int = 0) -> np.ndarray:
+    """N random (48, 48) uint8 grey crops."""
+    return np.random.default_rng(seed).integers(0, 256, (n, 48, 48), dtype=np.uint8)
+
+
+def keras_predict(model_path: Path, crops: np.ndarray) -> np.ndarray:
+    """The Keras model's own probabilities for (N, 48, 48) crops: the reference the classifier must match."""
+    import keras
+
+    model = keras.models.load_model(model_path, compile=False)
+    return model.predict(np.asarray(crops, np.float32)[..., None], verbose=0)
 
 
 @pytest.fixture(scope="session")

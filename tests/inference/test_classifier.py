@@ -5,46 +5,42 @@ from inference import DEFAULT_MODEL_PATH, EMOTIONS, IncompatibleModelError, Mode
 from inference.classifiers import EmotionClassifier
 from inference.classifiers.views import MIRROR, ONE, SERVED
 
+from .conftest import keras_predict, random_crops
+
 
 @pytest.fixture(scope="module")
 def classifier(tiny_model_path):
     return EmotionClassifier(tiny_model_path)
 
 
-def _crops(n, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (n, 48, 48), dtype=np.uint8)
+def test_the_classifier_serves_the_served_views_unless_told_otherwise(classifier, tiny_model_path):
+    assert classifier.views == SERVED
+    assert EmotionClassifier(tiny_model_path, views=ONE).views == ONE
 
 
 def test_predict_returns_one_probability_row_per_crop(classifier):
-    probabilities = classifier.predict(_crops(5))
+    probabilities = classifier.predict(random_crops(5))
     assert probabilities.shape == (5, len(EMOTIONS)) and probabilities.dtype == np.float32
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     assert (probabilities >= 0).all()
 
 
 def test_batch_and_single_predictions_agree(classifier):
-    crops = _crops(4, seed=1)
+    crops = random_crops(4, seed=1)
     batch = classifier.predict(crops)
     singles = np.concatenate([classifier.predict(crops[i:i + 1]) for i in range(4)])
     np.testing.assert_allclose(batch, singles, atol=1e-5)
 
 
-def _keras_predict(model_path, crops):
-    import keras
-
-    model = keras.models.load_model(model_path, compile=False)
-    return model.predict(crops.astype(np.float32)[..., None], verbose=0)
-
-
 def test_the_model_sees_raw_pixel_values(tiny_model_path):
-    crops = _crops(2, seed=2)
-    expected = _keras_predict(tiny_model_path, crops)
+    crops = random_crops(2, seed=2)
+    expected = keras_predict(tiny_model_path, crops)
     np.testing.assert_allclose(EmotionClassifier(tiny_model_path, views=ONE).predict(crops), expected, atol=1e-5)
 
 
 def test_each_face_is_averaged_with_its_mirror_image(classifier, tiny_model_path):
-    crops = _crops(3, seed=6)
-    expected = (_keras_predict(tiny_model_path, crops) + _keras_predict(tiny_model_path, crops[:, :, ::-1])) / 2
+    crops = random_crops(3, seed=6)
+    expected = (keras_predict(tiny_model_path, crops) + keras_predict(tiny_model_path, crops[:, :, ::-1])) / 2
     np.testing.assert_allclose(classifier.predict(crops, views=MIRROR), expected, atol=1e-5)
     np.testing.assert_allclose(classifier.predict(crops[:, :, ::-1], views=MIRROR),
                                classifier.predict(crops, views=MIRROR), atol=1e-6)
@@ -64,7 +60,7 @@ def tiny_tflite_path(tiny_model_path, tmp_path_factory):
 
 @pytest.mark.parametrize("views", [ONE, MIRROR, SERVED])
 def test_a_tflite_file_gives_the_keras_models_probabilities(tiny_tflite_path, tiny_model_path, views):
-    crops = _crops(5, seed=7)
+    crops = random_crops(5, seed=7)
     served = EmotionClassifier(tiny_tflite_path, views=views).predict(crops)
     np.testing.assert_allclose(served, EmotionClassifier(tiny_model_path, views=views).predict(crops), atol=1e-5)
     assert served.dtype == np.float32
@@ -72,7 +68,7 @@ def test_a_tflite_file_gives_the_keras_models_probabilities(tiny_tflite_path, ti
 
 def test_a_tflite_file_takes_any_batch_size_in_turn(tiny_tflite_path):
     tflite = EmotionClassifier(tiny_tflite_path)
-    crops = _crops(300, seed=8)
+    crops = random_crops(300, seed=8)
     first = tflite.predict(crops[:3])
     assert tflite.predict(crops[:1]).shape == (1, 7)
     assert tflite.predict(crops).shape == (300, 7)  # slices of 64 faces and a rest of 44
@@ -86,9 +82,9 @@ def test_a_tflite_file_that_returns_probabilities_is_taken_as_it_is(tiny_model_p
     model = keras.models.load_model(tiny_model_path, compile=False)
     path = tmp_path / "softmax.tflite"
     path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())  # output unnamed, softmax inside
-    crops = _crops(4, seed=9)
+    crops = random_crops(4, seed=9)
     np.testing.assert_allclose(EmotionClassifier(path, views=ONE).predict(crops),
-                               _keras_predict(tiny_model_path, crops), atol=1e-5)
+                               keras_predict(tiny_model_path, crops), atol=1e-5)
 
 
 def test_a_tflite_file_with_the_wrong_input_is_refused(tmp_path):
@@ -111,7 +107,7 @@ def test_a_file_that_is_not_a_tflite_model_is_refused(tmp_path):
 
 
 def test_large_requests_are_sliced_without_changing_results(classifier):
-    crops = _crops(300, seed=3)
+    crops = random_crops(300, seed=3)
     result = classifier.predict(crops)
     assert result.shape == (300, 7)
     np.testing.assert_allclose(result[290:], classifier.predict(crops[290:]), atol=1e-5)
@@ -122,7 +118,7 @@ def test_no_crops_give_no_rows(classifier):
 
 
 def test_channel_last_crops_are_accepted(classifier):
-    crops = _crops(2, seed=4)
+    crops = random_crops(2, seed=4)
     np.testing.assert_allclose(classifier.predict(crops[..., None]), classifier.predict(crops), atol=1e-6)
 
 
@@ -158,6 +154,6 @@ def test_the_default_model_path_is_in_the_repo_models_folder():
 @pytest.mark.skipif(not DEFAULT_MODEL_PATH.is_file(), reason="models/emotion_cnn.tflite is not exported yet")
 def test_the_shipped_model_honours_the_contract():
     classifier = EmotionClassifier(DEFAULT_MODEL_PATH)
-    probabilities = classifier.predict(_crops(3, seed=5))
+    probabilities = classifier.predict(random_crops(3, seed=5))
     assert probabilities.shape == (3, 7)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-4)

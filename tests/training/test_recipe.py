@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 
+from inference.classifiers.views import MIRROR, SERVED
 from training import recipe
 
 from .conftest import REPO_ROOT
@@ -97,6 +98,17 @@ def test_recipe_trains_three_rounds_then_recalibrates_exports_and_resumes(recipe
     assert printed.count("skipped") == sum(len(spec.teachers) + 3 for spec in recipe.ROUNDS) + 2 + 1
     assert (student_model.stat().st_mtime_ns, (out / "round2" / "teacher.npz").stat().st_mtime_ns,
             final_model.stat().st_mtime_ns, served.stat().st_mtime_ns) == stamps
+
+    # a card scored with other views than the served ones (an older export) is exported again, so the
+    # selection compares like with like
+    round2_card = out / "round2" / "recalibrated" / "model_card.json"
+    stale = json.loads(round2_card.read_text())
+    stale["serving"]["views"] = MIRROR.to_dict()
+    round2_card.write_text(json.dumps(stale))
+    assert recipe.main(arguments) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("$ ") == 1 and "training.export" in printed and str(round2_card.parent) in printed
+    assert json.loads(round2_card.read_text())["serving"]["views"] == SERVED.to_dict()
 
     # a retrained round-1 student makes stale the round-2 student, which starts from it, round 3's soft
     # targets and student, which build on it once recalibrated, and every recalibrated and served file;

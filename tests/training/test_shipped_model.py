@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from inference.labels import EMOTIONS
-from inference.classifiers.views import ONE
+from inference.classifiers.views import ONE, SERVED
 
 from .conftest import REPO_ROOT, SHARED
 
@@ -32,6 +32,7 @@ def test_shipped_files_are_all_there_and_small():
     assert 0.0 < card["validation"]["accuracy"] <= 1.0
     assert card["serving"]["file"] == served.name and card["serving"]["size_bytes"] == served.stat().st_size
     assert card["serving"]["source_model"].endswith(model.name)
+    assert card["serving"]["views"] == SERVED.to_dict(), "the card's served figures were taken with other views"
     assert card["serving"]["source_sha256"] == hashlib.sha256(model.read_bytes()).hexdigest(), (
         "emotion_cnn.keras changed after the served file was exported from it: run training.export again")
 
