@@ -269,9 +269,10 @@ def run_round(spec: Round, data: str, out: Path, previous_student: Path | None, 
     return student, bool(command)
 
 
-def _unless_done(output: Path, source: Path, command: list[str]) -> Path:
-    """Run COMMAND, which writes OUTPUT from SOURCE, unless OUTPUT was written after SOURCE was last saved."""
-    if output.is_file() and output.stat().st_mtime_ns > source.stat().st_mtime_ns:
+def _unless_done(output: Path, source: Path, command: list[str], outdated: bool = False) -> Path:
+    """Run COMMAND, which writes OUTPUT from SOURCE, unless OUTPUT was written after SOURCE was last saved
+    and is not `outdated` for another reason."""
+    if not outdated and output.is_file() and output.stat().st_mtime_ns > source.stat().st_mtime_ns:
         print(f"{output}: done (written after {source.name} was last saved), skipped")
     else:
         run(command)
@@ -294,13 +295,10 @@ def exported_with_served_views(folder: Path) -> bool:
 def export_step(data: str, model: Path, common: list[str]) -> Path:
     """The served int8 file next to MODEL, exported again when its card measured other views than SERVED."""
     served = model.with_suffix(".tflite")
-    command = [sys.executable, "-m", "training.export", "--data", data, "--model", str(model), "--out", str(served),
-               *common]
-    if not exported_with_served_views(model.parent):
-        # selection compares the cards' figures, so they must all be taken as served now
-        run(command)
-        return served
-    return _unless_done(served, model, command)
+    # selection compares the cards' figures, so they must all be taken as served now
+    return _unless_done(served, model, [
+        sys.executable, "-m", "training.export", "--data", data, "--model", str(model), "--out", str(served),
+        *common], outdated=not exported_with_served_views(model.parent))
 
 
 SELECTED_FILES = ("emotion_cnn.keras", "emotion_cnn.tflite", "model_card.json", "training_curves.png",
