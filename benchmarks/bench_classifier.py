@@ -23,7 +23,6 @@ import itertools
 import json
 import os
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -48,14 +47,14 @@ BATCH = 64
 
 def faces_from_tarball(count: int) -> np.ndarray:
     """`count` validation faces taken evenly over the whole split (it is stored class by class)."""
+    from training.data import tarball_class_files
+
     if not FER_TARBALL.is_file():
         raise SystemExit(f"error: the FER2013 tarball is missing ({FER_TARBALL}); pass --faces DIR")
-    with tarfile.open(FER_TARBALL) as archive:
-        members = [m for m in archive.getmembers() if m.isfile() and m.name.startswith("valid/")]
-        chosen = [members[i] for i in np.linspace(0, len(members) - 1, count).astype(int)]
-        encoded = [archive.extractfile(member).read() for member in chosen]
+    files = tarball_class_files(FER_TARBALL, "valid")
+    chosen = [files[i][2] for i in np.linspace(0, len(files) - 1, count).astype(int)]
     return np.stack([cv2.resize(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE), (48, 48))
-                     for data in encoded])
+                     for data in chosen])
 
 
 def faces_from_folders(root: Path, count: int) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,23 @@ def class_folder_files(split_dir: Path) -> list[tuple[Path, int]]:
         files.extend((p, label_index) for p in class_files)
     if not files:
         raise DatasetError(f"{split_dir} holds no images in its class folders")
+    return files
+
+
+def tarball_class_files(tarball: Path, split: str) -> list[tuple[str, int, bytes]]:
+    """(file name, label index, encoded image) of each image in SPLIT's class folders inside a tarball.
+
+    The tarball holds the class-folder layout (`valid/happy/x.png`), as the FER2013 pack in
+    `../shared` does; the images stay encoded, in the tarball's order.
+    """
+    index_of = {name: index for index, name in enumerate(EMOTIONS)}
+    files = []
+    with tarfile.open(tarball) as archive:
+        for member in archive:
+            parts = Path(member.name).parts
+            if (member.isfile() and len(parts) == 3 and parts[0] == split and parts[1] in index_of
+                    and Path(parts[2]).suffix.lower() in IMAGE_SUFFIXES):
+                files.append((parts[2], index_of[parts[1]], archive.extractfile(member).read()))
     return files
 
 

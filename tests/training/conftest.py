@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tarfile
 from pathlib import Path
 
 import cv2
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 
 from inference.labels import EMOTIONS
+from training.data import tarball_class_files
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = (REPO_ROOT / ".." / "shared").resolve()
@@ -57,16 +57,11 @@ def fer_valid_slice(tmp_path_factory) -> Path:
         pytest.fail(f"the FER2013 tarball is missing: expected {FER_TARBALL}")
     per_class = 6
     root = tmp_path_factory.mktemp("fer_valid")
-    taken = {label: 0 for label in EMOTIONS}
-    with tarfile.open(FER_TARBALL) as archive:
-        for member in archive:
-            parts = Path(member.name).parts
-            if not member.isfile() or len(parts) != 3 or parts[0] != "valid" or taken.get(parts[1], per_class) >= per_class:
-                continue
-            target = root / parts[1] / parts[2]
-            target.parent.mkdir(exist_ok=True)
-            target.write_bytes(archive.extractfile(member).read())
-            taken[parts[1]] += 1
-            if all(count >= per_class for count in taken.values()):
-                break
+    taken = dict.fromkeys(range(len(EMOTIONS)), 0)
+    for name, label_index, data in tarball_class_files(FER_TARBALL, "valid"):
+        if taken[label_index] < per_class:
+            folder = root / EMOTIONS[label_index]
+            folder.mkdir(exist_ok=True)
+            (folder / name).write_bytes(data)
+            taken[label_index] += 1
     return root

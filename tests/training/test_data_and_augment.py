@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tarfile
+
 import numpy as np
 import pytest
 
 from inference.labels import EMOTIONS
-from training.data import load_class_folders, load_split, to_gray48
+from training.data import load_class_folders, load_split, tarball_class_files, to_gray48
 from training.errors import DatasetError
 
 
@@ -33,6 +35,23 @@ def test_cache_returns_the_same_arrays(class_folders, tmp_path):
     second = load_split(root, "train", cache_dir=tmp_path / "cache")
     np.testing.assert_array_equal(first.images, second.images)
     np.testing.assert_array_equal(first.labels, second.labels)
+
+
+def test_a_tarball_split_reads_as_its_class_folders_do(class_folders, tmp_path):
+    root = class_folders("data/valid", 2).parent
+    class_folders("data/train", 1)
+    (root / "valid" / "happy" / "notes.txt").write_text("not an image")
+    (root / "valid" / "unknown").mkdir()
+    (root / "valid" / "unknown" / "x.png").write_bytes((root / "valid" / "sad" / "sad_0.png").read_bytes())
+    with tarfile.open(tmp_path / "pack.tar.gz", "w:gz") as archive:
+        for split in ("train", "valid"):
+            archive.add(root / split, arcname=split)
+
+    files = tarball_class_files(tmp_path / "pack.tar.gz", "valid")
+    assert sorted((label, name) for name, label, _ in files) == sorted(
+        (label, f"{EMOTIONS[label]}_{n}.png") for label in range(len(EMOTIONS)) for n in range(2))
+    for name, label, data in files:
+        assert data == (root / "valid" / EMOTIONS[label] / name).read_bytes()
 
 
 def test_csv_without_the_fer_columns_is_rejected(tmp_path):
