@@ -1,7 +1,15 @@
-"""Annotated copy of an analysed image: box, label with percentage and emoji per face,
-and a panel of probability bars for all seven emotions beside each face."""
+"""Annotated copy of an analysed image: box, label with face number, emoji and percentage per face,
+and a panel of probability bars for all seven emotions beside each face.
+
+Layout (where each label and panel goes) is a pure function, `layout_annotations`, kept apart
+from the drawing so that "labels never collide" can be tested on rectangles.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -22,116 +30,287 @@ EMOTION_COLOURS = {  # BGR, one per emotion so boxes and bars read at a glance
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _WHITE, _DARK = (255, 255, 255), (25, 25, 25)
 
+Rect = tuple[int, int, int, int]  # left, top, right, bottom; right and bottom exclusive
+
+
+@dataclass(frozen=True)
+class LabelLayout:
+    """A face's label bar: emoji, then text such as "#2 happy 85%"."""
+
+    rect: Rect
+    text: str
+    font_scale: float
+    thickness: int
+    pad: int
+    text_h: int
+
+
+@dataclass(frozen=True)
+class PanelStyle:
+    """Sizes of a probability panel, all following its row height."""
+
+    row_h: int
+    font_scale: float
+    thickness: int
+    pad: int
+    name_w: int
+    bar_max: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class FaceLayout:
+    """One face's annotations as layout_annotations places them."""
+
+    label: LabelLayout
+    panel_rect: Rect | None  # None: no room for bars without covering something; the label alone shows
+    panel: PanelStyle | None
+
 
 def render_annotated(image_bgr: np.ndarray, analysis: ImageAnalysis) -> np.ndarray:
-    """A new BGR image of the same shape; the input is left untouched."""
+    """A new BGR image of the same shape; the input is left untouched.
+
+    Labels carry "#1".."#N" in the order of `analysis.faces`, the numbering of the web page's
+    results table and the CLI, so a table row can be found on the picture.
+    """
     canvas = image_bgr.copy()
-    draw_annotations(canvas, analysis)
+    draw_annotations(canvas, analysis, numbers=range(1, len(analysis.faces) + 1))
     return canvas
 
 
-def draw_annotations(canvas: np.ndarray, analysis: ImageAnalysis) -> None:
-    """render_annotated's drawing, in place: video frames are drawn on directly, skipping a full-frame copy."""
-    height, width = canvas.shape[:2]
+def draw_annotations(canvas: np.ndarray, analysis: ImageAnalysis, numbers: Sequence[int] | None = None) -> None:
+    """render_annotated's drawing, in place: video frames are drawn on directly, skipping a full-frame copy.
+
+    `numbers`, one per face, are shown as "#n" in the labels; None shows none (video frames
+    tag faces with their track ids themselves).
+    """
+    layouts = layout_annotations(canvas.shape, analysis.faces, numbers)
+    for face, layout in zip(analysis.faces, layouts):
+        if layout.panel_rect is not None:
+            _draw_panel(canvas, face, layout.panel_rect, layout.panel)
+    scale = _scale_of(canvas.shape)
+    for face, layout in zip(analysis.faces, layouts):
+        _draw_box_and_label(canvas, face, layout.label, scale)
+
+
+def layout_annotations(shape, faces: Sequence[Face], numbers: Sequence[int] | None = None) -> list[FaceLayout]:
+    """Where each face's label and probability panel go, so that none of them overlap or leave the image.
+
+    Greedy, in face order: every label first (they carry the number and the top emotion), then
+    the panels in the space left. A label goes above its box, else below, else inside its top,
+    sliding sideways while it still spans the box's centre, avoiding other faces where it can
+    and shrinking if it must. A panel goes right, left, below or above, sliding along that side,
+    never over a face, label or other panel; smaller rows are tried, and with no room the face
+    keeps its label only.
+    """
+    height, width = shape[:2]
+    scale = _scale_of(shape)
+    gap = max(3, round(4 * scale))  # keeps same-coloured neighbours from merging into one bar
+    boxes = [_box_rect(face.box) for face in faces]
+    labels: list[LabelLayout] = []
+    for index, face in enumerate(faces):
+        number = None if numbers is None else numbers[index]
+        others = boxes[:index] + boxes[index + 1:]
+        taken = [_grow(label.rect, gap) for label in labels]
+        labels.append(_place_label(face, number, scale, (width, height), taken, [_grow(b, gap) for b in others]))
+
+    # Panels keep well clear of other faces and panels, so that each one reads as its own face's
+    # (the nearest box is always its own) and two panels never look like one.
+    face_apart, panel_apart = max(8, round(20 * scale)), max(6, round(10 * scale))
+    labels_taken = [_grow(label.rect, gap) for label in labels]
+    panels_taken: list[Rect] = []
+    layouts = []
+    for index, (face, label) in enumerate(zip(faces, labels)):
+        others = [_grow(box, face_apart) for i, box in enumerate(boxes) if i != index]
+        obstacles = [_grow(boxes[index], gap)] + others + labels_taken + panels_taken
+        panel_rect, style = _place_panel(face, label.rect, scale, gap, (width, height), obstacles)
+        if panel_rect is not None:
+            panels_taken.append(_grow(panel_rect, panel_apart))
+        layouts.append(FaceLayout(label=label, panel_rect=panel_rect, panel=style))
+    return layouts
+
+
+def _scale_of(shape) -> float:
     # Text and lines grow with the image so they read the same on a thumbnail and a 4K photo.
-    scale = _clamp(min(width, height) / 800.0, 0.35, 3.0)
-    labels = [_label_layout(canvas.shape, face, scale) for face in analysis.faces]
-    # Panels go where they cover the fewest faces, labels and other panels.
-    occupied = [_box_rect(face.box) for face in analysis.faces] + [label["rect"] for label in labels]
-    for face in analysis.faces:
-        panel = _panel_layout(canvas.shape, face, scale, occupied)
-        if panel is not None:
-            occupied.append(panel["rect"])
-            _draw_panel(canvas, face, panel)
-    for face, label in zip(analysis.faces, labels):
-        _draw_box_and_label(canvas, face, scale, label)
+    return _clamp(min(shape[0], shape[1]) / 800.0, 0.35, 3.0)
 
 
 def _clamp(value: float, low: float, high: float) -> float:
-    """np.clip for one number, without its microseconds of array overhead (it runs ~20 times a face a frame)."""
+    """np.clip for one number, without its microseconds of array overhead (it runs many times a face a frame)."""
     return low if value < low else high if value > high else value
 
 
-def _box_rect(box) -> tuple[int, int, int, int]:
+def _box_rect(box) -> Rect:
     x, y, w, h = box
     return (x, y, x + w, y + h)
 
 
-def _overlap(a, b) -> int:
-    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+def _grow(rect: Rect, margin: int) -> Rect:
+    return (rect[0] - margin, rect[1] - margin, rect[2] + margin, rect[3] + margin)
 
 
-def _label_layout(shape, face: Face, scale: float) -> dict:
-    height, width = shape[:2]
-    x, y, w, h = face.box
-    font_scale = 0.75 * scale
-    thickness = max(1, round(2 * scale))
-    text = f"{face.label} {face.confidence * 100:.0f}%"
+def _free_start(preferred: int, low: int, high: int, size: int, blocked: list) -> int | None:
+    """The start in [low, high] nearest `preferred` where [start, start + size) meets no blocked interval.
+
+    The answer is the preferred start itself or sits against a bound or a blocked interval's end,
+    so only those few candidates need checking.
+    """
+    if low > high:
+        return None
+    preferred = int(_clamp(preferred, low, high))
+    candidates = {preferred, low, high}
+    for start, end in blocked:
+        candidates.add(end)
+        candidates.add(start - size)
+    for candidate in sorted(candidates, key=lambda c: abs(c - preferred)):
+        if low <= candidate <= high and all(candidate + size <= s or candidate >= e for s, e in blocked):
+            return candidate
+    return None
+
+
+def _slide_x(top: int, size: tuple[int, int], preferred: int, low: int, high: int, obstacles) -> Rect | None:
+    """A rect of `size` with its top fixed, moved sideways off every obstacle; None if it cannot be."""
+    w, h = size
+    blocked = [(o[0], o[2]) for o in obstacles if o[1] < top + h and o[3] > top]
+    left = _free_start(preferred, low, high, w, blocked)
+    return None if left is None else (left, top, left + w, top + h)
+
+
+def _slide_y(left: int, size: tuple[int, int], preferred: int, low: int, high: int, obstacles) -> Rect | None:
+    """As _slide_x with the left edge fixed, moved up or down."""
+    w, h = size
+    blocked = [(o[1], o[3]) for o in obstacles if o[0] < left + w and o[2] > left]
+    top = _free_start(preferred, low, high, h, blocked)
+    return None if top is None else (left, top, left + w, top + h)
+
+
+def _place_label(face: Face, number: int | None, scale: float, image_size, taken: list,
+                 other_faces: list) -> LabelLayout:
+    percent = f"{face.confidence * 100:.0f}%"
+    tag = "" if number is None else f"#{number} "
+    font_scale, thickness, pad = 0.75 * scale, max(1, round(2 * scale)), max(2, round(5 * scale))
+    small = 0.8 * font_scale
+    # Full size first; smaller text before giving up the emotion's name; the number (or the
+    # percentage) alone, with the emoji, is the last resort for crowded or tiny images.
+    variants = [
+        (f"{tag}{face.label} {percent}", font_scale, thickness, pad),
+        (f"{tag}{face.label} {percent}", small, max(1, round(1.6 * scale)), max(2, round(4 * scale))),
+        ((tag.strip() or percent), small, max(1, round(1.6 * scale)), max(2, round(4 * scale))),
+    ]
+    label = None
+    for text, font, thick, padding in variants:
+        label = _label_style(text, font, thick, padding)
+        for obstacles in (taken + other_faces, taken):  # keep off other faces if there is room
+            rect = _label_rect(face.box, _size(label.rect), image_size, obstacles)
+            if rect is not None:
+                return replace(label, rect=rect)
+    # Packed tighter than the smallest label (a crowd in a thumbnail): at the box, overlapping.
+    x, y, _, _ = face.box
+    w, h = _size(label.rect)
+    left = int(_clamp(x, 0, max(0, image_size[0] - w)))
+    top = int(_clamp(y - h, 0, max(0, image_size[1] - h)))
+    return replace(label, rect=(left, top, left + w, top + h))
+
+
+def _label_style(text: str, font_scale: float, thickness: int, pad: int) -> LabelLayout:
+    """The label's look and size, placed at the origin."""
     (text_w, text_h), baseline = cv2.getTextSize(text, _FONT, font_scale, thickness)
-    pad = max(2, round(5 * scale))
     bar_h = text_h + baseline + 2 * pad
     emoji_d = bar_h - 2
     bar_w = emoji_d + pad + text_w + 2 * pad
-    left = int(_clamp(x, 0, max(0, width - bar_w)))
-    top = y - bar_h if y - bar_h >= 0 else min(y + h, height - bar_h)  # above the box, else below
-    top = max(0, top)
-    return {"rect": (left, top, left + bar_w, top + bar_h), "text": text, "pad": pad, "text_h": text_h,
-            "emoji_d": emoji_d, "font_scale": font_scale, "thickness": thickness}
+    return LabelLayout(rect=(0, 0, bar_w, bar_h), text=text, font_scale=font_scale, thickness=thickness, pad=pad,
+                       text_h=text_h)
 
 
-def _draw_box_and_label(canvas: np.ndarray, face: Face, scale: float, label: dict) -> None:
-    x, y, w, h = face.box
-    colour = EMOTION_COLOURS.get(face.label, _WHITE)
-    cv2.rectangle(canvas, (x, y), (x + w, y + h), colour, max(1, round(2.5 * scale)), cv2.LINE_AA)
-    left, top, right, bottom = label["rect"]
-    pad, emoji_d = label["pad"], label["emoji_d"]
-    cv2.rectangle(canvas, (left, top), (right, bottom), colour, -1)
-    draw_emoji(canvas, (left + pad + emoji_d // 2, (top + bottom) // 2), emoji_d // 2, face.label)
-    cv2.putText(canvas, label["text"], (left + pad + emoji_d + pad, top + pad + label["text_h"]), _FONT,
-                label["font_scale"], _WHITE, label["thickness"], cv2.LINE_AA)
+def _label_rect(box, size, image_size, obstacles) -> Rect | None:
+    """Above the box, else below, else inside its top; sideways only while the label spans the box's centre."""
+    x, y, w, h = box
+    label_w, label_h = size
+    width, height = image_size
+    centre = x + w // 2
+    low, high = max(0, centre - label_w), min(width - label_w, centre)
+    for top in (y - label_h, y + h, y):
+        if 0 <= top <= height - label_h:
+            rect = _slide_x(top, size, x, low, high, obstacles)
+            if rect is not None:
+                return rect
+    return None
 
 
-def _panel_layout(shape, face: Face, scale: float, occupied: list) -> dict | None:
-    height, width = shape[:2]
+def _size(rect: Rect) -> tuple[int, int]:
+    return rect[2] - rect[0], rect[3] - rect[1]
+
+
+def _place_panel(face: Face, label_rect: Rect, scale: float, gap: int, image_size, obstacles):
+    """The first free spot for the largest panel that fits: (rect, style), or (None, None)."""
     x, y, w, h = face.box
     # Rows follow the face's height, within limits that keep them readable and bounded.
-    row_h = max(12, int(_clamp(h / len(EMOTIONS), 11 * scale, 24 * scale)))
+    natural = max(12, int(_clamp(h / len(EMOTIONS), 11 * scale, 24 * scale)))
+    smallest = max(12, int(11 * scale))
+    row_h = natural
+    while True:
+        style = _panel_style(row_h)
+        rect = _panel_rect(face.box, label_rect, (style.width, style.height), gap, image_size, obstacles)
+        if rect is not None:
+            return rect, style
+        if row_h <= smallest:
+            return None, None
+        row_h = max(smallest, int(row_h * 0.8))
+
+
+def _panel_rect(box, label_rect: Rect, size, gap: int, image_size, obstacles) -> Rect | None:
+    """Right of the box, else left, below, above; sliding along that side while level with its middle."""
+    x, y, w, h = box
+    panel_w, panel_h = size
+    width, height = image_size
+    # Above and below clear the face's own label as well as its box.
+    top_edge, bottom_edge = min(y, label_rect[1]), max(y + h, label_rect[3])
+    row_low, row_high = max(0, y + h // 2 - panel_h), min(height - panel_h, y + h // 2)
+    column_low, column_high = max(0, x + w // 2 - panel_w), min(width - panel_w, x + w // 2)
+    for left in (x + w + gap, x - gap - panel_w):
+        if 0 <= left <= width - panel_w:
+            rect = _slide_y(left, size, y, row_low, row_high, obstacles)
+            if rect is not None:
+                return rect
+    for top in (bottom_edge + gap, top_edge - gap - panel_h):
+        if 0 <= top <= height - panel_h:
+            rect = _slide_x(top, size, x, column_low, column_high, obstacles)
+            if rect is not None:
+                return rect
+    return None
+
+
+@lru_cache(maxsize=64)
+def _panel_style(row_h: int) -> PanelStyle:
+    """Cached: the text measurements depend on the row height only, and video asks every frame."""
     font_scale = row_h / 34.0
     thickness = max(1, round(row_h / 20))
     name_w = max(cv2.getTextSize(name, _FONT, font_scale, thickness)[0][0] for name in EMOTIONS)
     value_w = cv2.getTextSize("100%", _FONT, font_scale, thickness)[0][0]
     pad = max(2, row_h // 5)
     bar_max = row_h * 3
-    panel_w = pad + name_w + pad + bar_max + pad + value_w + pad
-    panel_h = pad + row_h * len(EMOTIONS) + pad
-    if panel_w > width or panel_h > height:
-        return None  # too small an image for a readable panel; box and label still show
-
-    gap = pad
-    candidates = [
-        (x + w + gap, y),  # right of the face
-        (x - gap - panel_w, y),  # left of it
-        (x, y + h + gap),  # below it
-        (x + w + gap, y + h - panel_h),
-        (x - gap - panel_w, y + h - panel_h),
-        (x, y - gap - panel_h),  # above it
-    ]
-    best, best_cost = None, None
-    for left, top in candidates:
-        left = int(_clamp(left, 0, width - panel_w))
-        top = int(_clamp(top, 0, height - panel_h))
-        rect = (left, top, left + panel_w, top + panel_h)
-        cost = sum(_overlap(rect, other) for other in occupied)
-        if best_cost is None or cost < best_cost:
-            best, best_cost = rect, cost
-    return {"rect": best, "row_h": row_h, "font_scale": font_scale, "thickness": thickness, "pad": pad,
-            "name_w": name_w, "bar_max": bar_max}
+    return PanelStyle(row_h=row_h, font_scale=font_scale, thickness=thickness, pad=pad, name_w=name_w,
+                      bar_max=bar_max, width=pad + name_w + pad + bar_max + pad + value_w + pad,
+                      height=pad + row_h * len(EMOTIONS) + pad)
 
 
-def _draw_panel(canvas: np.ndarray, face: Face, panel: dict) -> None:
-    left, top, right, bottom = panel["rect"]
-    row_h, pad, bar_max = panel["row_h"], panel["pad"], panel["bar_max"]
-    font_scale, thickness = panel["font_scale"], panel["thickness"]
+def _draw_box_and_label(canvas: np.ndarray, face: Face, label: LabelLayout, scale: float) -> None:
+    x, y, w, h = face.box
+    colour = EMOTION_COLOURS.get(face.label, _WHITE)
+    cv2.rectangle(canvas, (x, y), (x + w, y + h), colour, max(1, round(2.5 * scale)), cv2.LINE_AA)
+    left, top, right, bottom = label.rect
+    pad, emoji_d = label.pad, bottom - top - 2
+    cv2.rectangle(canvas, (left, top), (right - 1, bottom - 1), colour, -1)  # OpenCV's corners are inclusive
+    draw_emoji(canvas, (left + pad + emoji_d // 2, (top + bottom) // 2), emoji_d // 2, face.label)
+    cv2.putText(canvas, label.text, (left + pad + emoji_d + pad, top + pad + label.text_h), _FONT,
+                label.font_scale, _WHITE, label.thickness, cv2.LINE_AA)
+
+
+def _draw_panel(canvas: np.ndarray, face: Face, rect: Rect, style: PanelStyle) -> None:
+    left, top, right, bottom = rect
+    row_h, pad, bar_max = style.row_h, style.pad, style.bar_max
+    font_scale, thickness = style.font_scale, style.thickness
     region = canvas[top:bottom, left:right]
     # 30% image under 70% dark grey (25 * 0.7 = 17.5; 17.0 because OpenCV rounds where astype truncated),
     # in uint8 by OpenCV: a fraction of the cost of a float32 round trip.
@@ -143,7 +322,7 @@ def _draw_panel(canvas: np.ndarray, face: Face, panel: dict) -> None:
         if emotion == face.label:
             cv2.rectangle(canvas, (left + 1, row_top), (right - 2, row_top + row_h - 1), (85, 85, 85), -1)
         cv2.putText(canvas, emotion, (left + pad, baseline_y), _FONT, font_scale, _WHITE, thickness, cv2.LINE_AA)
-        bar_left = left + pad + panel["name_w"] + pad
+        bar_left = left + pad + style.name_w + pad
         bar_top, bar_bottom = row_top + row_h // 5, row_top + row_h - row_h // 5
         cv2.rectangle(canvas, (bar_left, bar_top), (bar_left + bar_max, bar_bottom), (80, 80, 80), -1)
         filled = int(round(bar_max * probability))

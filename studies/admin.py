@@ -62,7 +62,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 @admin.register(ViewerSession)
 class ViewerSessionAdmin(admin.ModelAdmin):
-    list_display = ("viewer_id", "campaign", "status", "sample_count", "face_visible_share", "consent_version",
+    list_display = ("viewer_id", "campaign", "status", "sample_count", "face_visible", "consent_version",
                     "is_demo", "started_at")
     list_filter = ("status", "is_demo", "consent_keep_recording", "started_at")
     search_fields = ("viewer_id", "id", "campaign__name")
@@ -71,6 +71,10 @@ class ViewerSessionAdmin(admin.ModelAdmin):
                        "consent_keep_recording", "started_at", "finished_at", "withdrawn_at", "data_purged_at",
                        "sample_count", "face_sample_count", "face_visible_share", "mean_detection_confidence")
     exclude = ("rollup", "ingest_token")
+
+    @admin.display(description="face visible", ordering="face_visible_share")
+    def face_visible(self, session):
+        return "–" if session.face_visible_share is None else f"{session.face_visible_share:.0%}"
 
 
 @admin.register(EmotionSample)

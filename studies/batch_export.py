@@ -19,6 +19,7 @@ from studies.models import AnalysisJob
 TIMELINE_COLUMNS = ["time_s", "frame", "track_id", "x", "y", "w", "h", *EMOTIONS]
 COMBINED_COLUMNS = ["file", "kind", *TIMELINE_COLUMNS]
 COMBINED_CSV_NAME = "combined.csv"
+NOT_INCLUDED_NAME = "not_included.txt"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -46,19 +47,27 @@ def _add_stored(archive: zipfile.ZipFile, field_file, arcname: str) -> None:
         shutil.copyfileobj(source, target, 1024 * 1024)
 
 
+def _why_not_included(job: AnalysisJob) -> str:
+    if job.status == AnalysisJob.Status.FAILED:
+        return f"failed: {job.error_message or 'no reason recorded'}"
+    return "still being analysed when this zip was made; download it again once the batch has finished"
+
+
 def write_batch_zip(jobs: list[AnalysisJob], target) -> None:
     """Write the batch's results into the binary file object `target`.
 
-    Failed and unfinished jobs are listed in the combined CSV's absence only;
-    their folders are left out, since they have no result.
+    Failed and unfinished jobs have no result, so they get no folder; they are
+    named in `not_included.txt` with the reason, so the zip never drops a file silently.
     """
     combined = io.StringIO()
     writer = csv.writer(combined)
     writer.writerow(COMBINED_COLUMNS)
+    not_included = []
     # Videos are already compressed; deflating them again only costs time.
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
         for number, job in enumerate(jobs, start=1):
             if job.status != AnalysisJob.Status.SUCCEEDED:
+                not_included.append(f"{job.original_filename or 'file'}: {_why_not_included(job)}")
                 continue
             folder = _folder_name(number, job)
             if job.has_timeline:
@@ -74,3 +83,5 @@ def write_batch_zip(jobs: list[AnalysisJob], target) -> None:
             for row in rows:
                 writer.writerow([job.original_filename, job.kind, *row])
         archive.writestr(COMBINED_CSV_NAME, combined.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
+        if not_included:
+            archive.writestr(NOT_INCLUDED_NAME, "\n".join(not_included) + "\n", compress_type=zipfile.ZIP_DEFLATED)

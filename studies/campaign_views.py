@@ -242,7 +242,7 @@ def campaign_report(request, campaign_id):
     return render(request, "campaigns/campaign_report.html", {
         "campaign": campaign, "report": report, "filters": filters,
         "query": request.GET.urlencode(), "other_campaigns": others,
-        "viewers": selectors.viewer_sessions_for_campaign(campaign).order_by("-started_at")[:200],
+        "viewer_list": selectors.report_viewers(campaign, **filters.options()),
         **presenters.report_tables(report),
     })
 

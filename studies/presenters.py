@@ -9,6 +9,7 @@ import json
 
 from inference.labels import EMOJI, EMOTIONS
 from studies.models import AnalysisJob
+from studies.reports import signed_points
 
 MAX_CHARTED_TRACKS = 6
 
@@ -139,6 +140,15 @@ def video_chart_json(result) -> str:
     )
 
 
+def analysis_speed(realtime_factor) -> str:
+    """The analysis time against the video's length, put so that "0.19" does not read as slow motion."""
+    if not realtime_factor:
+        return ""
+    if realtime_factor < 1:
+        return f"analysed {1 / realtime_factor:.1f}× faster than real time"
+    return f"the analysis took {realtime_factor:.1f}× the video's length"
+
+
 def _video_job_context(job):
     succeeded = job.status == AnalysisJob.Status.SUCCEEDED
     result = job.result if succeeded else None
@@ -151,7 +161,7 @@ def _video_job_context(job):
         "timings": (result or {}).get("timings", {}),
         "tracks": tracks,
         "video_info": (result or {}).get("info", {}),
-        "realtime_factor": (result or {}).get("realtime_factor"),
+        "analysis_speed": analysis_speed((result or {}).get("realtime_factor")),
         "chart_json": video_chart_json(result) if succeeded else "",
     }
 
@@ -180,5 +190,20 @@ def report_tables(report: dict) -> dict:
                        for name in EMOTIONS]}
             for segment in report["segments"]
         ],
+        "segment_rows": [_segment_row(segment) for segment in report["segments"]],
         "emotions": [(name, EMOJI[name]) for name in EMOTIONS],
+    }
+
+
+def _segment_row(segment: dict) -> dict:
+    """A segment's verdict figures as the table shows them: percent for levels and percentage points
+    (signed) for the lift, the same units as the CSV exports, where the report itself keeps fractions."""
+    lift = segment["lift"]
+    return {
+        "segment": segment,
+        "expected_percent": _percent(segment["expected_mean"]),
+        "face_percent": _percent(segment["face_visible_rate"]),
+        "lift_points": signed_points(lift["mean"]),
+        "lift_low_points": signed_points(lift["low"]),
+        "lift_high_points": signed_points(lift["high"]),
     }

@@ -1,4 +1,5 @@
-"""A campaign report as files: segment table and curves as CSV, and the chart as a PNG image."""
+"""A campaign report as files: segment table and curves as CSV (in percent, like the report page), and the chart
+as a PNG image."""
 
 import csv
 import io
@@ -15,32 +16,41 @@ def file_stem(campaign) -> str:
 
 
 def segments_csv(report: dict) -> str:
+    """One row per segment. Every figure is in percent, as on the report page and in the curves CSV;
+    lifts are differences of percentages, hence `_pct_points`."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["segment", "start_s", "end_s", "expected", "viewers", "face_visible_rate",
-                     *[f"mean_{name}" for name in EMOTIONS], "dominant", "expected_mean",
-                     "lift_mean", "lift_ci95_low", "lift_ci95_high", "verdict"])
+    writer.writerow(["segment", "start_s", "end_s", "expected", "viewers", "face_visible_pct",
+                     *[f"mean_{name}_pct" for name in EMOTIONS], "dominant", "expected_mean_pct",
+                     "lift_pct_points", "lift_ci95_low_pct_points", "lift_ci95_high_pct_points",
+                     "verdict", "verdict_reason"])
     for segment in report["segments"]:
         lift = segment["lift"]
         writer.writerow([segment["name"], segment["start_s"], segment["end_s"], "+".join(segment["expected"]),
-                         segment["viewers"], _blank(segment["face_visible_rate"]),
-                         *[_blank(segment["means"][name]) for name in EMOTIONS], segment["dominant"] or "",
-                         _blank(segment["expected_mean"]), _blank(lift["mean"]), _blank(lift["low"]),
-                         _blank(lift["high"]), segment["verdict"]])
+                         segment["viewers"], _percent(segment["face_visible_rate"]),
+                         *[_percent(segment["means"][name]) for name in EMOTIONS], segment["dominant"] or "",
+                         _percent(segment["expected_mean"]), _percent(lift["mean"]), _percent(lift["low"]),
+                         _percent(lift["high"]), segment["verdict"], segment["verdict_reason"]])
     return out.getvalue()
 
 
 def curves_csv(report: dict) -> str:
+    """One row per time bin, in percent like the segments CSV (the report's curves already are)."""
     curves = report["curves"]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["time_s", "viewers", "face_visible_rate",
-                     *[f"{name}_{part}" for name in EMOTIONS for part in ("mean", "ci95_low", "ci95_high")]])
+    writer.writerow(["time_s", "viewers", "face_visible_pct",
+                     *[f"{name}_{part}_pct" for name in EMOTIONS for part in ("mean", "ci95_low", "ci95_high")]])
     for i, time_s in enumerate(curves["times_s"]):
-        writer.writerow([time_s, curves["viewers"][i], _blank(curves["face_visible_rate"][i]),
+        writer.writerow([time_s, curves["viewers"][i], _percent(curves["face_visible_rate"][i]),
                          *[_blank(curves["emotions"][name][part][i]) for name in EMOTIONS
                            for part in ("mean", "low", "high")]])
     return out.getvalue()
+
+
+def _percent(fraction):
+    """A 0..1 figure of the report as percent (or percentage points for a lift); blank when missing."""
+    return "" if fraction is None else round(100 * fraction, 2)
 
 
 def _blank(value):

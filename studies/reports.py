@@ -15,6 +15,10 @@ How a segment is judged (the verdict):
   across viewers lies above zero; NOT MET otherwise; with fewer than
   MIN_VIEWERS_FOR_VERDICT viewers seen both inside and outside it, there are
   TOO FEW VIEWERS to tell.
+
+Units: probabilities, shares and lifts are fractions (0..1) in the report dict,
+except the curves, which are in percent (the JSON export and the API return the
+dict as is). People read lifts in percentage points (`signed_points`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ MIN_VIEWERS_FOR_VERDICT = 3
 MAX_CURVE_POINTS = 600
 
 MET, NOT_MET, TOO_FEW = "met", "not_met", "too_few_viewers"
+# A viewer's signal is a mean of probabilities of distinct emotions (their sum is at most 1), so it lies in
+# 0..1 and a lift (signal inside minus signal outside) in -1..1; the t interval of a few viewers can overshoot.
+LIFT_BOUNDS = (-1.0, 1.0)
 VERDICT_LABELS = {MET: "Met", NOT_MET: "Not met", TOO_FEW: "Too few viewers"}
 
 # Two-sided 95 % critical values of Student's t for 1..30 degrees of freedom; 1.96 beyond.
@@ -97,8 +104,9 @@ class Interval:
         return {"mean": rounded(self.mean), "low": rounded(self.low), "high": rounded(self.high), "n": self.n}
 
 
-def mean_interval(values) -> Interval:
-    """Mean and 95 % confidence interval (Student's t) of the finite values."""
+def mean_interval(values, bounds: tuple[float, float] | None = None) -> Interval:
+    """Mean and 95 % confidence interval (Student's t) of the finite values; the interval is clipped to
+    `bounds` (the values' possible range) when given, as a mean can never lie outside it."""
     values = np.asarray(values, np.float64)
     values = values[np.isfinite(values)]
     n = int(values.size)
@@ -108,7 +116,10 @@ def mean_interval(values) -> Interval:
     if n == 1:
         return Interval(mean, None, None, 1)
     half = t_critical(n - 1) * float(values.std(ddof=1)) / math.sqrt(n)
-    return Interval(mean, mean - half, mean + half, n)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Interval(mean, low, high, n)
 
 
 def _divide(numerator, denominator):
@@ -188,10 +199,11 @@ def segment_result(rollups: np.ndarray, spec: SegmentSpec) -> dict:
     means_out = _divide(sums_out, face_out[:, None])
     columns = [EMOTIONS.index(name) for name in spec.expected]
     signal_in, signal_out = means_in[:, columns].sum(axis=1), means_out[:, columns].sum(axis=1)
-    lift = mean_interval(signal_in - signal_out)  # NaN for viewers not seen both inside and outside
+    lift = mean_interval(signal_in - signal_out, LIFT_BOUNDS)  # NaN for viewers not seen both inside and outside
     seen_in = np.isfinite(means_in[:, 0])
     emotion_means = means_in[seen_in].mean(axis=0) if seen_in.any() else np.full(len(EMOTIONS), np.nan)
     dominant = EMOTIONS[int(np.nanargmax(emotion_means))] if seen_in.any() else None
+    # Clipping to LIFT_BOUNDS never moves the low end across zero, so it cannot change a verdict.
     if lift.n < MIN_VIEWERS_FOR_VERDICT:
         verdict = TOO_FEW
     else:
@@ -208,7 +220,28 @@ def segment_result(rollups: np.ndarray, spec: SegmentSpec) -> dict:
         "lift": lift.to_dict(),
         "verdict": verdict,
         "verdict_label": VERDICT_LABELS[verdict],
+        "verdict_reason": verdict_reason(spec.expected, lift, verdict),
     }
+
+
+def signed_points(fraction: float | None) -> str | None:
+    """A lift (fraction) in percentage points with its sign and one decimal: 0.123 -> "+12.3"."""
+    if fraction is None:
+        return None
+    return f"{round(100 * fraction, 1) + 0.0:+.1f}"  # + 0.0 turns -0.0 into 0.0, so a nil lift reads "+0.0"
+
+
+def verdict_reason(expected, lift: Interval, verdict: str) -> str:
+    """Why the verdict is what it is, in a few words: the dominant emotion can differ from the expected one
+    while the expected one still rose clearly above the viewers' own level, which is what counts."""
+    if lift.n == 0:
+        return "no viewer seen both in the segment and outside it"
+    if verdict == TOO_FEW:  # the lift column shows the figure; what is missing is viewers
+        return f"only {lift.n} viewer{'s' if lift.n != 1 else ''}, {MIN_VIEWERS_FOR_VERDICT} needed for a verdict"
+    change = f"{' + '.join(expected)} {signed_points(lift.mean)} pts vs the rest of the ad"
+    if verdict == NOT_MET and lift.mean > 0:
+        return f"{change}, not clearly above zero"
+    return change
 
 
 def overall_means(rollups: np.ndarray) -> dict:

@@ -7,6 +7,7 @@ these views render pages, record the consent, and take withdrawal and recordings
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from studies import selectors, services, viewer_access
@@ -18,6 +19,8 @@ from studies.models import ViewerSession
 
 # The viewer page sends at most this many frames a second: 10 samples a second per viewer.
 VIEWER_FRAMES_PER_S = 10
+
+WEBCAM_CONSENT_NEEDED = "Tick this box to take part: the study needs your webcam's emotion scores."
 
 
 def _own_session_or_404(request, session_id) -> ViewerSession:
@@ -38,10 +41,16 @@ def viewer_consent(request, token):
         services.invitation_check(invitation)
     except ParticipationRefused as refusal:
         return _closed(request, refusal.message, status=404 if invitation is None else 410)
+    if request.method == "POST" and "decline" in request.POST:
+        # only the explicit "No thanks" declines, whatever else the form holds
+        return render(request, "viewing/declined.html", {"campaign": invitation.campaign})
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if "decline" in request.POST or not form.cleaned_data["analyse_webcam"]:
-            return render(request, "viewing/declined.html", {"campaign": invitation.campaign})
+        if not form.cleaned_data["analyse_webcam"]:
+            # "I agree" without the one consent the study needs is a slip, not a refusal: ask again,
+            # keeping the other answers, instead of ending the visit with no way back
+            form.add_error("analyse_webcam", WEBCAM_CONSENT_NEEDED)
+            return _consent_page(request, invitation, form)
         consent = services.Consent(analyse_webcam=True, keep_recording=form.cleaned_data["keep_recording"],
                                    age_band=form.cleaned_data["age_band"], gender=form.cleaned_data["gender"])
         try:
@@ -54,31 +63,41 @@ def viewer_consent(request, token):
         else:
             viewer_access.remember(request, session)
             return redirect("studies:viewer_check", session.id)
+    return _consent_page(request, invitation, form)
+
+
+def _consent_page(request, invitation, form):
     return render(request, "viewing/consent.html", {
         "campaign": invitation.campaign, "form": form, "consent_version": CONSENT_VERSION,
     })
 
 
-def _capture_page(request, session_id, template):
+def _capture_page(request, session_id, template, *, with_resume_point=False):
     session = _own_session_or_404(request, session_id)
     if session.status == ViewerSession.Status.WITHDRAWN:
         return _closed(request, "You withdrew from this study; nothing more is recorded.")
     if session.status != ViewerSession.Status.IN_PROGRESS:
         return redirect("studies:viewer_thanks", session.id)
-    return render(request, template, {
-        "session": session, "campaign": session.campaign, "max_fps": VIEWER_FRAMES_PER_S,
-        "ws_path": f"/ws/viewer/{session.id}/",
-    })
+    context = {"session": session, "campaign": session.campaign, "max_fps": VIEWER_FRAMES_PER_S,
+               "ws_path": f"/ws/viewer/{session.id}/"}
+    if with_resume_point:
+        # the ad plays once: a viewer who comes back (from the withdraw page, a reload) continues where it got to
+        context["resume_ms"] = selectors.viewer_session_furthest_ms(session) or 0
+    return render(request, template, context)
 
 
+# never_cache: "Go back" from the withdraw page would otherwise show the browser's cached copy,
+# which knows neither where the ad got to nor whether the session is still open
 @require_GET
+@never_cache
 def viewer_check(request, session_id):
     return _capture_page(request, session_id, "viewing/check.html")
 
 
 @require_GET
+@never_cache
 def viewer_watch(request, session_id):
-    return _capture_page(request, session_id, "viewing/watch.html")
+    return _capture_page(request, session_id, "viewing/watch.html", with_resume_point=True)
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -142,7 +142,8 @@ def _create_jobs(request, files, page_name):
     kinds = {job.kind for job in batch.jobs}
     noun = kinds.pop() if len(kinds) == 1 else "file"
     noun = noun if count == 1 else f"{noun}s"
-    messages.success(request, f"Analysing {count} {noun}. Results appear below as they finish.")
+    messages.success(request, f"Analysing {count} {noun}. Results appear below as they finish.",
+                     extra_tags="upload-started-note")  # job-progress.js rewrites it once all have finished
     return redirect(reverse(f"studies:{page_name}") + f"?batch={batch.batch_id}")
 
 

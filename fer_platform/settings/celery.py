@@ -6,6 +6,7 @@ from fer_platform.settings.env import env_int, env_str
 
 
 def celery_settings(*, base_dir: Path, redis_url: str | None) -> dict:
+    concurrency = env_int("FER_WORKER_CONCURRENCY", 1)
     if redis_url:
         broker_url = redis_url
         transport_options = {}
@@ -39,7 +40,11 @@ def celery_settings(*, base_dir: Path, redis_url: str | None) -> dict:
         "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
         # Each pool process loads the models as it starts; the 4 s default is too short.
         "CELERY_WORKER_PROC_ALIVE_TIMEOUT": 180,
-        "CELERY_WORKER_CONCURRENCY": env_int("FER_WORKER_CONCURRENCY", 1),
+        "CELERY_WORKER_CONCURRENCY": concurrency,
+        # On a broker without an event loop (the filesystem one), Celery's worker applies a prefork
+        # child's acknowledgement only between its 2-second waits for messages, so each job would
+        # start 2 s after the one before; the solo pool runs the job inside that loop instead.
+        "CELERY_WORKER_POOL": "solo" if not redis_url and concurrency == 1 else "prefork",
         # Where jobs are sent, including those a starting worker requeues; a worker consumes it by
         # default. Tests give each run its own so parallel runs never take each other's jobs.
         "CELERY_TASK_DEFAULT_QUEUE": env_str("FER_CELERY_QUEUE") or "celery",

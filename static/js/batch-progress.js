@@ -24,6 +24,7 @@
     }
     if (batch.is_finished) {
       bar.classList.remove("progress-bar-striped", "progress-bar-animated");
+      download.textContent = "Download all results (.zip)";
       overview.dataset.finished = "1";
     }
   }

@@ -119,6 +119,16 @@
     });
   }
 
+  // The upload's "Analysing N files…" note would read as still busy after the last result:
+  // once every card on the page has finished, it says so.
+  function settleUploadNote() {
+    const note = document.querySelector(".upload-started-note .message-text");
+    if (!note) return;
+    const cards = Array.from(document.querySelectorAll(".job-card[data-job-id]"));
+    if (!cards.every((card) => TERMINAL.has(card.dataset.jobStatus))) return;
+    note.textContent = cards.length === 1 ? "Finished: the result is below." : "All " + cards.length + " finished: the results are below.";
+  }
+
   class JobCard {
     constructor(element) {
       this.element = element;
@@ -135,6 +145,7 @@
     start() {
       if (TERMINAL.has(this.element.dataset.jobStatus)) {
         drawCharts(this.element);
+        settleUploadNote();
         return;
       }
       this.openSocket();
@@ -242,6 +253,7 @@
         alert.textContent = "The analysis finished but its result could not be loaded. Reload the page to see it.";
         body.append(alert);
       }
+      settleUploadNote();
     }
   }
 

@@ -2,6 +2,8 @@
 // server (nothing stored) until a face is seen in good light. "watch": the ad plays
 // once; every frame sent while it plays carries the ad's playback time (ad_ms), and
 // the server stores the emotion scores; pauses, tab switches and the end are handled.
+// Coming back to the watch page (from the withdraw page, a reload) continues the ad
+// where this viewer's stored samples end (data-resume-ms) instead of replaying it.
 (function () {
   "use strict";
 
@@ -113,7 +115,9 @@
     const badge = $("face-badge");
     let started = false;
     let finishing = false;
-    let furthest = 0;
+    // a second viewing is no first reaction: never play a moment this viewer already watched
+    const resumeAt = (Number(app.dataset.resumeMs) || 0) / 1000;
+    let furthest = resumeAt;
     let recorder = null;
     const chunks = [];
 
@@ -154,7 +158,22 @@
       overlay.classList.remove("d-flex");
     }
 
+    function showProgress() {
+      $("ad-progress").style.width = (100 * ad.currentTime / (ad.duration || 1)) + "%";
+    }
+
+    function seekToResumePoint() {
+      if (resumeAt > 0 && ad.currentTime < resumeAt) ad.currentTime = Math.min(resumeAt, ad.duration || resumeAt);
+      showProgress();
+    }
+
     async function play() {
+      if (ad.ended) {
+        // watched to the end before leaving: play() would start it again from 0:00
+        finish();
+        return;
+      }
+      seekToResumePoint();
       try {
         await ad.play();
       } catch (error) {
@@ -212,9 +231,16 @@
       // no skipping ahead: every moment of the ad is watched
       if (ad.currentTime > furthest + 1) ad.currentTime = furthest;
       furthest = Math.max(furthest, ad.currentTime);
-      $("ad-progress").style.width = (100 * ad.currentTime / (ad.duration || 1)) + "%";
+      showProgress();
     });
+    if (ad.readyState >= 1) seekToResumePoint();
+    else ad.addEventListener("loadedmetadata", seekToResumePoint, { once: true });
     ad.addEventListener("ended", finish);
+    window.addEventListener("pageshow", (event) => {
+      // restored from the back/forward cache ("Go back" on the withdraw page): its socket is
+      // closed and its state old, so load it afresh; the server says where the ad continues
+      if (event.persisted) location.reload();
+    });
     document.addEventListener("visibilitychange", () => {
       if (document.hidden && started && !ad.ended) {
         ad.pause();

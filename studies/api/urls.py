@@ -1,6 +1,6 @@
 """REST API routes, mounted at /api/v1/."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 
@@ -43,4 +43,5 @@ urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="auth_token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"", views.UnknownEndpointApi.as_view(), name="unknown_endpoint"),  # last: only what nothing above matched
 ]

@@ -4,8 +4,10 @@ from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -129,3 +131,17 @@ class JobTimelineJsonApi(_JobVideoFileApi):
     @extend_schema(operation_id="jobs_timeline_json", responses={(200, "application/json"): OpenApiTypes.OBJECT})
     def get(self, request, job_id):
         return super().get(request, job_id)
+
+
+class UnknownEndpointApi(APIView):
+    """Whatever no API route matches (a mistyped path, an id that is not a UUID) gets a JSON 404, not a web page."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def dispatch_not_found(self, request, *args, **kwargs):
+        raise NotFound(f"No API endpoint at {request.path}. Ids are UUIDs (a segment's is a number); "
+                       "/api/v1/docs/ lists the endpoints.")
+
+    get = post = put = patch = delete = dispatch_not_found

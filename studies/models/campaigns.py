@@ -226,3 +226,4 @@ class SampleBatch(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "batch_id"], name="sample_batch_once")]
+        verbose_name_plural = "sample batches"

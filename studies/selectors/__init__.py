@@ -18,10 +18,12 @@ from studies.selectors.campaigns import (
     invitation_get_by_token,
     invitation_get_for_owner,
     invitations_with_counts,
+    report_viewers,
     segment_get_for_owner,
     session_rollup,
     viewer_report,
     viewer_session_for_capture,
+    viewer_session_furthest_ms,
     viewer_session_get_for_owner,
     viewer_sessions_for_campaign,
 )
@@ -29,6 +31,7 @@ from studies.selectors.campaigns import (
 __all__ = ["analysis_job_get_for_viewer", "analysis_job_list_for_batch", "analysis_job_list_for_viewer",
            "batch_progress", "campaign_get_for_owner", "campaign_list_for_owner", "campaign_report",
            "campaign_summary", "invitation_get_by_token", "invitation_get_for_owner", "invitations_with_counts",
+           "report_viewers",
            "segment_get_for_owner", "session_rollup", "viewer_report", "viewer_session_for_capture",
-           "viewer_session_get_for_owner",
+           "viewer_session_furthest_ms", "viewer_session_get_for_owner",
            "viewer_sessions_for_campaign"]

@@ -6,7 +6,7 @@ not exist, so ids of other people's campaigns reveal nothing.
 """
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from inference.labels import EMOTIONS
 from studies import reports
@@ -70,6 +70,30 @@ def viewer_sessions_for_campaign(campaign: Campaign, *, completed_only: bool = F
     return sessions
 
 
+def report_viewers(campaign: Campaign, *, completed_only: bool = True, min_face_share: float = 0.0,
+                   limit: int = 200) -> dict:
+    """The viewers behind `campaign_report` with the same filter (newest first), and apart from them the
+    reportable viewers the filter leaves out, each with why, so the per-viewer table never lists someone
+    the report's figures do not include as if they were in it."""
+    included = viewer_sessions_for_campaign(campaign, completed_only=completed_only, min_face_share=min_face_share)
+    left_out = viewer_sessions_for_campaign(campaign).exclude(pk__in=included.values("pk"))
+    return {
+        "in_report": list(included.order_by("-started_at")[:limit]),
+        "left_out": [{"session": session, "reason": _left_out_because(session, completed_only, min_face_share)}
+                     for session in left_out.order_by("-started_at")[:limit]],
+        "left_out_count": left_out.count(),
+    }
+
+
+def _left_out_because(session: ViewerSession, completed_only: bool, min_face_share: float) -> str:
+    """Which of viewer_sessions_for_campaign's filters leaves this session out, in words."""
+    if completed_only and session.status != ViewerSession.Status.COMPLETED:
+        return session.get_status_display().lower()
+    if session.face_visible_share is None:
+        return "face visible: not measured"
+    return f"face visible under {100 * min_face_share:.0f} %"
+
+
 def session_rollup(session: ViewerSession) -> np.ndarray:
     """The session's samples summed per 250 ms of the ad: the stored rollup, or computed now."""
     bins = reports.bin_count(session.campaign.ad_duration_s)
@@ -124,3 +148,12 @@ def campaign_summary(campaign: Campaign) -> dict:
 def viewer_session_for_capture(session_id) -> ViewerSession | None:
     """The session a viewer's own page works with (access is checked by studies.viewer_access)."""
     return ViewerSession.objects.select_related("campaign").filter(pk=session_id).first()
+
+
+def viewer_session_furthest_ms(session: ViewerSession) -> int | None:
+    """How far into the ad this viewer has got: the latest ad time with a stored sample (None: none yet).
+
+    The ad plays once per session, so this is where a viewer who left the watch page and came
+    back continues, and no sample at or before it is stored again (services.viewer_samples_add).
+    """
+    return EmotionSample.objects.filter(session=session).aggregate(furthest=Max("t_ms"))["furthest"]

@@ -1,7 +1,8 @@
 """Writes for viewers and their data: consent, samples, finishing, withdrawal, erasure, retention.
 
 A viewer joins through an invitation by giving consent; samples are accepted
-only while the session is open and webcam analysis was agreed. Withdrawal
+only while the session is open and webcam analysis was agreed, and each moment
+of the ad only once (the ad plays once: a replayed moment is skipped). Withdrawal
 deletes every sample (and a recording, if one was kept) but keeps the consent
 record; a producer's erasure deletes the session altogether.
 """
@@ -121,6 +122,10 @@ def _validated(session: ViewerSession, samples: list[Sample]) -> list[EmotionSam
 def viewer_samples_add(session: ViewerSession, samples: list[Sample], *, batch_id=None) -> int:
     """Store the samples; returns how many were stored.
 
+    The ad plays once per session: a sample at or before the furthest ad time already
+    stored, or at an ad time repeated in the batch, is a moment this viewer has already
+    reacted to (they left the watch page and came back, and it played that moment again)
+    and is skipped, not refused, so a replay never counts the opening seconds twice.
     With a `batch_id`, a batch posted again (a client retrying after a lost answer)
     is recognised and stored only once: the count of the first delivery comes back.
     """
@@ -132,6 +137,8 @@ def viewer_samples_add(session: ViewerSession, samples: list[Sample], *, batch_i
             if earlier is not None:
                 return earlier.count
         _check_capturing(locked)
+        # read under the session's lock, so two deliveries at once cannot both store the same moment
+        rows = _not_yet_recorded(rows, selectors.viewer_session_furthest_ms(locked))
         EmotionSample.objects.bulk_create(rows, batch_size=500)
         faces = [row for row in rows if row.face]
         detection_sum = (locked.mean_detection_confidence or 0.0) * locked.face_sample_count
@@ -152,6 +159,21 @@ def viewer_samples_add(session: ViewerSession, samples: list[Sample], *, batch_i
             except IntegrityError:
                 raise InvalidInput("This batch id was used at the same time by another request.", "batch_id")
     return len(rows)
+
+
+def _not_yet_recorded(rows: list[EmotionSample], furthest_ms: int | None) -> list[EmotionSample]:
+    """The rows for moments of the ad after `furthest_ms`, each ad time once (the first one sent).
+
+    Within a batch only exact repeats are dropped: an API client may send a batch's samples
+    in any order, so the order inside a batch is not taken as the order they were watched in.
+    """
+    fresh, times = [], set()
+    for row in rows:
+        if (furthest_ms is not None and row.t_ms <= furthest_ms) or row.t_ms in times:
+            continue
+        times.add(row.t_ms)
+        fresh.append(row)
+    return fresh
 
 
 def viewer_session_finish(session: ViewerSession) -> ViewerSession:

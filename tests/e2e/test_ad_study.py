@@ -1,32 +1,41 @@
 """A whole ad test in the browser: a producer sets up a campaign, a viewer (fake webcam) consents and
 watches the ad to the end, and the producer's report shows that viewer's curve and the segment table.
+Also: a viewer who opens the withdraw page in the middle of the ad and goes back continues the ad.
 
 Runs against a real Daphne (HTTP + WebSockets); the ad is ../shared/samples/single_face.mp4 (2.4 s)
 and Chromium's fake camera plays the same clip.
 """
+
+import json
 
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-def test_a_viewer_watches_the_ad_and_the_producer_reads_the_report(asgi_server, chromium_browser, camera_browser,
-                                                                    samples_dir):
-    producer = chromium_browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+def _producer_with_a_new_campaign(browser, server, username, campaign_name, ad_video):
+    """(page, its page errors) of a producer who signed up and created a collecting campaign."""
+    producer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     producer.set_default_timeout(60_000)
     errors = []
     producer.on("pageerror", lambda error: errors.append(str(error)))
-
-    producer.goto(asgi_server + "/accounts/signup/")
-    producer.fill("input[name=username]", "producer")
+    producer.goto(server + "/accounts/signup/")
+    producer.fill("input[name=username]", username)
     producer.fill("input[name=password1]", "a-long-Passphrase-42")
     producer.fill("input[name=password2]", "a-long-Passphrase-42")
     producer.get_by_role("button", name="Sign up").click()
-    producer.goto(asgi_server + "/campaigns/new/")
-    producer.fill("input[name=name]", "Browser test spot")
+    producer.goto(server + "/campaigns/new/")
+    producer.fill("input[name=name]", campaign_name)
     producer.select_option("select[name=status]", "collecting")
-    producer.set_input_files("input[name=ad_video]", str(samples_dir / "single_face.mp4"))
+    producer.set_input_files("input[name=ad_video]", str(ad_video))
     producer.get_by_role("button", name="Create campaign").click()
+    return producer, errors
+
+
+def test_a_viewer_watches_the_ad_and_the_producer_reads_the_report(asgi_server, chromium_browser, camera_browser,
+                                                                    samples_dir):
+    producer, errors = _producer_with_a_new_campaign(chromium_browser, asgi_server, "producer", "Browser test spot",
+                                                     samples_dir / "single_face.mp4")
     producer.wait_for_selector("#segment-timeline")
     producer.fill(".segment-form input[name=name]", "Smile")
     producer.fill(".segment-form input[name=start_s]", "0.5")
@@ -66,4 +75,64 @@ def test_a_viewer_watches_the_ad_and_the_producer_reads_the_report(asgi_server, 
     producer.click(".report-viewers a")
     producer.wait_for_selector("#curves-chart")
     assert "Completed" in producer.inner_text("main")
+    assert errors == []
+
+
+def test_a_viewer_who_goes_back_from_the_withdraw_page_continues_the_ad(asgi_server, chromium_browser,
+                                                                        camera_browser, samples_dir):
+    producer, _ = _producer_with_a_new_campaign(chromium_browser, asgi_server, "producer-two", "Go back spot",
+                                                samples_dir / "single_face.mp4")
+    producer.wait_for_selector("#invitations")
+    campaign_url = producer.url  # /campaigns/<id>/
+    producer.click("#invitations button[type=submit]")
+    link = producer.input_value(".invitation-url")
+
+    viewer = camera_browser.new_context(viewport={"width": 1100, "height": 850}).new_page()
+    viewer.set_default_timeout(60_000)
+    errors = []
+    viewer.on("pageerror", lambda error: errors.append(str(error)))
+    sockets = []  # per capture socket the pages opened: the ad times its frames were sent with
+
+    def watch_socket(socket):
+        if "/ws/viewer/" in socket.url:
+            sent = []
+            sockets.append(sent)
+            socket.on("framesent", lambda payload: sent.extend(
+                [json.loads(payload)["ad_ms"]] if isinstance(payload, str) and '"ad_ms"' in payload else []))
+
+    viewer.on("websocket", watch_socket)
+    viewer.goto(link)
+    viewer.click("button[name=agree]")  # the webcam box not ticked: asked again, not sent away
+    assert "Tick this box to take part" in viewer.inner_text(".consent-form")
+    viewer.check("input[name=analyse_webcam]")
+    viewer.click("button[name=agree]")
+    viewer.wait_for_selector("#check-continue:not([disabled])")
+    viewer.click("#check-continue")
+    viewer.wait_for_selector("#ad-start:not([disabled])")
+    assert viewer.inner_text("#ad-start") == "Start the ad"
+    viewer.click("#ad-start")
+    viewer.wait_for_function("document.getElementById('ad-video').currentTime > 1.0")
+    viewer.click("text=Withdraw")
+    viewer.wait_for_selector("text=Withdraw from this study?")
+    viewer.get_by_role("link", name="Go back").click()
+
+    viewer.wait_for_selector("#ad-start:not([disabled])")
+    assert viewer.inner_text("#ad-start") == "Continue the ad"
+    assert "continues where you left it" in viewer.inner_text("#ad-overlay-text")
+    resume_s = viewer.evaluate("document.getElementById('ad-video').currentTime")
+    viewer.click("#ad-start")
+    viewer.wait_for_url("**/thanks/")
+    assert "Thank you" in viewer.inner_text("h1")
+
+    first, second = [sent for sent in sockets if sent]  # the camera check sends no ad times
+    assert first and second and first == sorted(first)
+    assert resume_s * 1000 >= max(first) - 150  # a frame sent as the page left may not have arrived
+    # the second visit watched only what the first had not: no moment of the ad was sent twice
+    assert min(second) >= max(first) - 150 and second == sorted(second)
+
+    session_id = viewer.url.split("/v/session/")[1].split("/")[0]
+    producer.goto(f"{campaign_url}viewers/{session_id}/")
+    report = json.loads(producer.inner_text("#report-data"))
+    assert report["viewer"]["status"] == "completed"
+    assert 0 < report["viewer"]["samples"] <= len(set(first) | set(second))
     assert errors == []

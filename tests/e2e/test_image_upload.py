@@ -64,6 +64,8 @@ def test_upload_shows_progress_then_table_and_annotated_image(live_server, page,
 
         job_id = card.get_attribute("data-job-id")
         enqueue.assert_called_once_with(job_id=job_id)
+        note = page.locator(".upload-started-note")
+        assert note.inner_text().startswith("Analysing 1 image.")
 
     run_job_like_a_worker(job_id)
 
@@ -72,6 +74,7 @@ def test_upload_shows_progress_then_table_and_annotated_image(live_server, page,
     )
     assert card.get_attribute("data-job-status") == "succeeded", card.inner_text()
     assert card.locator('[data-role="status-badge"]').inner_text() == "Succeeded"
+    assert note.inner_text() == "Finished: the result is below.", "the upload note must not still say it is busy"
     table = card.locator("table.probability-table")
 
     rows = table.locator("tbody tr")

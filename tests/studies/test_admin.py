@@ -43,3 +43,17 @@ def test_admin_opens_every_ad_testing_model(admin_client, user, make_campaign, j
         assert admin_client.get(f"/admin/studies/{model}/").status_code == 200, model
         assert admin_client.get(f"/admin/studies/{model}/{pk}/change/").status_code == 200, model
     assert "Spring launch" in admin_client.get(f"/admin/studies/campaign/{campaign.id}/change/").content.decode()
+
+
+def test_admin_lists_viewer_sessions_with_their_face_visible_share_in_percent(admin_client, user, make_campaign, join):
+    campaign = make_campaign(user, segments=[{"name": "Hook", "start_s": 0, "end_s": 1, "expected_emotions": ["happy"]}])
+    session = join(campaign)
+    session.face_visible_share = 0.9466666
+    session.save(update_fields=["face_visible_share"])
+    listing = admin_client.get("/admin/studies/viewersession/").content.decode()
+    assert "95%" in listing and "0.946" not in listing
+
+
+def test_admin_index_spells_every_plural(admin_client):
+    index = admin_client.get("/admin/").content.decode()
+    assert "Sample batches" in index and "batchs" not in index

@@ -168,7 +168,7 @@ def test_batch_page_status_and_download(client, make_job, make_video_job):
     assert page.status_code == 200
     html = page.content.decode()
     assert "Batch of 3 files" in html and html.count('class="card job-card') == 3
-    assert f'href="/batches/{batch_id}/download.zip"' in html
+    assert f'href="/batches/{batch_id}/download.zip"' in html and "Download all results (.zip)" in html
 
     status = client.get(f"/batches/{batch_id}/status.json").json()
     assert (status["total"], status["finished"], status["progress"], status["is_finished"]) == (3, 3, 100, True)
@@ -181,8 +181,9 @@ def test_batch_page_status_and_download(client, make_job, make_video_job):
     assert sorted(archive.namelist()) == [
         "01_team_photo/annotated.jpg", "01_team_photo/result.json",
         "02_spot/annotated.mp4", "02_spot/timeline.csv", "02_spot/timeline.json",
-        "combined.csv",
+        "combined.csv", "not_included.txt",
     ]
+    assert archive.read("not_included.txt").decode() == "bad.jpg: failed: corrupt\n"
     assert json.loads(archive.read("01_team_photo/result.json"))["faces"][0]["label"] == "happy"
     rows = list(csv.reader(io.StringIO(archive.read("combined.csv").decode())))
     assert rows[0] == ["file", "kind", "time_s", "frame", "track_id", "x", "y", "w", "h",
@@ -204,6 +205,20 @@ def test_batch_overall_progress_is_the_mean_while_running(client, make_job, make
         25, 0, False, None
     )
     assert client.get(f"/batches/{batch_id}/download.zip").status_code == 404
+
+
+def test_a_batch_still_running_offers_its_results_so_far_and_names_the_rest(client, make_job, make_video_job):
+    key = _session_key(client)
+    batch_id = "9a4e2c1d-3b5f-4a6e-8c7d-1e2f3a4b5c6d"
+    make_job(session_key=key, batch_id=batch_id, status=AnalysisJob.Status.SUCCEEDED)
+    make_video_job(session_key=key, batch_id=batch_id, status=AnalysisJob.Status.RUNNING, progress=40,
+                   original_filename="long ad.mp4")
+
+    html = client.get(f"/batches/{batch_id}/").content.decode()
+    assert "Download the results so far (.zip)" in html and "Download all results" not in html
+    download = client.get(f"/batches/{batch_id}/download.zip")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    assert "long ad.mp4: still being analysed" in archive.read("not_included.txt").decode()
 
 
 def test_batch_reads_100_percent_only_when_every_job_has_finished(client, make_job, make_video_job):

@@ -80,3 +80,27 @@ def test_nobody_reads_another_producers_objects(campaign_with_viewers, other_use
 def test_the_list_counts_viewers(campaign_with_viewers, user):
     listed, = selectors.campaign_list_for_owner(user=user)
     assert (listed.viewers_total, listed.viewers_completed, listed.segment_count) == (5, 4, 1)
+
+
+def test_the_reports_viewers_follow_its_filter_and_the_rest_say_why_they_are_left_out(campaign_with_viewers, join):
+    campaign, viewers = campaign_with_viewers
+    listed = selectors.report_viewers(campaign)
+    assert {s.id for s in listed["in_report"]} == {viewers[name].id for name in "abcd"}
+    assert len(listed["in_report"]) == selectors.campaign_report(campaign)["viewers"]
+    assert [(item["session"].id, item["reason"]) for item in listed["left_out"]] == [(viewers["live"].id, "in progress")]
+    assert listed["left_out_count"] == 1
+
+    everyone = selectors.report_viewers(campaign, completed_only=False)
+    assert len(everyone["in_report"]) == 5 and everyone["left_out"] == [] and everyone["left_out_count"] == 0
+
+
+def test_viewers_left_out_for_their_face_share_are_named_and_withdrawn_ones_never_listed(campaign_with_viewers, join):
+    campaign, viewers = campaign_with_viewers
+    shy = join(campaign)
+    services.viewer_samples_add(shy, sample_series(range(0, 1500, 100), 0, face=False) + sample_series([1600], 0.9))
+    services.viewer_session_finish(shy)
+    services.viewer_session_withdraw(viewers["a"])
+    listed = selectors.report_viewers(campaign, min_face_share=0.5)
+    assert {s.id for s in listed["in_report"]} == {viewers[name].id for name in "bcd"}
+    assert {item["session"].id: item["reason"] for item in listed["left_out"]} == {
+        shy.id: "face visible under 50 %", viewers["live"].id: "in progress"}

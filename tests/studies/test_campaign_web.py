@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -87,21 +88,87 @@ def test_the_report_page_shows_curves_and_the_segment_table(producer, campaign):
     assert data["viewers"] == 3 and data["segments"][0]["lift"]["n"] == 3
 
 
+def _csv_rows(producer, url):
+    return list(csv.DictReader(io.StringIO(producer.get(url).content.decode())))
+
+
 def test_the_report_exports(producer, campaign):
-    rows = list(csv.DictReader(io.StringIO(producer.get(f"/campaigns/{campaign.id}/report.csv").content.decode())))
-    assert [row["segment"] for row in rows] == ["Hook"] and float(rows[0]["mean_happy"]) == pytest.approx(0.5, abs=1e-3)
-    curves = list(csv.DictReader(io.StringIO(producer.get(f"/campaigns/{campaign.id}/report.curves.csv").content.decode())))
-    assert curves[0]["time_s"] == "0.0" and float(curves[0]["happy_mean"]) == pytest.approx(10.0)
+    rows = _csv_rows(producer, f"/campaigns/{campaign.id}/report.csv")
+    assert [row["segment"] for row in rows] == ["Hook"] and float(rows[0]["mean_happy_pct"]) == pytest.approx(50.0)
+    curves = _csv_rows(producer, f"/campaigns/{campaign.id}/report.curves.csv")
+    assert curves[0]["time_s"] == "0.0" and float(curves[0]["happy_mean_pct"]) == pytest.approx(10.0)
     report = producer.get(f"/campaigns/{campaign.id}/report.json").json()
     assert report["viewers"] == 3
     png = producer.get(f"/campaigns/{campaign.id}/report.png")
     assert png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
 
 
+def test_both_csv_exports_are_in_percent_and_the_json_keeps_its_fractions(producer, campaign):
+    # happy 10 % before the Hook, then 30, 50, 70 %: lifts of 20, 40, 60 points, t(2) = 4.303
+    segment, = _csv_rows(producer, f"/campaigns/{campaign.id}/report.csv")
+    half = 4.303 * 20 / 3 ** 0.5
+    assert float(segment["expected_mean_pct"]) == pytest.approx(50.0)
+    assert float(segment["lift_pct_points"]) == pytest.approx(40.0)
+    assert float(segment["lift_ci95_low_pct_points"]) == pytest.approx(40 - half, abs=0.01)
+    assert float(segment["lift_ci95_high_pct_points"]) == pytest.approx(40 + half, abs=0.01)
+    assert float(segment["face_visible_pct"]) == 100.0
+    assert segment["verdict_reason"] == "happy +40.0 pts vs the rest of the ad, not clearly above zero"
+    first_bin = _csv_rows(producer, f"/campaigns/{campaign.id}/report.curves.csv")[0]
+    assert float(first_bin["face_visible_pct"]) == 100.0 and float(first_bin["happy_ci95_high_pct"]) == pytest.approx(10.0)
+    lift = producer.get(f"/campaigns/{campaign.id}/report.json").json()["segments"][0]["lift"]
+    assert lift["mean"] == pytest.approx(0.4, abs=1e-4)  # the JSON (and API) keep the documented 0..1 fractions
+
+
+def test_the_segment_table_shows_the_lift_in_points_and_why_the_verdict(producer, campaign):
+    page = producer.get(f"/campaigns/{campaign.id}/report/").content.decode()
+    row = page.split('class="segment-row')[1].split("</tr>")[0]
+    assert "+40.0 pts" in row and "[-9.7, +89.7]" in row and "0.400" not in row
+    assert "50%" in row  # the expected emotion's level, in percent like the lift
+    assert 'class="small text-body-secondary verdict-reason">happy +40.0 pts vs the rest of the ad, not clearly above zero' in row
+
+
+def test_two_disagreeing_viewers_get_an_interval_within_what_is_possible(producer, user, make_campaign, join):
+    campaign = make_campaign(user, name="Split", segments=[HOOK])
+    for before, during in ((0.0, 0.9), (0.9, 0.0)):
+        session = join(campaign)
+        services.viewer_samples_add(session, sample_series(range(0, 500, 100), before)
+                                    + sample_series(range(500, 1500, 100), during))
+        services.viewer_session_finish(session)
+    page = producer.get(f"/campaigns/{campaign.id}/report/").content.decode()
+    row = page.split('class="segment-row')[1].split("</tr>")[0]
+    assert "[-100.0, +100.0]" in row and "Too few viewers" in row and "only 2 viewers, 3 needed for a verdict" in row
+    segment, = _csv_rows(producer, f"/campaigns/{campaign.id}/report.csv")
+    assert (float(segment["lift_ci95_low_pct_points"]), float(segment["lift_ci95_high_pct_points"])) == (-100.0, 100.0)
+
+
+def _viewer_tables(page):
+    """The per-viewer table's rows of viewers in the report, and the part listing those left out ('' if none)."""
+    table = page.split('report-viewers"')[1].split("</table>")[0]
+    in_report, _, left_out = table.partition("report-viewers-left-out")
+    return in_report, left_out
+
+
+def test_the_viewer_table_lists_only_the_reports_viewers_and_the_others_apart(producer, campaign, join):
+    watching = join(campaign)
+    services.viewer_samples_add(watching, sample_series(range(0, 500, 100), 0.2))
+    finished = list(campaign.viewer_sessions.filter(status="completed"))
+    page = producer.get(f"/campaigns/{campaign.id}/report/").content.decode()
+    assert "<strong class=\"text-body\">3</strong> viewers in this report" in page
+    in_report, left_out = _viewer_tables(page)
+    assert all(session.viewer_id in in_report for session in finished)
+    assert watching.viewer_id not in in_report
+    assert watching.viewer_id in left_out and "Not in report: in progress" in left_out and "Not in this report (1)" in left_out
+
+    with_unfinished = producer.get(f"/campaigns/{campaign.id}/report/?include_unfinished=on").content.decode()
+    in_report, left_out = _viewer_tables(with_unfinished)
+    assert watching.viewer_id in in_report and left_out == ""
+
+
 def test_a_viewers_drill_down_and_erasure(producer, campaign):
     session = campaign.viewer_sessions.first()
     page = producer.get(f"/campaigns/{campaign.id}/viewers/{session.id}/").content.decode()
     assert session.viewer_id in page and 'id="curves-chart"' in page
+    assert re.search(r'class="text-end lift">(20|40|60) pts<', page)  # the lift in points, as on the report
     producer.post(f"/campaigns/{campaign.id}/viewers/{session.id}/delete/")
     assert not ViewerSession.objects.filter(pk=session.pk).exists()
     assert not EmotionSample.objects.filter(session_id=session.pk).exists()
@@ -111,6 +178,7 @@ def test_comparing_two_campaigns(producer, campaign, make_campaign, user):
     other = make_campaign(user, name="Other cut")
     page = producer.get(f"/campaigns/compare/?a={campaign.id}&b={other.id}").content.decode()
     assert 'id="compare-overall-chart"' in page and "Other cut" in page
+    assert "happy +40.0 pts vs the rest of the ad, not clearly above zero" in page  # why Hook is not met
     assert producer.get("/campaigns/compare/?a=not-a-uuid").status_code == 404
 
 
@@ -140,7 +208,7 @@ def test_the_consent_page_explains_and_declining_stores_nothing(client, campaign
     response = client.post(f"/v/{invitation.token}/", {"decline": "1"})
     assert "Nothing was recorded" in response.content.decode()
     unticked = client.post(f"/v/{invitation.token}/", {"agree": "1"})
-    assert "Nothing was recorded" in unticked.content.decode()
+    assert "Tick this box to take part" in unticked.content.decode()  # agreeing is not declining
     assert ViewerSession.objects.filter(invitation=invitation).count() == 0
 
 

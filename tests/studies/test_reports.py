@@ -113,3 +113,63 @@ def test_overall_means_average_each_viewers_own_mean():
     rollups = np.stack([viewer(0.2, 0.8), viewer(0.0, 0.2)])
     assert reports.overall_means(rollups)["happy"] == pytest.approx(((0.2 + 0.8) / 2 + (0.0 + 0.2) / 2) / 2)
     assert reports.overall_means(rollups)["sad"] == 0.0
+
+
+# The lift's interval, and why a verdict is what it is ---------------------------------------------
+
+
+def test_the_lift_interval_of_two_disagreeing_viewers_stays_within_what_a_lift_can_be():
+    # lifts +0.7 and -0.5: mean 0.1, sd 0.8485, t(1) = 12.706 -> 0.1 +- 7.62, far outside -1..1 unclipped
+    result = reports.segment_result(np.stack([viewer(0.1, 0.8), viewer(0.6, 0.1)]), JOKE)
+    assert result["lift"]["n"] == 2 and result["lift"]["mean"] == pytest.approx(0.1, abs=1e-6)
+    assert (result["lift"]["low"], result["lift"]["high"]) == (-1.0, 1.0)
+    assert result["verdict"] == reports.TOO_FEW
+
+
+def test_two_agreeing_viewers_are_still_too_few_even_with_an_interval_above_zero():
+    result = reports.segment_result(np.stack([viewer(0.1, 0.6), viewer(0.1, 0.61)]), JOKE)
+    assert result["lift"]["low"] > 0 and result["verdict"] == reports.TOO_FEW
+    assert result["verdict_reason"] == "only 2 viewers, 3 needed for a verdict"
+
+
+def test_clipping_the_upper_end_leaves_a_clear_rise_met():
+    # lifts 0.8, 0.9, 0.7: mean 0.8, sd 0.1, t(2) = 4.303 -> [0.5516, 1.0484] -> high clipped to 1
+    result = reports.segment_result(np.stack([viewer(0.1, 0.9), viewer(0.0, 0.9), viewer(0.2, 0.9)]), JOKE)
+    assert result["lift"]["low"] == pytest.approx(0.8 - 4.303 * 0.1 / math.sqrt(3), abs=1e-4)
+    assert result["lift"]["high"] == 1.0
+    assert result["verdict"] == reports.MET
+
+
+def test_mean_interval_clips_only_when_given_bounds():
+    assert reports.mean_interval([0.9, -0.9]).low < -1
+    clipped = reports.mean_interval([0.9, -0.9], bounds=(-1.0, 1.0))
+    assert (clipped.mean, clipped.low, clipped.high) == (0.0, -1.0, 1.0)
+
+
+def test_a_met_segment_where_another_emotion_dominates_says_why_it_is_met():
+    # happy rises from 10 % to about 30 % for everyone: neutral (the rest) still dominates the segment
+    rollups = np.stack([viewer(0.1, 0.3), viewer(0.1, 0.3), viewer(0.1, 0.3), viewer(0.1, 0.34)])
+    result = reports.segment_result(rollups, JOKE)
+    assert result["dominant"] == "neutral" and result["verdict"] == reports.MET
+    assert result["verdict_reason"] == "happy +21.0 pts vs the rest of the ad"
+
+
+def test_not_met_reasons_tell_a_fall_from_an_unclear_rise():
+    falling = np.stack([viewer(0.6, 0.2), viewer(0.5, 0.1), viewer(0.7, 0.3), viewer(0.6, 0.2)])
+    assert reports.segment_result(falling, JOKE)["verdict_reason"] == "happy -40.0 pts vs the rest of the ad"
+    unclear = reports.segment_result(np.stack([viewer(0.2, 0.8), viewer(0.1, 0.5), viewer(0.3, 0.5)]), JOKE)
+    assert unclear["verdict"] == reports.NOT_MET
+    assert unclear["verdict_reason"] == "happy +40.0 pts vs the rest of the ad, not clearly above zero"
+
+
+def test_reasons_name_every_expected_emotion_and_an_unseen_segment():
+    spec = SegmentSpec(id=2, name="Reveal", start_s=1.0, end_s=2.0, expected=("happy", "surprise"))
+    assert reports.segment_result(np.stack([viewer(0.2, 0.8)] * 3), spec)["verdict_reason"] == (
+        "happy + surprise +60.0 pts vs the rest of the ad")
+    empty = reports.segment_result(np.zeros((0, 8, reports.ROLLUP_COLUMNS), np.float32), JOKE)
+    assert empty["verdict_reason"] == "no viewer seen both in the segment and outside it"
+
+
+def test_signed_points_turn_a_fraction_into_percentage_points():
+    assert [reports.signed_points(v) for v in (0.123, -0.0934, -0.0004, 0.0, None)] == [
+        "+12.3", "-9.3", "+0.0", "+0.0", None]

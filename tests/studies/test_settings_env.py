@@ -77,3 +77,20 @@ def test_video_and_batch_limits_come_from_the_environment():
     assert completed.stdout.split() == [
         str(64 * 1024 * 1024), "90", "2073600", "7", str(128 * 1024 * 1024), "fer-video",
     ]
+
+
+@pytest.mark.parametrize(("redis_url", "concurrency", "pool"), [
+    (None, None, "solo"),  # the embedded broker: a prefork child would start a job only every 2 s
+    (None, "3", "prefork"),
+    ("redis://127.0.0.1:6379/0", None, "prefork"),
+])
+def test_worker_pool_suits_the_broker_and_concurrency(monkeypatch, tmp_path, redis_url, concurrency, pool):
+    from fer_platform.settings.celery import celery_settings
+
+    if concurrency is None:
+        monkeypatch.delenv("FER_WORKER_CONCURRENCY", raising=False)
+    else:
+        monkeypatch.setenv("FER_WORKER_CONCURRENCY", concurrency)
+    settings = celery_settings(base_dir=tmp_path, redis_url=redis_url)
+    assert settings["CELERY_WORKER_POOL"] == pool
+    assert settings["CELERY_WORKER_CONCURRENCY"] == int(concurrency or 1)

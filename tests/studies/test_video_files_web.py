@@ -8,6 +8,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from studies.models import AnalysisJob
+from studies.presenters import analysis_speed
 
 pytestmark = pytest.mark.django_db
 
@@ -140,9 +141,11 @@ def test_result_page_shows_the_player_downloads_chart_and_track_table(client, ow
     assert f'src="/jobs/{own_video_job.id}/annotated.mp4"' in html and "<video" in html and "controls" in html
     for name in ("annotated.mp4", "timeline.csv", "timeline.json"):
         assert f'href="/jobs/{own_video_job.id}/{name}" download' in html
+    # the player needs the video inline, so the link itself names the saved file, as the timelines' headers do
+    assert f'download="{own_video_job.id}-annotated.mp4"' in html
     row = re.search(r'<tr data-track="1">(.*?)</tr>', html, re.S).group(1)
     assert "happy" in row and "75.0%" in row and "10.0%" in row
-    assert "analysed at 0.21&times; the video's duration" in html
+    assert "analysed 4.8× faster than real time" in html
     chart_attribute = re.search(r'class="video-timeline-chart"[^>]*data-chart="([^"]*)"', html).group(1)
     chart = json.loads(html_unescape(chart_attribute))
     assert chart["emotions"] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
@@ -158,3 +161,9 @@ def test_result_page_of_a_video_without_faces_says_so(client, own_video_job):
     html = client.get(f"/jobs/{own_video_job.id}/").content.decode()
     assert "No face found in this video." in html
     assert "video-timeline-chart" not in html
+
+
+def test_analysis_speed_reads_as_faster_or_slower_than_real_time():
+    assert analysis_speed(0.25) == "analysed 4.0× faster than real time"
+    assert analysis_speed(2.5) == "the analysis took 2.5× the video's length"
+    assert analysis_speed(None) == ""

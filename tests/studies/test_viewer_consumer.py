@@ -116,3 +116,21 @@ def test_bad_ad_times_are_refused_without_closing(viewer, frames):
 
     _, (bad, good) = connect_and(browser_session(viewer.id), viewer.id, scenario)
     assert bad["code"] == "bad_message" and good["type"] == "result"
+
+
+def test_coming_back_and_replaying_the_opening_stores_no_moment_twice(viewer, frames):
+    """The viewer left for the withdraw page at 0.4 s, went back, and a page sent the opening again."""
+    def watch(ad_times):
+        async def scenario(communicator):
+            return [await ask(communicator, {"type": "frame", "seq": i, "t": i * 100, "image": frames[i],
+                                             "ad_ms": ad_ms}) for i, ad_ms in enumerate(ad_times)]
+        return scenario
+
+    session = browser_session(viewer.id)
+    connect_and(session, viewer.id, watch([0, 100, 200, 300, 400]))  # leaving flushes what was pending
+    connect_and(session, viewer.id, watch([0, 100, 200, 400, 500, 600]))
+
+    stored = sorted(EmotionSample.objects.filter(session=viewer).values_list("t_ms", flat=True))
+    assert stored == [0, 100, 200, 300, 400, 500, 600]
+    viewer.refresh_from_db()
+    assert viewer.sample_count == 7 and viewer.status == "in_progress"

@@ -155,6 +155,15 @@ def test_unknown_job_is_404(user_api_client):
     assert user_api_client.get(_detail_url("6f1c1a9e-0000-4000-8000-000000000000")).status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/api/v1/jobs/123/", "/api/v1/campaigns/abc/", "/api/v1/no-such-thing/"])
+def test_an_id_that_is_not_a_uuid_or_an_unknown_path_gets_a_json_404(api_client, path):
+    for method in (api_client.get, api_client.post, api_client.delete):
+        response = method(path)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert "No API endpoint at" in response.json()["detail"] and "UUID" in response.json()["detail"]
+
+
 def test_anonymous_requests_get_401_everywhere(api_client, upload, make_job):
     job = make_job(owner=None, session_key="abc")
     responses = [

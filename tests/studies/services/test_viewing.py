@@ -93,6 +93,35 @@ def test_a_retried_batch_is_stored_once(user, make_campaign, join):
     assert EmotionSample.objects.filter(session=session).count() == 5
 
 
+def test_a_replayed_moment_of_the_ad_is_not_stored_again(user, make_campaign, join):
+    """The viewer left the watch page at 1.2 s and came back; the page played the ad from 0:00 again."""
+    session = join(make_campaign(user))
+    assert selectors.viewer_session_furthest_ms(session) is None
+    assert services.viewer_samples_add(session, sample_series(range(0, 1300, 100), 0.2)) == 13
+    assert selectors.viewer_session_furthest_ms(session) == 1200
+
+    replay = sample_series(range(50, 2050, 100), 0.9)  # 0.05 s to 2.05 s, the first 12 already watched
+    assert services.viewer_samples_add(session, replay) == 8
+    assert services.viewer_samples_add(session, sample_series([1200, 1950], 0.9)) == 0  # nothing new: no error
+
+    stored = list(EmotionSample.objects.filter(session=session).order_by("t_ms").values_list("t_ms", "happy"))
+    assert [t for t, _ in stored] == [*range(0, 1300, 100), *range(1250, 2050, 100)]
+    assert all(happy == 200 for t, happy in stored if t <= 1200)  # the first reactions are the ones kept
+    session.refresh_from_db()
+    assert session.sample_count == session.face_sample_count == 21
+    services.viewer_session_finish(session)
+    assert selectors.session_rollup(session)[:, 1].sum() == 21
+
+
+def test_an_ad_time_repeated_in_one_batch_is_stored_once(user, make_campaign, join):
+    session = join(make_campaign(user))
+    # an API client's batch need not be in order; only the repeat of 100 ms is a moment seen twice
+    batch = sample_series([300, 100, 200], 0.4) + sample_series([100], 0.8)
+    assert services.viewer_samples_add(session, batch) == 3
+    assert sorted(EmotionSample.objects.filter(session=session).values_list("t_ms", "happy")) == [
+        (100, 400), (200, 400), (300, 400)]
+
+
 def test_finishing_closes_capture_and_computes_the_rollup(user, make_campaign, join):
     session = join(make_campaign(user))
     services.viewer_samples_add(session, sample_series(range(0, 2000, 100), 0.7))
