@@ -46,7 +46,8 @@ def _as_face(face, scale, width: int, height: int) -> Face:
 
 
 def _draw_track_tag(canvas: np.ndarray, text: str, face: Face, font_scale: float, thickness: int) -> None:
-    """Inside the box's lower left corner, where the label and the bars never go."""
+    """Inside the box's lower left corner: the bars never go there, and a label only on a box too small
+    to hold both (one inside its top edge, when nothing is free above or below it)."""
     x, y, w, h = face.box
     (text_w, text_h), baseline = cv2.getTextSize(text, _FONT, font_scale, thickness)
     pad = max(2, thickness * 2)

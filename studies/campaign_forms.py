@@ -77,8 +77,12 @@ class ReportFilterForm(forms.Form):
 
 
 class ConsentForm(forms.Form):
+    # The page's own message, not the browser's: "I agree" without this box asks again, keeping the answers.
+    use_required_attribute = False
+
     analyse_webcam = forms.BooleanField(
-        required=False, label="Analyse my webcam while I watch (needed to take part)")
+        label="Analyse my webcam while I watch (needed to take part)",
+        error_messages={"required": "Tick this box to take part: the study needs your webcam's emotion scores."})
     keep_recording = forms.BooleanField(
         required=False, label="Also keep a video recording of my webcam for the study's organiser (optional)")
     age_band = forms.ChoiceField(choices=[("", "Prefer not to say"), *ViewerSession.AgeBand.choices], required=False,

@@ -200,7 +200,9 @@ def viewer_detail(request, campaign_id, session_id):
     campaign = _campaign_or_404(request, campaign_id)
     session = _viewer_or_404(campaign, session_id)
     report = selectors.viewer_report(session) if session.status != ViewerSession.Status.WITHDRAWN else None
-    return render(request, "campaigns/viewer_detail.html", {"campaign": campaign, "session": session, "report": report})
+    tables = presenters.report_tables(report) if report else {}
+    return render(request, "campaigns/viewer_detail.html",
+                  {"campaign": campaign, "session": session, "report": report, **tables})
 
 
 @login_required

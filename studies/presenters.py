@@ -144,6 +144,8 @@ def analysis_speed(realtime_factor) -> str:
     """The analysis time against the video's length, put so that "0.19" does not read as slow motion."""
     if not realtime_factor:
         return ""
+    if 0.95 <= realtime_factor <= 1.05:
+        return "analysed in about real time"
     if realtime_factor < 1:
         return f"analysed {1 / realtime_factor:.1f}× faster than real time"
     return f"the analysis took {realtime_factor:.1f}× the video's length"

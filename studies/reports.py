@@ -17,7 +17,7 @@ How a segment is judged (the verdict):
   TOO FEW VIEWERS to tell.
 
 Units: probabilities, shares and lifts are fractions (0..1) in the report dict,
-except the curves, which are in percent (the JSON export and the API return the
+except the curves' emotion means and bands, which are in percent (the JSON export and the API return the
 dict as is). People read lifts in percentage points (`signed_points`).
 """
 

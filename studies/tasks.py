@@ -9,7 +9,6 @@ import logging
 import time
 
 from celery import shared_task
-from celery.concurrency.solo import TaskPool as SoloPool
 from celery.signals import worker_process_init, worker_ready
 
 from studies import services
@@ -43,12 +42,8 @@ def run_analysis_job(job_id: str, **kwargs) -> None:
         logger.warning("Job %s no longer exists; nothing to run.", job_id)
 
 
-@worker_process_init.connect
-def load_models_in_each_pool_process(**kwargs):
-    warm_up_inference_engine()
-
-
-def warm_up_inference_engine() -> None:
+@worker_process_init.connect  # sent in each prefork child, and by the solo pool for the worker itself
+def load_models_once_per_process(**kwargs):
     # Pay the model load at start-up, not inside the first user's job.
     try:
         from inference import ACCURATE_DETECTOR, FAST_DETECTOR
@@ -60,9 +55,7 @@ def warm_up_inference_engine() -> None:
 
 
 @worker_ready.connect
-def on_worker_ready(sender=None, **kwargs):
-    if isinstance(getattr(sender, "pool", None), SoloPool):
-        warm_up_inference_engine()  # the solo pool runs jobs in this process: no child starts
+def on_worker_ready(**kwargs):
     try:
         services.analysis_jobs_requeue_stale()
         # Also run daily by `manage.py purge_viewer_data` (cron); a starting worker catches up at once.

@@ -20,8 +20,6 @@ from studies.models import ViewerSession
 # The viewer page sends at most this many frames a second: 10 samples a second per viewer.
 VIEWER_FRAMES_PER_S = 10
 
-WEBCAM_CONSENT_NEEDED = "Tick this box to take part: the study needs your webcam's emotion scores."
-
 
 def _own_session_or_404(request, session_id) -> ViewerSession:
     session = selectors.viewer_session_for_capture(session_id) if viewer_access.is_allowed(request.session, session_id) else None
@@ -46,11 +44,6 @@ def viewer_consent(request, token):
         return render(request, "viewing/declined.html", {"campaign": invitation.campaign})
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not form.cleaned_data["analyse_webcam"]:
-            # "I agree" without the one consent the study needs is a slip, not a refusal: ask again,
-            # keeping the other answers, instead of ending the visit with no way back
-            form.add_error("analyse_webcam", WEBCAM_CONSENT_NEEDED)
-            return _consent_page(request, invitation, form)
         consent = services.Consent(analyse_webcam=True, keep_recording=form.cleaned_data["keep_recording"],
                                    age_band=form.cleaned_data["age_band"], gender=form.cleaned_data["gender"])
         try:
@@ -63,10 +56,6 @@ def viewer_consent(request, token):
         else:
             viewer_access.remember(request, session)
             return redirect("studies:viewer_check", session.id)
-    return _consent_page(request, invitation, form)
-
-
-def _consent_page(request, invitation, form):
     return render(request, "viewing/consent.html", {
         "campaign": invitation.campaign, "form": form, "consent_version": CONSENT_VERSION,
     })

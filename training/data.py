@@ -100,6 +100,9 @@ def tarball_class_files(tarball: Path, split: str) -> list[tuple[str, int, bytes
             if (member.isfile() and len(parts) == 3 and parts[0] == split and parts[1] in index_of
                     and Path(parts[2]).suffix.lower() in IMAGE_SUFFIXES):
                 files.append((parts[2], index_of[parts[1]], archive.extractfile(member).read()))
+    if not files:
+        raise DatasetError(f"{tarball} holds no images in {split}/<class>/ folders; "
+                           f"expected one folder per class: {', '.join(EMOTIONS)}")
     return files
 
 

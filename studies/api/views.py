@@ -144,4 +144,4 @@ class UnknownEndpointApi(APIView):
         raise NotFound(f"No API endpoint at {request.path}. Ids are UUIDs (a segment's is a number); "
                        "/api/v1/docs/ lists the endpoints.")
 
-    get = post = put = patch = delete = dispatch_not_found
+    get = post = put = patch = delete = options = dispatch_not_found

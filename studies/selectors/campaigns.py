@@ -150,10 +150,16 @@ def viewer_session_for_capture(session_id) -> ViewerSession | None:
     return ViewerSession.objects.select_related("campaign").filter(pk=session_id).first()
 
 
+def viewer_session_sample_times(session: ViewerSession, start_ms: int, end_ms: int) -> list[int]:
+    """The ad times (ms) of the session's stored samples from start_ms to end_ms, sorted."""
+    return list(EmotionSample.objects.filter(session=session, t_ms__gte=start_ms, t_ms__lte=end_ms)
+                .order_by("t_ms").values_list("t_ms", flat=True))
+
+
 def viewer_session_furthest_ms(session: ViewerSession) -> int | None:
     """How far into the ad this viewer has got: the latest ad time with a stored sample (None: none yet).
 
     The ad plays once per session, so this is where a viewer who left the watch page and came
-    back continues, and no sample at or before it is stored again (services.viewer_samples_add).
+    back continues.
     """
     return EmotionSample.objects.filter(session=session).aggregate(furthest=Max("t_ms"))["furthest"]

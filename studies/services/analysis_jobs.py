@@ -35,6 +35,11 @@ PROGRESS_RENDERED = 95
 PROGRESS_DONE = 100
 
 UNEXPECTED_FAILURE_MESSAGE = "The analysis failed because of an internal error. Please try again later."
+# A job still unfinished after this many runs took its worker down each time (a crash in a decoder,
+# the memory killer): running it again would only take the next worker down too.
+MAX_RUN_ATTEMPTS = 3
+WORKER_LOST_MESSAGE = (f"The analysis stopped its worker {MAX_RUN_ATTEMPTS} times, so it was given up. "
+                       "The file may be damaged in a way the decoder cannot survive: re-encode it and upload it again.")
 
 def analysis_job_create(
     *, owner, session_key: str | None, uploaded_file, kind: str | None = None, batch_id=None
@@ -102,6 +107,8 @@ def analysis_job_run(*, job_id) -> AnalysisJob:
     if job.is_live:
         logger.warning("Job %s is a live recording; the web process writes it, not a worker.", job.id)
         return job
+    if job.attempts > MAX_RUN_ATTEMPTS:
+        return _finish_failed(job, WORKER_LOST_MESSAGE)
     _publish_progress(job)
 
     from inference.errors import InferenceError

@@ -7,6 +7,7 @@ deletes every sample (and a recording, if one was kept) but keeps the consent
 record; a producer's erasure deletes the session altogether.
 """
 
+import bisect
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,10 @@ MAX_SAMPLES_PER_BATCH = 1000
 LATE_SAMPLE_MS = 5000
 # A session silent this long was left (closed tab, lost connection).
 ABANDONED_AFTER = timedelta(minutes=30)
+# A moment with stored samples this close on both sides was already watched. Pages send 10 samples
+# a second; one rollup bin is wide enough for that and narrower than the 1 s batches a page sends,
+# so a late batch between two stored ones is not mistaken for a replay.
+REPLAY_WINDOW_MS = reports.ROLLUP_BIN_MS
 
 
 @dataclass(frozen=True)
@@ -122,10 +127,11 @@ def _validated(session: ViewerSession, samples: list[Sample]) -> list[EmotionSam
 def viewer_samples_add(session: ViewerSession, samples: list[Sample], *, batch_id=None) -> int:
     """Store the samples; returns how many were stored.
 
-    The ad plays once per session: a sample at or before the furthest ad time already
-    stored, or at an ad time repeated in the batch, is a moment this viewer has already
-    reacted to (they left the watch page and came back, and it played that moment again)
-    and is skipped, not refused, so a replay never counts the opening seconds twice.
+    The ad plays once per session: a sample inside a stretch of the ad already stored, or
+    at an ad time repeated in the batch, is a moment this viewer has already reacted to
+    (they left the watch page and came back, and it played that moment again) and is
+    skipped, not refused, so a replay never counts the opening seconds twice. Batches may
+    arrive in any order (parallel posts, a reconnecting page's last second arriving late).
     With a `batch_id`, a batch posted again (a client retrying after a lost answer)
     is recognised and stored only once: the count of the first delivery comes back.
     """
@@ -138,7 +144,11 @@ def viewer_samples_add(session: ViewerSession, samples: list[Sample], *, batch_i
                 return earlier.count
         _check_capturing(locked)
         # read under the session's lock, so two deliveries at once cannot both store the same moment
-        rows = _not_yet_recorded(rows, selectors.viewer_session_furthest_ms(locked))
+        if rows:
+            times = [row.t_ms for row in rows]
+            stored = selectors.viewer_session_sample_times(
+                locked, min(times) - REPLAY_WINDOW_MS, max(times) + REPLAY_WINDOW_MS)
+            rows = _not_yet_recorded(rows, stored)
         EmotionSample.objects.bulk_create(rows, batch_size=500)
         faces = [row for row in rows if row.face]
         detection_sum = (locked.mean_detection_confidence or 0.0) * locked.face_sample_count
@@ -161,19 +171,31 @@ def viewer_samples_add(session: ViewerSession, samples: list[Sample], *, batch_i
     return len(rows)
 
 
-def _not_yet_recorded(rows: list[EmotionSample], furthest_ms: int | None) -> list[EmotionSample]:
-    """The rows for moments of the ad after `furthest_ms`, each ad time once (the first one sent).
+def _not_yet_recorded(rows: list[EmotionSample], stored_times: list[int]) -> list[EmotionSample]:
+    """The rows for moments not seen yet, each ad time once (the first one sent).
 
-    Within a batch only exact repeats are dropped: an API client may send a batch's samples
-    in any order, so the order inside a batch is not taken as the order they were watched in.
+    A moment was seen if stored samples lie within REPLAY_WINDOW_MS on both sides of it: it
+    falls inside a stretch already watched. A batch that arrives late fills a gap next to
+    stored stretches, not inside one, so it is kept. Within a batch only exact repeats are
+    dropped: an API client may send its samples in any order.
     """
     fresh, times = [], set()
     for row in rows:
-        if (furthest_ms is not None and row.t_ms <= furthest_ms) or row.t_ms in times:
+        if row.t_ms in times or _inside_a_watched_stretch(row.t_ms, stored_times):
             continue
         times.add(row.t_ms)
         fresh.append(row)
     return fresh
+
+
+def _inside_a_watched_stretch(t_ms: int, stored_times: list[int]) -> bool:
+    """`stored_times` sorted; True if one lies in [t - window, t] and one in [t, t + window]."""
+    after = bisect.bisect_left(stored_times, t_ms)
+    if after < len(stored_times) and stored_times[after] == t_ms:
+        return True
+    before = after - 1
+    return (before >= 0 and t_ms - stored_times[before] <= REPLAY_WINDOW_MS
+            and after < len(stored_times) and stored_times[after] - t_ms <= REPLAY_WINDOW_MS)
 
 
 def viewer_session_finish(session: ViewerSession) -> ViewerSession:

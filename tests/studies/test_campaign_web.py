@@ -168,7 +168,7 @@ def test_a_viewers_drill_down_and_erasure(producer, campaign):
     session = campaign.viewer_sessions.first()
     page = producer.get(f"/campaigns/{campaign.id}/viewers/{session.id}/").content.decode()
     assert session.viewer_id in page and 'id="curves-chart"' in page
-    assert re.search(r'class="text-end lift">(20|40|60) pts<', page)  # the lift in points, as on the report
+    assert re.search(r'class="text-end lift">\+(20|40|60)\.0 pts<', page)  # signed points, as on the report
     producer.post(f"/campaigns/{campaign.id}/viewers/{session.id}/delete/")
     assert not ViewerSession.objects.filter(pk=session.pk).exists()
     assert not EmotionSample.objects.filter(session_id=session.pk).exists()

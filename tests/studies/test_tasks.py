@@ -9,7 +9,7 @@ from celery.signals import worker_process_init, worker_ready
 from fer_platform.celery import app
 from studies import services
 from studies.models import AnalysisJob
-from studies.tasks import run_analysis_job, warm_up_inference_engine
+from studies.tasks import load_models_once_per_process, run_analysis_job
 
 
 def test_task_is_registered_under_its_explicit_name_with_late_acks():
@@ -77,15 +77,13 @@ def test_each_worker_process_loads_the_models_at_start():
 
 def test_a_model_that_cannot_load_is_logged_and_does_not_kill_the_worker_process(caplog):
     with mock.patch.object(services, "get_analysis_engine", side_effect=RuntimeError("no model")):
-        warm_up_inference_engine()
+        load_models_once_per_process()
     assert "Could not load the inference engine" in caplog.text
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize(("pool", "warmed"), [(SoloPool(), True), (object(), False)])
-def test_a_ready_solo_worker_loads_the_models_itself(pool, warmed):
-    # A prefork child loads them on worker_process_init; the solo pool has no child, so the ready worker must.
-    consumer = type("Consumer", (), {"pool": pool})()  # what worker_ready's sender offers
+def test_a_solo_pool_loads_the_models_as_it_starts():
+    # The embedded broker's worker runs the solo pool (settings/celery.py): jobs run in the worker's own
+    # process, and the pool sends worker_process_init for it as a prefork child would.
     with mock.patch.object(services, "get_analysis_engine") as engine:
-        worker_ready.send(sender=consumer)
-    assert engine.return_value.warm_up.called is warmed
+        SoloPool()
+    engine.return_value.warm_up.assert_called_once()

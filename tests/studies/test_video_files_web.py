@@ -166,4 +166,5 @@ def test_result_page_of_a_video_without_faces_says_so(client, own_video_job):
 def test_analysis_speed_reads_as_faster_or_slower_than_real_time():
     assert analysis_speed(0.25) == "analysed 4.0× faster than real time"
     assert analysis_speed(2.5) == "the analysis took 2.5× the video's length"
+    assert analysis_speed(0.96) == "analysed in about real time"  # not "1.0× faster"
     assert analysis_speed(None) == ""

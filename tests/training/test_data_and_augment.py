@@ -52,6 +52,8 @@ def test_a_tarball_split_reads_as_its_class_folders_do(class_folders, tmp_path):
         (label, f"{EMOTIONS[label]}_{n}.png") for label in range(len(EMOTIONS)) for n in range(2))
     for name, label, data in files:
         assert data == (root / "valid" / EMOTIONS[label] / name).read_bytes()
+    with pytest.raises(DatasetError, match="holds no images in test/"):
+        tarball_class_files(tmp_path / "pack.tar.gz", "test")
 
 
 def test_csv_without_the_fer_columns_is_rejected(tmp_path):

@@ -157,11 +157,17 @@ def test_unknown_job_is_404(user_api_client):
 
 @pytest.mark.parametrize("path", ["/api/v1/jobs/123/", "/api/v1/campaigns/abc/", "/api/v1/no-such-thing/"])
 def test_an_id_that_is_not_a_uuid_or_an_unknown_path_gets_a_json_404(api_client, path):
-    for method in (api_client.get, api_client.post, api_client.delete):
+    for method in (api_client.get, api_client.post, api_client.delete, api_client.options):
         response = method(path)
         assert response.status_code == 404
         assert response["Content-Type"] == "application/json"
         assert "No API endpoint at" in response.json()["detail"] and "UUID" in response.json()["detail"]
+
+
+def test_an_endpoint_asked_without_its_trailing_slash_still_redirects_to_it(api_client):
+    response = api_client.get("/api/v1/jobs")
+    assert response.status_code == 301 and response["Location"] == "/api/v1/jobs/"
+    assert api_client.get("/api/v1/jobs/123", follow=True).status_code == 404
 
 
 def test_anonymous_requests_get_401_everywhere(api_client, upload, make_job):

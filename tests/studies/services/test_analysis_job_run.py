@@ -107,6 +107,16 @@ def test_job_left_running_by_a_crashed_worker_completes_when_run_again(make_job)
     assert len(job.result["faces"]) == 1
 
 
+def test_a_job_that_took_its_worker_down_every_time_is_given_up(make_job):
+    job = make_job(sample="single_face.jpg", status=AnalysisJob.Status.RUNNING, attempts=services.MAX_RUN_ATTEMPTS)
+
+    services.analysis_job_run(job_id=job.id)
+
+    job.refresh_from_db()
+    assert job.status == AnalysisJob.Status.FAILED and job.attempts == services.MAX_RUN_ATTEMPTS + 1
+    assert "stopped its worker 3 times" in job.error_message and not job.result
+
+
 def test_stored_input_that_cannot_be_decoded_fails_the_job_with_the_reason(make_job):
     job = make_job(data=b"\xff\xd8\xff\xe0 not really a jpeg")
 

@@ -113,6 +113,16 @@ def test_a_replayed_moment_of_the_ad_is_not_stored_again(user, make_campaign, jo
     assert selectors.session_rollup(session)[:, 1].sum() == 21
 
 
+def test_batches_arriving_out_of_order_are_all_kept(user, make_campaign, join):
+    """Parallel posts, or a reconnecting page's last second arriving after the new connection's first."""
+    session = join(make_campaign(user))
+    assert services.viewer_samples_add(session, sample_series([1500, 1600], 0.5)) == 2
+    assert services.viewer_samples_add(session, sample_series([0, 100, 200], 0.5)) == 3
+    assert services.viewer_samples_add(session, sample_series(range(3000, 4000, 100), 0.5)) == 10
+    assert services.viewer_samples_add(session, sample_series(range(2000, 3000, 100), 0.5)) == 10  # between two stored
+    assert EmotionSample.objects.filter(session=session).count() == 25
+
+
 def test_an_ad_time_repeated_in_one_batch_is_stored_once(user, make_campaign, join):
     session = join(make_campaign(user))
     # an API client's batch need not be in order; only the repeat of 100 ms is a moment seen twice
