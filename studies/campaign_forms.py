@@ -82,10 +82,20 @@ class ConsentForm(forms.Form):
 
     analyse_webcam = forms.BooleanField(
         label="Analyse my webcam while I watch (needed to take part)",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input consent-check"}),
         error_messages={"required": "Tick this box to take part: the study needs your webcam's emotion scores."})
     keep_recording = forms.BooleanField(
-        required=False, label="Also keep a video recording of my webcam for the study's organiser (optional)")
+        required=False, label="Also keep a video recording of my webcam for the study's organiser (optional)",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input consent-check"}))
     age_band = forms.ChoiceField(choices=[("", "Prefer not to say"), *ViewerSession.AgeBand.choices], required=False,
                                  label="Age (optional)", widget=forms.Select(attrs={"class": "form-select"}))
     gender = forms.ChoiceField(choices=[("", "Prefer not to say"), *ViewerSession.Gender.choices], required=False,
                                label="Gender (optional)", widget=forms.Select(attrs={"class": "form-select"}))
+
+    def full_clean(self):
+        super().full_clean()
+        # The page comes back scrolled to its top, and on a phone the error sits below the fold:
+        # focusing the first field to fix scrolls to it, and screen readers read its error with it.
+        first_invalid = next((name for name in self.errors if name in self.fields), None)
+        if first_invalid:
+            self.fields[first_invalid].widget.attrs["autofocus"] = True

@@ -29,7 +29,7 @@
     block.style.background = COLORS[segment.expected[0]] || "#6c757d";
     block.title = segment.name + " (" + segment.start_s + "–" + segment.end_s + " s): " + segment.expected.join(", ");
     block.textContent = segment.name;
-    block.addEventListener("mousedown", (event) => event.stopPropagation());
+    block.addEventListener("pointerdown", (event) => event.stopPropagation());
     block.addEventListener("click", () => editSegment(segment));
     timeline.append(block);
   });
@@ -39,16 +39,23 @@
     return Math.min(duration, Math.max(0, (clientX - box.left) / box.width * duration));
   }
 
+  // Pointer events, so a finger drags as a mouse does (the CSS turns off touch scrolling here).
   let dragFrom = null;
-  timeline.addEventListener("mousedown", (event) => {
+  timeline.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    timeline.setPointerCapture(event.pointerId);
     dragFrom = secondsAt(event.clientX);
     selection.classList.remove("d-none");
     showSelection(dragFrom, dragFrom);
   });
-  window.addEventListener("mousemove", (event) => {
+  timeline.addEventListener("pointermove", (event) => {
     if (dragFrom !== null) showSelection(dragFrom, secondsAt(event.clientX));
   });
-  window.addEventListener("mouseup", (event) => {
+  timeline.addEventListener("pointercancel", () => {
+    dragFrom = null;
+    selection.classList.add("d-none");
+  });
+  timeline.addEventListener("pointerup", (event) => {
     if (dragFrom === null) return;
     const to = secondsAt(event.clientX);
     const from = dragFrom;

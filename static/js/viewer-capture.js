@@ -129,7 +129,12 @@
       maxFps: Number(app.dataset.maxFps) || 10,
       // frames are stamped with where the ad is; none leave while it is not playing
       fields: () => (playing() ? { ad_ms: Math.round(ad.currentTime * 1000) } : null),
-      onReady: () => { if (!started) startButton.disabled = false; },
+      onReady: () => {
+        if (started) return;
+        startButton.disabled = false;
+        // no frame is analysed before the ad starts, so no result will say more than this yet
+        badge.textContent = "camera on";
+      },
       onResult: (message) => {
         const seen = message.faces.length > 0;
         badge.textContent = seen ? "face visible" : "face not visible";

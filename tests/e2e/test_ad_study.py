@@ -13,9 +13,9 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-def _producer_with_a_new_campaign(browser, server, username, campaign_name, ad_video):
+def _producer_with_a_new_campaign(browser, server, username, campaign_name, ad_video, **context_options):
     """(page, its page errors) of a producer who signed up and created a collecting campaign."""
-    producer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    producer = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options).new_page()
     producer.set_default_timeout(60_000)
     errors = []
     producer.on("pageerror", lambda error: errors.append(str(error)))
@@ -110,6 +110,7 @@ def test_a_viewer_who_goes_back_from_the_withdraw_page_continues_the_ad(asgi_ser
     viewer.click("#check-continue")
     viewer.wait_for_selector("#ad-start:not([disabled])")
     assert viewer.inner_text("#ad-start") == "Start the ad"
+    assert viewer.inner_text("#face-badge") == "camera on"  # not "camera starting…" while it waits for Start
     viewer.click("#ad-start")
     viewer.wait_for_function("document.getElementById('ad-video').currentTime > 1.0")
     viewer.click("text=Withdraw")
@@ -135,4 +136,33 @@ def test_a_viewer_who_goes_back_from_the_withdraw_page_continues_the_ad(asgi_ser
     report = json.loads(producer.inner_text("#report-data"))
     assert report["viewer"]["status"] == "completed"
     assert 0 < report["viewer"]["samples"] <= len(set(first) | set(second))
+    assert errors == []
+
+
+def test_a_segment_is_marked_by_dragging_across_the_timeline_with_a_mouse_or_a_finger(asgi_server, chromium_browser,
+                                                                                       samples_dir):
+    producer, errors = _producer_with_a_new_campaign(chromium_browser, asgi_server, "producer-three", "Drag spot",
+                                                     samples_dir / "single_face.mp4", has_touch=True)
+    box = producer.locator("#segment-timeline").bounding_box()
+    y = box["y"] + box["height"] / 2
+
+    def at(fraction):
+        return box["x"] + fraction * box["width"]
+
+    def marked():
+        return float(producer.input_value(".segment-form input[name=start_s]")), float(
+            producer.input_value(".segment-form input[name=end_s]"))
+
+    producer.mouse.move(at(0.2), y)
+    producer.mouse.down()
+    producer.mouse.move(at(0.5), y, steps=5)
+    producer.mouse.up()
+    assert marked() == pytest.approx((0.5, 1.2), abs=0.11)  # the ad lasts 2.4 s
+
+    touch = producer.context.new_cdp_session(producer)  # real touch input, as a tablet sends it
+    for kind, fraction in (("touchStart", 0.6), ("touchMove", 0.75), ("touchMove", 0.9), ("touchEnd", None)):
+        points = [] if fraction is None else [{"x": at(fraction), "y": y}]
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+    producer.wait_for_function("document.querySelector('.segment-form input[name=end_s]').value > 2")
+    assert marked() == pytest.approx((1.4, 2.2), abs=0.11)
     assert errors == []

@@ -32,6 +32,9 @@ def test_agreeing_without_the_webcam_box_asks_again_and_keeps_the_other_answers(
     assert re.search(r'<input type="checkbox" name="analyse_webcam"[^>]*aria-describedby="id_analyse_webcam_error"',
                      page)
     assert 'id="id_analyse_webcam_error"' in page
+    # focused, so a phone scrolls to it (the page comes back at its top), and only that field
+    assert re.search(r'<input type="checkbox" name="analyse_webcam"[^>]*autofocus', page)
+    assert page.count("autofocus") == 1
     assert re.search(r'<input type="checkbox" name="keep_recording"[^>]*checked', page)
     assert re.search(r'<option value="25_34" selected>', page) and re.search(r'<option value="woman" selected>', page)
     assert 'name="agree"' in page and 'name="decline"' in page  # both choices are still there
@@ -58,6 +61,7 @@ def test_only_the_decline_button_declines(client, invitation, answers):
 
 def test_a_fresh_consent_page_shows_no_error(client, invitation):
     page = client.get(f"/v/{invitation.token}/").content.decode()
+    assert "autofocus" not in page
     assert TICK_THE_BOX not in page and "invalid-feedback" not in page
 
 
