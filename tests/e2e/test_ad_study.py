@@ -135,7 +135,9 @@ def test_a_viewer_who_goes_back_from_the_withdraw_page_continues_the_ad(asgi_ser
     producer.goto(f"{campaign_url}viewers/{session_id}/")
     report = json.loads(producer.inner_text("#report-data"))
     assert report["viewer"]["status"] == "completed"
-    assert 0 < report["viewer"]["samples"] <= len(set(first) | set(second))
+    # every stored moment was sent once; Playwright may not report a frame sent while the page was leaving
+    # (CI's second run once stored 25 of 24 reported), while a replayed stretch would add ten or more
+    assert 0 < report["viewer"]["samples"] <= len(set(first) | set(second)) + 2
     assert errors == []
 
 
