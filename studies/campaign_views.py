@@ -201,8 +201,9 @@ def viewer_detail(request, campaign_id, session_id):
     session = _viewer_or_404(campaign, session_id)
     report = selectors.viewer_report(session) if session.status != ViewerSession.Status.WITHDRAWN else None
     tables = presenters.report_tables(report) if report else {}
+    recordings = selectors.viewer_recording_parts(session) if report else []
     return render(request, "campaigns/viewer_detail.html",
-                  {"campaign": campaign, "session": session, "report": report, **tables})
+                  {"campaign": campaign, "session": session, "report": report, "recordings": recordings, **tables})
 
 
 @login_required
@@ -213,11 +214,9 @@ def campaign_ad_video(request, campaign_id):
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def viewer_recording(request, campaign_id, session_id):
+def viewer_recording_part(request, campaign_id, session_id, part_id):
     session = _viewer_or_404(_campaign_or_404(request, campaign_id), session_id)
-    if not session.recording:
-        raise Http404("This viewer did not agree to a recording, or none arrived.")
-    return video_file_response(request, session.recording)
+    return video_file_response(request, _child_or_404(session.recording_parts, part_id, "recording").file)
 
 
 @login_required

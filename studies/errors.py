@@ -28,3 +28,12 @@ class ParticipationRefused(StudiesError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class RecordingGap(StudiesError):
+    """A recording chunk starts past the bytes stored so far; `stored` says where to send from."""
+
+    def __init__(self, stored: int):
+        self.stored = stored
+        self.message = f"This part of the recording holds {stored} bytes; send the rest from there."
+        super().__init__(self.message)

@@ -5,6 +5,8 @@ The webcam frames go over the /ws/viewer/<id>/ WebSocket (ViewerCaptureConsumer)
 these views render pages, record the consent, and take withdrawal and recordings.
 """
 
+import uuid
+
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -13,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from studies import selectors, services, viewer_access
 from studies.campaign_forms import ConsentForm
 from studies.consent import CONSENT_VERSION
-from studies.errors import InvalidInput, ParticipationRefused
+from studies.errors import InvalidInput, ParticipationRefused, RecordingGap
 from studies.file_responses import video_file_response
 from studies.models import ViewerSession
 
@@ -120,12 +122,22 @@ def viewer_withdraw(request, session_id):
 
 @require_POST
 def viewer_recording(request, session_id):
+    """The next chunk of one part of the viewer's webcam video: multipart fields `recording` (the bytes),
+    `part` (a UUID the page picks per part), `offset` (bytes of the part sent before) and `start_ms`."""
     session = _own_session_or_404(request, session_id)
-    uploaded = request.FILES.get("recording")
-    if uploaded is None:
-        return JsonResponse({"error": "Send the recording as the multipart field 'recording'."}, status=400)
     try:
-        services.viewer_recording_attach(session, uploaded)
+        chunk = services.RecordingChunk(
+            part_id=uuid.UUID(request.POST.get("part", "")), offset=int(request.POST.get("offset", "")),
+            starts_at_ms=int(request.POST.get("start_ms", "")), data=request.FILES["recording"])
+    except (ValueError, KeyError):
+        chunk = None
+    if chunk is None or chunk.offset < 0:
+        return JsonResponse({"error": "Send the multipart fields 'recording' (a file), 'part' (a UUID), "
+                                      "'offset' and 'start_ms' (whole numbers, not negative)."}, status=400)
+    try:
+        part = services.viewer_recording_append(session, chunk)
+    except RecordingGap as gap:
+        return JsonResponse({"error": gap.message, "stored": gap.stored}, status=409)
     except (ParticipationRefused, InvalidInput) as error:
         return JsonResponse({"error": error.message}, status=403 if isinstance(error, ParticipationRefused) else 400)
-    return JsonResponse({"stored": True})
+    return JsonResponse({"part": str(part.id), "stored": part.size})

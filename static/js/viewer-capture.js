@@ -7,6 +7,9 @@
 (function () {
   "use strict";
 
+  // At the end of the ad the viewer waits at most this long for the last seconds of a recording to upload.
+  const RECORDING_SAVE_WAIT_MS = 15000;
+
   const app = document.getElementById("viewer-app");
   if (!app) return;
   const $ = (id) => document.getElementById(id);
@@ -118,8 +121,11 @@
     // a second viewing is no first reaction: never play a moment this viewer already watched
     const resumeAt = (Number(app.dataset.resumeMs) || 0) / 1000;
     let furthest = resumeAt;
-    let recorder = null;
-    const chunks = [];
+    const recording = app.dataset.recordingUrl ? new RecordingUpload({
+      url: app.dataset.recordingUrl,
+      csrfToken: csrfToken(),
+      onStored: (bytes) => { app.dataset.recordingStoredBytes = String(bytes); },
+    }) : null;
 
     const playing = () => started && !ad.paused && !ad.ended && !document.hidden;
 
@@ -193,35 +199,14 @@
     }
 
     function startRecording() {
-      if (!app.dataset.recordingUrl || !camera || typeof MediaRecorder === "undefined") return;
-      try {
-        recorder = new MediaRecorder(camera, { mimeType: "video/webm" });
-      } catch (error) {
-        recorder = null;
-        return;
-      }
-      recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
-      recorder.start(1000);
-    }
-
-    function uploadRecording() {
-      if (!recorder) return Promise.resolve();
-      return new Promise((resolve) => {
-        recorder.onstop = () => {
-          const body = new FormData();
-          body.append("recording", new Blob(chunks, { type: "video/webm" }), "webcam.webm");
-          fetch(app.dataset.recordingUrl, { method: "POST", body: body, headers: { "X-CSRFToken": csrfToken() } })
-            .catch(() => {}).finally(resolve);
-        };
-        recorder.stop();
-      });
+      if (recording && camera && recording.start(camera, ad.currentTime * 1000)) $("recording-badge").classList.remove("d-none");
     }
 
     async function finish() {
       if (finishing) return;
       finishing = true;
       showOverlay("Saving your answers…");
-      await uploadRecording();
+      if (recording) await recording.stop(RECORDING_SAVE_WAIT_MS);
       if (!stream.send({ type: "finish" })) {
         // the connection is gone: finish over HTTP (the server kept what had arrived)
         const body = new FormData();

@@ -6,10 +6,11 @@ from studies.models.campaigns import (
     Campaign,
     EmotionSample,
     Invitation,
+    RecordingPart,
     SampleBatch,
     Segment,
     ViewerSession,
 )
 
-__all__ = ["PER_MILLE", "AnalysisJob", "Campaign", "EmotionSample", "Invitation", "SampleBatch", "Segment",
+__all__ = ["PER_MILLE", "AnalysisJob", "Campaign", "EmotionSample", "Invitation", "RecordingPart", "SampleBatch", "Segment",
            "ViewerSession", "_job_file_path", "job_progress_group_name"]

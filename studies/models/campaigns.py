@@ -19,7 +19,12 @@ def _ad_video_path(campaign: "Campaign", filename: str) -> str:
 
 
 def _viewer_recording_path(session: "ViewerSession", filename: str) -> str:
+    # Only migration 0004 refers to it (the single recording a session had before RecordingPart).
     return f"campaigns/{session.campaign_id}/viewers/{session.id}/{filename}"
+
+
+def _recording_part_path(part: "RecordingPart", filename: str) -> str:
+    return f"campaigns/{part.session.campaign_id}/viewers/{part.session_id}/{filename}"
 
 
 def new_invitation_token() -> str:
@@ -176,8 +181,6 @@ class ViewerSession(models.Model):
     # Per 250 ms of the ad: sample counts and probability sums (studies.reports); empty until
     # computed, and emptied again whenever samples change.
     rollup = models.BinaryField(null=True, blank=True, editable=False)
-    recording = models.FileField(upload_to=_viewer_recording_path, max_length=255, blank=True, default="",
-                                 help_text="The viewer's webcam video, kept only if the viewer agreed.")
     is_demo = models.BooleanField(default=False, help_text="Synthetic viewer made by ensure_demo_campaign.")
 
     class Meta:
@@ -191,6 +194,35 @@ class ViewerSession(models.Model):
     def is_capturing(self) -> bool:
         """Samples may be stored: consent to webcam analysis given and the session still open."""
         return self.consent_analyse_webcam and self.status == self.Status.IN_PROGRESS
+
+
+class RecordingPart(models.Model):
+    """One unbroken stretch of a viewer's webcam video, kept only if the viewer agreed.
+
+    The browser uploads it second by second as it records, so leaving the page loses at most
+    the last second; a viewer who comes back and continues the ad starts a new part.
+    """
+
+    id = models.UUIDField(primary_key=True, editable=False, help_text="chosen by the recording browser")
+    session = models.ForeignKey(ViewerSession, on_delete=models.CASCADE, related_name="recording_parts")
+    starts_at_ms = models.PositiveIntegerField(help_text="time in the ad when this part began, milliseconds")
+    file = models.FileField(upload_to=_recording_part_path, max_length=255)
+    # Bytes received so far; the file may hold more after a failed write, which the next chunk overwrites.
+    size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Recording of {self.session_id} from {self.starts_at_clock}"
+
+    @property
+    def starts_at_clock(self) -> str:
+        """Where in the ad the part begins, as m:ss."""
+        minutes, seconds = divmod(self.starts_at_ms // 1000, 60)
+        return f"{minutes}:{seconds:02d}"
 
 
 class EmotionSample(models.Model):

@@ -23,6 +23,7 @@ from studies.selectors.campaigns import (
     session_rollup,
     viewer_report,
     viewer_session_for_capture,
+    viewer_recording_parts,
     viewer_session_furthest_ms,
     viewer_session_sample_times,
     viewer_session_get_for_owner,
@@ -34,5 +35,5 @@ __all__ = ["analysis_job_get_for_viewer", "analysis_job_list_for_batch", "analys
            "campaign_summary", "invitation_get_by_token", "invitation_get_for_owner", "invitations_with_counts",
            "report_viewers",
            "segment_get_for_owner", "session_rollup", "viewer_report", "viewer_session_for_capture",
-           "viewer_session_furthest_ms", "viewer_session_get_for_owner", "viewer_session_sample_times",
+           "viewer_recording_parts", "viewer_session_furthest_ms", "viewer_session_get_for_owner", "viewer_session_sample_times",
            "viewer_sessions_for_campaign"]

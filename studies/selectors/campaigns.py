@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from inference.labels import EMOTIONS
 from studies import reports
-from studies.models import PER_MILLE, Campaign, EmotionSample, Invitation, Segment, ViewerSession
+from studies.models import PER_MILLE, Campaign, EmotionSample, Invitation, RecordingPart, Segment, ViewerSession
 
 VISIBLE_SESSIONS = ~Q(viewer_sessions__status=ViewerSession.Status.WITHDRAWN)
 
@@ -37,6 +37,11 @@ def campaign_get_for_owner(*, user, campaign_id) -> Campaign:
 
 def segment_get_for_owner(*, user, segment_id) -> Segment:
     return Segment.objects.select_related("campaign").get(pk=segment_id, campaign__in=_campaigns_of(user))
+
+
+def viewer_recording_parts(session: ViewerSession) -> list[RecordingPart]:
+    """The viewer's webcam recording, part by part in the order recorded (a part per visit to the ad)."""
+    return list(session.recording_parts.filter(size__gt=0).order_by("created_at"))
 
 
 def invitation_get_for_owner(*, user, invitation_id) -> Invitation:

@@ -37,10 +37,11 @@ from studies.services.campaigns import (
 )
 from studies.services.viewing import (
     Consent,
+    RecordingChunk,
     Sample,
     campaign_data_purge_expired,
     invitation_check,
-    viewer_recording_attach,
+    viewer_recording_append,
     viewer_samples_add,
     viewer_session_erase,
     viewer_session_finish,
@@ -59,7 +60,8 @@ __all__ = [
     "campaign_create", "campaign_delete", "campaign_update", "invitation_create", "invitation_revoke",
     "segment_create", "segment_delete", "segment_update",
     # viewing
-    "Consent", "Sample", "campaign_data_purge_expired", "invitation_check", "viewer_recording_attach",
+    "Consent", "RecordingChunk", "Sample", "campaign_data_purge_expired", "invitation_check",
+    "viewer_recording_append",
     "viewer_samples_add", "viewer_session_erase", "viewer_session_finish", "viewer_session_start",
     "viewer_session_withdraw", "viewer_sessions_mark_abandoned",
 ]

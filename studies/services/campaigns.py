@@ -14,7 +14,8 @@ from django.utils import timezone
 from inference.labels import EMOTIONS
 from studies import media_checks
 from studies.errors import InvalidInput, UploadRejected
-from studies.models import Campaign, Invitation, Segment
+from studies.models import Campaign, Invitation, RecordingPart, Segment
+from studies.services.viewing import delete_stored_files, recording_file_names
 
 logger = logging.getLogger(__name__)
 
@@ -134,12 +135,11 @@ def campaign_update(campaign: Campaign, *, ad_video=None, **fields) -> Campaign:
 
 def campaign_delete(campaign: Campaign) -> None:
     """The campaign with everything learned from it: sessions, samples, recordings, the ad."""
-    files = [campaign.ad_video] + [s.recording for s in campaign.viewer_sessions.exclude(recording="")]
+    files = [campaign.ad_video.name] + recording_file_names(
+        RecordingPart.objects.filter(session__campaign=campaign))
     with transaction.atomic():
         campaign.delete()
-    for field_file in files:
-        if field_file:
-            field_file.storage.delete(field_file.name)
+    delete_stored_files([name for name in files if name])
     logger.info("Campaign %s deleted with its data.", campaign.pk)
 
 

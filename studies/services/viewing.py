@@ -9,19 +9,24 @@ record; a producer's erasure deletes the session altogether.
 
 import bisect
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from inference.labels import EMOTIONS
 from studies import media_checks, reports
 from studies.selectors import campaigns as selectors
 from studies.consent import CONSENT_VERSION
-from studies.errors import InvalidInput, ParticipationRefused
-from studies.models import PER_MILLE, Campaign, EmotionSample, Invitation, SampleBatch, ViewerSession
+from studies.errors import InvalidInput, ParticipationRefused, RecordingGap
+from studies.models import (PER_MILLE, Campaign, EmotionSample, Invitation, RecordingPart, SampleBatch,
+                            ViewerSession)
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +39,9 @@ ABANDONED_AFTER = timedelta(minutes=30)
 # a second; one rollup bin is wide enough for that and narrower than the 1 s batches a page sends,
 # so a late batch between two stored ones is not mistaken for a replay.
 REPLAY_WINDOW_MS = reports.ROLLUP_BIN_MS
+# Each return to the watch page after leaving it starts a part; more would be a page gone wrong.
+MAX_RECORDING_PARTS = 20
+COPY_BLOCK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -221,30 +229,38 @@ def _close_if_open(session_id, status: str) -> bool:
     return True
 
 
-def _delete_emotion_data(session: ViewerSession) -> str | None:
-    """Delete the session's samples and batch records and forget its rollup and recording (the caller
-    saves); returns the recording's storage name, to delete once the transaction committed."""
+def _delete_emotion_data(session: ViewerSession) -> list[str]:
+    """Delete the session's samples, batch records and recording parts and forget its rollup (the
+    caller saves); returns the recordings' storage names, to delete once the transaction committed."""
     EmotionSample.objects.filter(session=session).delete()
     SampleBatch.objects.filter(session=session).delete()
-    recording = session.recording.name if session.recording else None
-    session.recording = ""
+    recordings = recording_file_names(session.recording_parts.all())
+    session.recording_parts.all().delete()
     session.rollup = None
-    return recording
+    return recordings
+
+
+def recording_file_names(parts) -> list[str]:
+    return [name for name in parts.values_list("file", flat=True) if name]
+
+
+def delete_stored_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
 
 
 def viewer_session_withdraw(session: ViewerSession) -> ViewerSession:
     """The viewer changed their mind: every sample and any recording go; the consent record stays."""
     with transaction.atomic():
         locked = ViewerSession.objects.select_for_update().get(pk=session.pk)
-        recording = _delete_emotion_data(locked)
+        recordings = _delete_emotion_data(locked)
         locked.status = ViewerSession.Status.WITHDRAWN
         locked.withdrawn_at = timezone.now()
         locked.sample_count = locked.face_sample_count = 0
         locked.face_visible_share = locked.mean_detection_confidence = None
-        locked.save(update_fields=["status", "withdrawn_at", "recording", "rollup", "sample_count",
+        locked.save(update_fields=["status", "withdrawn_at", "rollup", "sample_count",
                                    "face_sample_count", "face_visible_share", "mean_detection_confidence"])
-    if recording:
-        locked.recording.storage.delete(recording)
+    delete_stored_files(recordings)
     session.refresh_from_db()
     logger.info("Viewer session %s withdrawn; its data was deleted.", session.id)
     return session
@@ -252,30 +268,86 @@ def viewer_session_withdraw(session: ViewerSession) -> ViewerSession:
 
 def viewer_session_erase(session: ViewerSession) -> None:
     """A producer deletes a viewer's data (an erasure request): the session is gone entirely."""
-    recording = session.recording.name if session.recording else None
-    storage = session.recording.storage
+    recordings = recording_file_names(session.recording_parts.all())
     session.delete()
-    if recording:
-        storage.delete(recording)
+    delete_stored_files(recordings)
     logger.info("Viewer session %s erased.", session.pk)
 
 
-def viewer_recording_attach(session: ViewerSession, uploaded_file) -> ViewerSession:
-    """Keep the viewer's own webcam video, only if they agreed to it."""
+@dataclass(frozen=True)
+class RecordingChunk:
+    """The next bytes of one recording part, as the viewer's browser uploads it while recording."""
+    part_id: uuid.UUID
+    offset: int  # bytes of the part sent before this chunk
+    starts_at_ms: int  # ad time when the part began
+    data: UploadedFile
+
+
+def viewer_recording_append(session: ViewerSession, chunk: RecordingChunk) -> RecordingPart:
+    """Store a chunk of the viewer's webcam video, only if they agreed to keep it.
+
+    A chunk sent again (its answer was lost) stores nothing twice; one that starts past the
+    stored end raises RecordingGap with the size to send from.
+    """
     if not session.consent_keep_recording:
         raise ParticipationRefused("You did not agree to keep a recording, so none is stored.")
-    if session.status == ViewerSession.Status.WITHDRAWN:
-        raise ParticipationRefused("This session was withdrawn; nothing more is stored.")
-    if uploaded_file.size > settings.FER_MAX_VIDEO_BYTES:
+    with transaction.atomic():
+        locked = ViewerSession.objects.select_for_update().select_related("campaign").get(pk=session.pk)
+        if locked.status == ViewerSession.Status.WITHDRAWN or locked.data_purged_at is not None:
+            raise ParticipationRefused("This session's data was deleted; nothing more is stored.")
+        part = locked.recording_parts.filter(pk=chunk.part_id).first()
+        if part is None:
+            return _recording_part_start(locked, chunk)
+        _recording_part_extend(locked, part, chunk)
+        return part
+
+
+def _recording_room_left(session: ViewerSession) -> int:
+    stored = session.recording_parts.aggregate(total=Sum("size"))["total"] or 0
+    return settings.FER_MAX_VIDEO_BYTES - stored
+
+
+def _recording_part_start(session: ViewerSession, chunk: RecordingChunk) -> RecordingPart:
+    if chunk.offset != 0:
+        raise RecordingGap(0)
+    if RecordingPart.objects.filter(pk=chunk.part_id).exists():
+        raise InvalidInput("This recording part id is taken; start the part under a new id.", "part")
+    if session.recording_parts.count() >= MAX_RECORDING_PARTS:
+        raise InvalidInput(f"A viewer's recording has at most {MAX_RECORDING_PARTS} parts.", "part")
+    latest_ms = int(session.campaign.ad_duration_s * 1000) + LATE_SAMPLE_MS
+    if not 0 <= chunk.starts_at_ms <= latest_ms:
+        raise InvalidInput(f"A recording starts between 0 and {latest_ms} ms of the ad.", "start_ms")
+    if chunk.data.size > _recording_room_left(session):
         raise InvalidInput(f"The recording is larger than {settings.FER_MAX_VIDEO_MB} MB.", "recording")
-    head = media_checks.file_head(uploaded_file)
+    head = media_checks.file_head(chunk.data)
     if media_checks.detect_kind(head) != media_checks.VIDEO:
         raise InvalidInput("The recording is not a video file.", "recording")
-    old = session.recording.name if session.recording else None
-    session.recording.save(f"webcam.{media_checks.video_extension(head) or 'webm'}", uploaded_file, save=True)
-    if old and old != session.recording.name:
-        session.recording.storage.delete(old)
-    return session
+    part = RecordingPart(id=chunk.part_id, session=session, starts_at_ms=chunk.starts_at_ms, size=chunk.data.size)
+    number = session.recording_parts.count() + 1
+    part.file.save(f"webcam-{number}.{media_checks.video_extension(head) or 'webm'}", chunk.data, save=False)
+    part.save(force_insert=True)
+    return part
+
+
+def _recording_part_extend(session: ViewerSession, part: RecordingPart, chunk: RecordingChunk) -> None:
+    if chunk.offset > part.size:
+        raise RecordingGap(part.size)
+    already_stored = part.size - chunk.offset
+    new_bytes = chunk.data.size - already_stored
+    if new_bytes <= 0:
+        return
+    if new_bytes > _recording_room_left(session):
+        raise InvalidInput(f"The recording is larger than {settings.FER_MAX_VIDEO_MB} MB.", "recording")
+    # Written at the stored size, not appended: bytes of a write whose transaction failed get overwritten.
+    # Needs a storage that opens files for update, as the local file system does.
+    with part.file.storage.open(part.file.name, "r+b") as stored:
+        stored.seek(part.size)
+        chunk.data.seek(already_stored)  # not chunks(): it starts again from byte 0
+        while block := chunk.data.read(COPY_BLOCK_BYTES):
+            stored.write(block)
+        stored.truncate()
+    part.size += new_bytes
+    part.save(update_fields=["size", "updated_at"])
 
 
 def viewer_sessions_mark_abandoned(now=None) -> int:
@@ -295,11 +367,10 @@ def campaign_data_purge_expired(now=None) -> int:
                                                   data_purged_at__isnull=True)
         for session in expired:
             with transaction.atomic():
-                recording = _delete_emotion_data(session)
+                recordings = _delete_emotion_data(session)
                 session.data_purged_at = now
-                session.save(update_fields=["recording", "rollup", "data_purged_at"])
-            if recording:
-                session.recording.storage.delete(recording)
+                session.save(update_fields=["rollup", "data_purged_at"])
+            delete_stored_files(recordings)
             purged += 1
     if purged:
         logger.info("Retention: deleted the emotion data of %d viewer session(s).", purged)

@@ -1,6 +1,7 @@
 """A whole ad test in the browser: a producer sets up a campaign, a viewer (fake webcam) consents and
 watches the ad to the end, and the producer's report shows that viewer's curve and the segment table.
-Also: a viewer who opens the withdraw page in the middle of the ad and goes back continues the ad.
+Also: a viewer who opens the withdraw page in the middle of the ad and goes back continues the ad, and
+the webcam recording they agreed to keeps both stretches.
 
 Runs against a real Daphne (HTTP + WebSockets); the ad is ../shared/samples/single_face.mp4 (2.4 s)
 and Chromium's fake camera plays the same clip.
@@ -105,6 +106,7 @@ def test_a_viewer_who_goes_back_from_the_withdraw_page_continues_the_ad(asgi_ser
     viewer.click("button[name=agree]")  # the webcam box not ticked: asked again, not sent away
     assert "Tick this box to take part" in viewer.inner_text(".consent-form")
     viewer.check("input[name=analyse_webcam]")
+    viewer.check("input[name=keep_recording]")
     viewer.click("button[name=agree]")
     viewer.wait_for_selector("#check-continue:not([disabled])")
     viewer.click("#check-continue")
@@ -112,7 +114,10 @@ def test_a_viewer_who_goes_back_from_the_withdraw_page_continues_the_ad(asgi_ser
     assert viewer.inner_text("#ad-start") == "Start the ad"
     assert viewer.inner_text("#face-badge") == "camera on"  # not "camera starting…" while it waits for Start
     viewer.click("#ad-start")
-    viewer.wait_for_function("document.getElementById('ad-video').currentTime > 1.0")
+    viewer.wait_for_selector("#recording-badge:not(.d-none)")
+    # the recording's first second is on the server before the viewer leaves
+    viewer.wait_for_function("document.getElementById('ad-video').currentTime > 1.0"
+                             " && Number(document.getElementById('viewer-app').dataset.recordingStoredBytes) > 0")
     viewer.click("text=Withdraw")
     viewer.wait_for_selector("text=Withdraw from this study?")
     viewer.get_by_role("link", name="Go back").click()
@@ -138,6 +143,11 @@ def test_a_viewer_who_goes_back_from_the_withdraw_page_continues_the_ad(asgi_ser
     # every stored moment was sent once; Playwright may not report a frame sent while the page was leaving
     # (CI's second run once stored 25 of 24 reported), while a replayed stretch would add ten or more
     assert 0 < report["viewer"]["samples"] <= len(set(first) | set(second)) + 2
+    # the webcam recording: the part before leaving and the part after coming back, both playable
+    captions = producer.locator(".viewer-recordings figcaption").all_inner_texts()
+    assert captions[0] == "Webcam from 0:00 of the ad" and len(captions) == 2
+    producer.wait_for_function("[...document.querySelectorAll('.viewer-recordings video')]"
+                               ".every((video) => video.readyState >= 1 && video.videoWidth > 0)")
     assert errors == []
 
 

@@ -164,6 +164,10 @@ def join(make_campaign):
     return start
 
 
+# How a browser's WebM recording (MediaRecorder) starts: the EBML header naming the "webm" doctype.
+WEBM_HEAD = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm"
+
+
 def sample_series(t_ms_values, happy: float, *, face: bool = True):
     """Samples with the given happy probability (the rest neutral)."""
     from inference.labels import EMOTIONS

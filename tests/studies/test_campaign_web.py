@@ -4,13 +4,15 @@ import csv
 import io
 import json
 import re
+import uuid
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from studies import services
 from studies.models import Campaign, EmotionSample, Segment, ViewerSession
 from studies.viewer_access import VIEWER_SESSIONS_KEY
-from tests.studies.conftest import sample_series
+from tests.studies.conftest import WEBM_HEAD, sample_series
 
 pytestmark = pytest.mark.django_db
 
@@ -172,6 +174,26 @@ def test_a_viewers_drill_down_and_erasure(producer, campaign):
     producer.post(f"/campaigns/{campaign.id}/viewers/{session.id}/delete/")
     assert not ViewerSession.objects.filter(pk=session.pk).exists()
     assert not EmotionSample.objects.filter(session_id=session.pk).exists()
+
+
+def test_a_viewers_recording_parts_play_on_their_page(producer, client, other_user, campaign, join):
+    session = join(campaign, keep_recording=True)
+    parts = []
+    for number, start_ms in ((1, 0), (2, 1250)):
+        parts.append(services.viewer_recording_append(session, services.RecordingChunk(
+            part_id=uuid.UUID(int=number), offset=0, starts_at_ms=start_ms,
+            data=SimpleUploadedFile("webcam.webm", WEBM_HEAD + bytes(100 * number)))))
+    page = producer.get(f"/campaigns/{campaign.id}/viewers/{session.id}/").content.decode()
+    assert "Webcam from 0:00 of the ad" in page and "Webcam from 0:01 of the ad" in page
+    assert "the recording is in 2 parts" in page
+    url = f"/campaigns/{campaign.id}/viewers/{session.id}/recordings/{parts[1].id}"
+    assert f'src="{url}"' in page
+    seek = producer.get(url, HTTP_RANGE="bytes=0-3")
+    assert seek.status_code == 206 and b"".join(seek.streaming_content) == WEBM_HEAD[:4]
+    assert seek["Content-Type"] == "video/webm"
+    assert producer.get(f"/campaigns/{campaign.id}/viewers/{session.id}/recordings/{uuid.uuid4()}").status_code == 404
+    client.force_login(other_user)
+    assert client.get(url).status_code == 404
 
 
 def test_comparing_two_campaigns(producer, campaign, make_campaign, user):

@@ -1,12 +1,16 @@
-"""The viewer's pages over HTTP: the consent form's answers, and coming back to the watch page."""
+"""The viewer's pages over HTTP: the consent form's answers, coming back to the watch page, and uploading
+a consented recording."""
 
 import re
+import uuid
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from studies import services
-from studies.models import ViewerSession
-from tests.studies.conftest import sample_series
+from studies.models import RecordingPart, ViewerSession
+from tests.studies.conftest import WEBM_HEAD, sample_series
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +94,49 @@ def test_coming_back_from_the_withdraw_page_continues_the_ad_where_it_stopped(cl
     page = response.content.decode()
     assert 'data-resume-ms="1200"' in page
     assert "Continue the ad" in page and "Start the ad" not in page and "continues where you left it" in page
+
+
+# Uploading a consented recording -------------------------------------------------------------------
+
+
+@pytest.fixture
+def recording_viewer(client, invitation):
+    client.post(f"/v/{invitation.token}/", {"agree": "1", "analyse_webcam": "on", "keep_recording": "on"})
+    return ViewerSession.objects.get()
+
+
+def post_chunk(client, session, data: bytes, *, part="00000000-0000-4000-8000-000000000001", offset=0, start_ms=0):
+    return client.post(f"/v/session/{session.id}/recording/", {
+        "recording": SimpleUploadedFile("webcam.webm", data, content_type="video/webm"),
+        "part": part, "offset": offset, "start_ms": start_ms})
+
+
+def test_the_watch_page_records_only_with_consent(client, watching, invitation):
+    assert 'data-recording-url=""' in client.get(f"/v/session/{watching.id}/watch/").content.decode()
+    refused = post_chunk(client, watching, WEBM_HEAD)
+    assert refused.status_code == 403 and "did not agree" in refused.json()["error"]
+
+
+def test_a_recording_arrives_chunk_by_chunk(client, recording_viewer):
+    page = client.get(f"/v/session/{recording_viewer.id}/watch/").content.decode()
+    assert f'data-recording-url="/v/session/{recording_viewer.id}/recording/"' in page and "● recording" in page
+    first = post_chunk(client, recording_viewer, WEBM_HEAD + b"a" * 4)
+    assert first.status_code == 200 and first.json() == {"part": "00000000-0000-4000-8000-000000000001",
+                                                          "stored": len(WEBM_HEAD) + 4}
+    assert post_chunk(client, recording_viewer, b"b" * 10, offset=len(WEBM_HEAD) + 4).json()["stored"] == len(WEBM_HEAD) + 14
+    gap = post_chunk(client, recording_viewer, b"c", offset=1000)
+    assert gap.status_code == 409 and gap.json()["stored"] == len(WEBM_HEAD) + 14
+
+
+@pytest.mark.parametrize("fields", [{"part": "not-a-uuid"}, {"offset": "-1"}, {"offset": ""}, {"start_ms": "1.5"}])
+def test_a_malformed_chunk_is_refused_with_what_to_send(client, recording_viewer, fields):
+    response = client.post(f"/v/session/{recording_viewer.id}/recording/", {
+        "recording": SimpleUploadedFile("webcam.webm", WEBM_HEAD), "part": str(uuid.uuid4()), "offset": 0,
+        "start_ms": 0, **fields})
+    assert response.status_code == 400 and "'part' (a UUID)" in response.json()["error"]
+    assert not RecordingPart.objects.exists()
+
+
+def test_only_the_viewers_own_browser_may_send_their_recording(recording_viewer):
+    response = post_chunk(Client(), recording_viewer, WEBM_HEAD)
+    assert response.status_code == 404 and not RecordingPart.objects.exists()

@@ -1,8 +1,10 @@
 """Campaign, segment and invitation rules."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from studies import services
@@ -101,8 +103,12 @@ def test_invitations_check_their_limits(user, make_campaign):
 
 def test_deleting_a_campaign_deletes_its_files_and_data(user, make_campaign, join, settings):
     campaign = make_campaign(user)
-    session = join(campaign)
+    session = join(campaign, keep_recording=True)
     services.viewer_samples_add(session, [services.Sample(t_ms=0, face=False)])
+    services.viewer_recording_append(session, services.RecordingChunk(
+        part_id=uuid.uuid4(), offset=0, starts_at_ms=0,
+        data=SimpleUploadedFile("webcam.webm", b"\x1a\x45\xdf\xa3" + bytes(100), content_type="video/webm")))
+    assert len([path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]) == 2  # the ad, the recording
     services.campaign_delete(campaign)
     assert not Campaign.objects.exists()
     assert not [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]

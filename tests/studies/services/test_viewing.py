@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from studies import selectors, services
-from studies.errors import InvalidInput, ParticipationRefused
-from studies.models import EmotionSample, ViewerSession
-from tests.studies.conftest import sample_series
+from studies.errors import InvalidInput, ParticipationRefused, RecordingGap
+from studies.models import EmotionSample, RecordingPart, ViewerSession
+from tests.studies.conftest import WEBM_HEAD, sample_series
 
 pytestmark = pytest.mark.django_db
 
@@ -142,31 +142,88 @@ def test_finishing_closes_capture_and_computes_the_rollup(user, make_campaign, j
         services.viewer_samples_add(session, sample_series([2100], 0.7))
 
 
+def record(session, data: bytes, *, part=None, offset=0, start_ms=0):
+    """Send one recording chunk as the viewer's page does; returns the part."""
+    chunk = services.RecordingChunk(part_id=part or uuid.UUID(int=1), offset=offset, starts_at_ms=start_ms,
+                                    data=SimpleUploadedFile("webcam.webm", data, content_type="video/webm"))
+    return services.viewer_recording_append(session, chunk)
+
+
+def stored_bytes(part) -> bytes:
+    with part.file.open("rb") as handle:
+        return handle.read()
+
+
 def test_withdrawal_deletes_every_sample_and_the_recording(user, make_campaign, join, settings):
     session = join(make_campaign(user), keep_recording=True)
     services.viewer_samples_add(session, sample_series(range(0, 1000, 100), 0.7))
-    services.viewer_recording_attach(session, SimpleUploadedFile(
-        "webcam.webm", b"\x1a\x45\xdf\xa3" + b"\x00" * 200, content_type="video/webm"))
-    assert session.recording
+    record(session, WEBM_HEAD + b"\x00" * 200)
+    assert [path.name for path in settings.MEDIA_ROOT.rglob("webcam*")] == ["webcam-1.webm"]
     services.viewer_session_withdraw(session)
     session.refresh_from_db()
     assert session.status == "withdrawn" and session.withdrawn_at and session.consent_version  # the consent record stays
     assert not EmotionSample.objects.filter(session=session).exists()
-    assert session.sample_count == 0 and not session.rollup and not session.recording
+    assert session.sample_count == 0 and not session.rollup and not RecordingPart.objects.exists()
     assert not [path for path in settings.MEDIA_ROOT.rglob("webcam*")]
     with pytest.raises(ParticipationRefused, match="withdrawn"):
         services.viewer_samples_add(session, sample_series([0], 0.5))
+    with pytest.raises(ParticipationRefused, match="deleted"):
+        record(session, WEBM_HEAD + b"\x00" * 200, part=uuid.uuid4())
 
 
 def test_a_recording_is_kept_only_with_consent_and_must_be_a_video(user, make_campaign, join):
     campaign = make_campaign(user)
     without = join(campaign)
-    webm = SimpleUploadedFile("webcam.webm", b"\x1a\x45\xdf\xa3" + b"\x00" * 200, content_type="video/webm")
     with pytest.raises(ParticipationRefused, match="did not agree"):
-        services.viewer_recording_attach(without, webm)
+        record(without, WEBM_HEAD + b"\x00" * 200)
     with_consent = join(campaign, keep_recording=True)
     with pytest.raises(InvalidInput, match="not a video"):
-        services.viewer_recording_attach(with_consent, SimpleUploadedFile("x.webm", b"hello" * 50))
+        record(with_consent, b"hello" * 50)
+    with pytest.raises(InvalidInput, match="between 0 and 7400 ms"):  # the ad is 2.4 s
+        record(with_consent, WEBM_HEAD, start_ms=9000)
+    assert not RecordingPart.objects.exists()
+
+
+def test_a_recording_grows_chunk_by_chunk_and_a_resent_chunk_is_stored_once(user, make_campaign, join):
+    session = join(make_campaign(user), keep_recording=True)
+    first, second, third = WEBM_HEAD + b"a" * (100 - len(WEBM_HEAD)), b"b" * 100, b"c" * 100
+    part = record(session, first, start_ms=0)
+    record(session, second, offset=100)
+    record(session, second, offset=100)  # its answer was lost: sent again
+    record(session, second + third, offset=100)  # sent again with the next chunk
+    part.refresh_from_db()
+    assert part.size == 300 and stored_bytes(part) == first + second + third
+    with pytest.raises(RecordingGap) as gap:
+        record(session, b"e" * 10, offset=400)  # bytes 300..399 never arrived
+    assert gap.value.stored == 300
+    assert stored_bytes(part) == first + second + third
+
+
+def test_a_viewer_who_comes_back_adds_a_part_and_keeps_the_first(user, make_campaign, join):
+    session = join(make_campaign(user), keep_recording=True)
+    record(session, WEBM_HEAD + b"first visit", part=uuid.UUID(int=1), start_ms=0)
+    record(session, WEBM_HEAD + b"after coming back", part=uuid.UUID(int=2), start_ms=1250)
+    parts = selectors.viewer_recording_parts(session)
+    assert [(part.starts_at_ms, part.starts_at_clock, stored_bytes(part)) for part in parts] == [
+        (0, "0:00", WEBM_HEAD + b"first visit"), (1250, "0:01", WEBM_HEAD + b"after coming back")]
+    with pytest.raises(RecordingGap):  # a new part must start at its beginning
+        record(session, b"middle", part=uuid.UUID(int=3), offset=50)
+    other = join(session.campaign, keep_recording=True)
+    with pytest.raises(InvalidInput, match="taken"):  # another viewer's part id
+        record(other, WEBM_HEAD, part=uuid.UUID(int=1))
+
+
+def test_a_recording_stops_growing_at_the_video_size_limit(user, make_campaign, join, settings):
+    session = join(make_campaign(user), keep_recording=True)
+    settings.FER_MAX_VIDEO_BYTES, settings.FER_MAX_VIDEO_MB = 1000, 0.001
+    part = record(session, WEBM_HEAD + b"a" * (600 - len(WEBM_HEAD)))
+    with pytest.raises(InvalidInput, match="larger than"):
+        record(session, WEBM_HEAD + b"b" * 500, part=uuid.uuid4())
+    with pytest.raises(InvalidInput, match="larger than"):
+        record(session, b"c" * 500, offset=600)
+    record(session, b"d" * 400, offset=600)
+    part.refresh_from_db()
+    assert part.size == 1000
 
 
 def test_erasure_deletes_the_session_entirely(user, make_campaign, join):
@@ -174,6 +231,19 @@ def test_erasure_deletes_the_session_entirely(user, make_campaign, join):
     services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.7))
     services.viewer_session_erase(session)
     assert not ViewerSession.objects.exists() and not EmotionSample.objects.exists()
+
+
+def test_erasure_and_retention_delete_the_recording_files(user, make_campaign, join, settings):
+    campaign = make_campaign(user, retention_days=30)
+    erased, expired = join(campaign, keep_recording=True), join(campaign, keep_recording=True)
+    record(erased, WEBM_HEAD + b"erased", part=uuid.UUID(int=1))
+    record(expired, WEBM_HEAD + b"expired", part=uuid.UUID(int=2))
+    record(expired, WEBM_HEAD + b"expired, part 2", part=uuid.UUID(int=3), start_ms=500)
+    assert len(list(settings.MEDIA_ROOT.rglob("webcam*"))) == 3
+    services.viewer_session_erase(erased)
+    ViewerSession.objects.filter(pk=expired.pk).update(started_at=timezone.now() - timedelta(days=31))
+    assert services.campaign_data_purge_expired() == 1
+    assert not RecordingPart.objects.exists() and not list(settings.MEDIA_ROOT.rglob("webcam*"))
 
 
 def test_retention_purges_old_sessions_data_only(user, make_campaign, join):
