@@ -35,7 +35,7 @@ from studies.api.campaign_serializers import (
     ViewerSessionSerializer,
 )
 from studies.api.serializers import ErrorSerializer
-from studies.errors import InvalidInput, ParticipationRefused
+from studies.errors import InvalidInput
 from studies.models import Campaign, Invitation, Segment, ViewerSession
 
 REPORT_PARAMETERS = [
@@ -43,14 +43,6 @@ REPORT_PARAMETERS = [
     OpenApiParameter("min_face", OpenApiTypes.FLOAT, description="only viewers whose face was visible this share "
                                                                   "of the time (0..1)"),
 ]
-
-
-def _invalid(error: InvalidInput) -> Response:
-    return Response({"detail": error.message, "field": error.field}, status=status.HTTP_400_BAD_REQUEST)
-
-
-def _refused(error: ParticipationRefused) -> Response:
-    return Response({"detail": error.message}, status=status.HTTP_403_FORBIDDEN)
 
 
 def _owned(lookup, model, **ids):
@@ -65,14 +57,10 @@ def _campaign(request, campaign_id) -> Campaign:
 
 
 def _created(request, input_serializer, create, output) -> Response:
-    """Validate the body, call the `create` service, answer 201 with `output(object)` or 400."""
+    """Validate the body, call the `create` service, answer 201 with `output(object)` (errors: studies.api.errors)."""
     serializer = input_serializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    try:
-        created = create(**serializer.validated_data)
-    except InvalidInput as error:
-        return _invalid(error)
-    return Response(output(created), status=status.HTTP_201_CREATED)
+    return Response(output(create(**serializer.validated_data)), status=status.HTTP_201_CREATED)
 
 
 class CampaignListCreateApi(APIView):
@@ -105,10 +93,7 @@ class CampaignDetailApi(APIView):
         serializer = CampaignUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        try:
-            services.campaign_update(campaign, ad_video=data.pop("ad_video", None), **data)
-        except InvalidInput as error:
-            return _invalid(error)
+        services.campaign_update(campaign, ad_video=data.pop("ad_video", None), **data)
         return Response(CampaignSerializer(campaign, context={"request": request}).data)
 
     @extend_schema(operation_id="campaigns_destroy", responses={204: None})
@@ -144,10 +129,7 @@ class SegmentDetailApi(APIView):
         segment = self._segment(request, segment_id)
         serializer = SegmentUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.segment_update(segment, **serializer.validated_data)
-        except InvalidInput as error:
-            return _invalid(error)
+        services.segment_update(segment, **serializer.validated_data)
         return Response(SegmentSerializer(segment).data)
 
     @extend_schema(operation_id="segments_destroy", responses={204: None})
@@ -254,14 +236,9 @@ class JoinApi(APIView):
     def post(self, request, token):
         serializer = JoinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            session = services.viewer_session_start(
-                invitation_token=token, consent=services.Consent(**serializer.validated_data),
-                user_agent=request.headers.get("User-Agent", ""))
-        except ParticipationRefused as error:
-            return _refused(error)
-        except InvalidInput as error:
-            return _invalid(error)
+        session = services.viewer_session_start(
+            invitation_token=token, consent=services.Consent(**serializer.validated_data),
+            user_agent=request.headers.get("User-Agent", ""))
         return Response({"session_id": session.id, "viewer_id": session.viewer_id, "ingest_token": session.ingest_token,
                          "consent_version": session.consent_version,
                          "ad_duration_s": session.campaign.ad_duration_s}, status=status.HTTP_201_CREATED)
@@ -296,17 +273,11 @@ class SampleIngestApi(APIView):
             probabilities = item.get("probabilities") or {}
             unknown = set(probabilities) - set(EMOTIONS)
             if unknown:
-                return _invalid(InvalidInput(f"Sample {number}: unknown emotion(s) {', '.join(sorted(unknown))}.",
-                                             "samples"))
+                raise InvalidInput(f"Sample {number}: unknown emotion(s) {', '.join(sorted(unknown))}.", "samples")
             samples.append(services.Sample(
                 t_ms=item["t_ms"], face=item["face"], detection=item.get("detection", 0.0),
                 probabilities=tuple(probabilities.get(name, 0.0) for name in EMOTIONS) if item["face"] else ()))
-        try:
-            stored = services.viewer_samples_add(session, samples, batch_id=serializer.validated_data.get("batch_id"))
-        except InvalidInput as error:
-            return _invalid(error)
-        except ParticipationRefused as error:
-            return _refused(error)
+        stored = services.viewer_samples_add(session, samples, batch_id=serializer.validated_data.get("batch_id"))
         return Response({"stored": stored}, status=status.HTTP_201_CREATED)
 
 

@@ -140,4 +140,9 @@ class JobListItemSerializer(JobOutputSerializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    """Every API error (studies.api.errors)."""
+
+    detail = serializers.CharField(help_text="what went wrong, written for a person")
+    field = serializers.CharField(allow_null=True, help_text="the input at fault, or null")
+    errors = serializers.DictField(help_text="each invalid input's messages, as DRF's validation reports "
+                                             "them; empty when no input is at fault")

@@ -19,7 +19,6 @@ from studies.api.serializers import (
     JobListItemSerializer,
     JobOutputSerializer,
 )
-from studies.errors import UploadRejected
 from studies.models import AnalysisJob
 
 
@@ -60,14 +59,11 @@ class JobListCreateApi(APIView):
     def post(self, request):
         serializer = JobCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            job = services.analysis_job_create(
-                owner=request.user,
-                session_key=None,
-                uploaded_file=serializer.validated_data["file"],
-            )
-        except UploadRejected as rejection:
-            return Response({"detail": rejection.message}, status=status.HTTP_400_BAD_REQUEST)
+        job = services.analysis_job_create(
+            owner=request.user,
+            session_key=None,
+            uploaded_file=serializer.validated_data["file"],
+        )
         job.refresh_from_db()
         return Response(JobOutputSerializer(job, context={"request": request}).data, status=status.HTTP_201_CREATED)
 

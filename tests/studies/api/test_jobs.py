@@ -110,7 +110,8 @@ def test_missing_file_field_gets_400(user_api_client):
     response = user_api_client.post(JOBS_URL, {}, format="multipart")
 
     assert response.status_code == 400
-    assert "file" in response.json()
+    assert response.json() == {"detail": "file: No file was submitted.", "field": "file",
+                               "errors": {"file": ["No file was submitted."]}}
 
 
 def test_list_shows_only_own_jobs_newest_first_and_paginated(user, other_user, user_api_client, make_job):

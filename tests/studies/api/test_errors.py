@@ -1,0 +1,67 @@
+"""Every API error has one shape, {"detail", "field", "errors"}, whatever went wrong."""
+
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+
+from studies import services
+
+pytestmark = pytest.mark.django_db
+
+SHAPE = {"detail", "field", "errors"}
+
+
+@pytest.fixture
+def campaign(user, make_campaign):
+    return make_campaign(user)
+
+
+def test_an_invalid_field_names_itself_in_the_detail(user_api_client, campaign):
+    response = user_api_client.post(f"/api/v1/campaigns/{campaign.id}/segments/",
+                                    {"name": "Hook", "end_s": 1.0, "expected_emotions": ["happy"]}, format="json")
+    body = response.json()
+    assert response.status_code == 400 and set(body) == SHAPE
+    assert body["field"] == "start_s" and body["detail"] == "start_s: This field is required."
+    assert body["errors"] == {"start_s": ["This field is required."]}
+
+
+def test_a_bad_item_in_a_list_is_located_by_its_position(campaign, join):
+    session = join(campaign)
+    samples = [{"t_ms": 0, "face": False}, {"t_ms": "soon", "face": False}]
+    response = APIClient().post(f"/api/v1/viewer-sessions/{session.id}/samples/", {"samples": samples},
+                                format="json", HTTP_X_VIEWER_TOKEN=session.ingest_token)
+    body = response.json()
+    assert response.status_code == 400 and body["field"] == "samples"
+    assert body["detail"] == "samples.1.t_ms: A valid integer is required."
+    assert body["errors"]["samples"][1] == {"t_ms": ["A valid integer is required."]}
+
+
+def test_a_rule_the_service_enforces_has_the_same_shape(user_api_client, campaign):
+    response = user_api_client.post(f"/api/v1/campaigns/{campaign.id}/segments/",
+                                    {"name": "Too long", "start_s": 0, "end_s": 60, "expected_emotions": ["happy"]},
+                                    format="json")
+    body = response.json()
+    assert response.status_code == 400 and set(body) == SHAPE and body["field"] == "end_s"
+    assert body["errors"] == {"end_s": [body["detail"]]} and "2.4" in body["detail"]
+
+
+def test_refusals_and_missing_things_have_no_field(user_api_client, campaign, join):
+    invitation = services.invitation_create(campaign)
+    services.invitation_revoke(invitation)
+    answers = {
+        403: APIClient().post(f"/api/v1/join/{invitation.token}/", {"analyse_webcam": True}, format="json"),
+        404: user_api_client.get(f"/api/v1/campaigns/{uuid.uuid4()}/"),
+        401: APIClient().get("/api/v1/campaigns/"),
+    }
+    for status, response in answers.items():
+        body = response.json()
+        assert response.status_code == status and set(body) == SHAPE, body
+        assert body["detail"] and body["field"] is None and body["errors"] == {}
+    assert "withdrawn" in answers[403].json()["detail"]
+
+
+def test_an_unknown_endpoint_says_so_in_the_same_shape(user_api_client):
+    response = user_api_client.get("/api/v1/campaigns/not-a-uuid/")
+    assert response.status_code == 404 and set(response.json()) == SHAPE
+    assert "No API endpoint at /api/v1/campaigns/not-a-uuid/" in response.json()["detail"]
