@@ -13,6 +13,17 @@
     return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + a + ")";
   }
 
+  // The segment's name cut to the width of its shading ("Hook: the sp…"), or nothing when not even
+  // two letters fit; squeezing it (fillText's maxWidth) made it unreadable on a phone.
+  function fittedLabel(ctx, name, width) {
+    if (ctx.measureText(name).width <= width) return name;
+    for (let length = name.length - 1; length >= 2; length--) {
+      const cut = name.slice(0, length).trimEnd() + "…";
+      if (ctx.measureText(cut).width <= width) return cut;
+    }
+    return "";
+  }
+
   // Segments shaded behind the curves, with their names along the top.
   const segmentBoxes = {
     id: "segmentBoxes",
@@ -28,7 +39,7 @@
         ctx.fillStyle = "#495057";
         ctx.font = "600 11px system-ui, sans-serif";
         ctx.textAlign = "center";
-        ctx.fillText(segment.name, (left + right) / 2, chartArea.top + 12, right - left - 4);
+        ctx.fillText(fittedLabel(ctx, segment.name, right - left - 4), (left + right) / 2, chartArea.top + 12);
         ctx.restore();
       });
     },
@@ -98,7 +109,8 @@
           y: { min: 0, max: 100, title: { display: true, text: "probability (%)" }, ticks: { callback: (v) => v + "%" } },
         },
         plugins: {
-          legend: { labels: { filter: (item) => !item.text.startsWith("band-") } },
+          // small colour boxes on a phone, so the seven emotions take two rows instead of three
+          legend: { labels: { filter: (item) => !item.text.startsWith("band-"), boxWidth: canvas.clientWidth < 576 ? 14 : 40 } },
           tooltip: {
             filter: (item) => !item.dataset.label.startsWith("band-"),
             callbacks: {
