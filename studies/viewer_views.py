@@ -132,12 +132,12 @@ def viewer_recording(request, session_id):
     except (ValueError, KeyError):
         chunk = None
     if chunk is None or chunk.offset < 0:
-        return JsonResponse({"error": "Send the multipart fields 'recording' (a file), 'part' (a UUID), "
-                                      "'offset' and 'start_ms' (whole numbers, not negative)."}, status=400)
+        return JsonResponse({"detail": "Send the multipart fields 'recording' (a file), 'part' (a UUID), "
+                                       "'offset' and 'start_ms' (whole numbers, not negative)."}, status=400)
     try:
         part = services.viewer_recording_append(session, chunk)
     except RecordingGap as gap:
-        return JsonResponse({"error": gap.message, "stored": gap.stored}, status=409)
+        return JsonResponse({"detail": gap.message, "stored": gap.stored}, status=409)
     except (ParticipationRefused, InvalidInput) as error:
-        return JsonResponse({"error": error.message}, status=403 if isinstance(error, ParticipationRefused) else 400)
+        return JsonResponse({"detail": error.message}, status=403 if isinstance(error, ParticipationRefused) else 400)
     return JsonResponse({"part": str(part.id), "stored": part.size})

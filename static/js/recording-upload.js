@@ -1,13 +1,20 @@
 // RecordingUpload: the study viewer's webcam video, recorded only when they agreed to keep
-// it, and uploaded second by second while it records. Leaving the page loses at most the
-// last second; coming back to the ad starts a new part (a new id) that the server keeps
-// beside the first. Each chunk says where in its part it starts (offset), so a chunk sent
-// again after a lost answer is stored once. Server side: studies.services.viewer_recording_append.
+// it, and uploaded second by second while it records. Leaving the page loses only what had
+// not been uploaded yet (usually the last second or two); coming back to the ad starts a new
+// part (a new id) that the server keeps beside the first. Each chunk says where in its part it
+// starts (offset), so a chunk sent again after a lost answer is stored once. The recording
+// pauses with the ad, so it lines up with the ad. Server side: studies.services.viewer_recording_append.
 (function () {
   "use strict";
 
   const TIMESLICE_MS = 1000;
-  const RETRY_MS = 2000;
+  const FIRST_RETRY_MS = 2000;
+  const LONGEST_RETRY_MS = 30000;
+  const REQUEST_TIMEOUT_MS = 60000;
+  // a backlog after a network gap goes up in requests of at most this many seconds
+  const MAX_CHUNKS_PER_REQUEST = 10;
+  // answers worth trying again; any other 4xx (no consent, finished, too long, bytes lost) is final
+  const RETRYABLE = new Set([408, 429]);
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -26,6 +33,7 @@
       this.url = options.url;
       this.csrfToken = options.csrfToken;
       this.onStored = options.onStored || (() => {});
+      this.onRefused = options.onRefused || (() => {});
       this.recorder = null;
       this.pending = [];
       this.sent = 0;
@@ -45,7 +53,7 @@
       this.partId = newPartId();
       this.startMs = Math.max(0, Math.round(startMs));
       this.recorder.ondataavailable = (event) => {
-        if (!event.data.size) return;
+        if (!event.data.size || this.refused) return;
         this.pending.push(event.data);
         this.flush();
       };
@@ -65,14 +73,20 @@
     }
 
     async sendPending() {
+      let retryMs = FIRST_RETRY_MS;
       while (this.pending.length && !this.refused) {
-        if (!(await this.sendOnce())) await sleep(RETRY_MS);
+        if (await this.sendOnce()) {
+          retryMs = FIRST_RETRY_MS;
+        } else if (!this.refused) {
+          await sleep(retryMs);
+          retryMs = Math.min(2 * retryMs, LONGEST_RETRY_MS);
+        }
       }
     }
 
-    // One request with everything pending; true when the server stored it.
+    // One request with the oldest pending chunks; true when the server stored them.
     async sendOnce() {
-      const count = this.pending.length;
+      const count = Math.min(this.pending.length, MAX_CHUNKS_PER_REQUEST);
       const blob = new Blob(this.pending.slice(0, count), { type: "video/webm" });
       const body = new FormData();
       body.append("part", this.partId);
@@ -81,9 +95,12 @@
       body.append("recording", blob, "webcam.webm");
       let response;
       try {
-        response = await fetch(this.url, { method: "POST", body: body, headers: { "X-CSRFToken": this.csrfToken } });
+        response = await fetch(this.url, {
+          method: "POST", body: body, headers: { "X-CSRFToken": this.csrfToken },
+          signal: AbortSignal.timeout ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined,
+        });
       } catch (error) {
-        return false; // offline for a moment: the chunks wait for the next try
+        return false; // offline or timed out: the chunks wait for the next try
       }
       if (response.ok) {
         this.pending.splice(0, count);
@@ -91,19 +108,37 @@
         this.onStored(this.sent);
         return true;
       }
-      // a 4xx will not change by sending again (no consent, withdrawn, too large, bytes lost: 409)
-      if (response.status < 500) this.refused = true;
+      if (response.status < 500 && !RETRYABLE.has(response.status)) this.refuse();
       return false;
+    }
+
+    // The server will take no more of this recording: stop recording what would be thrown away.
+    refuse() {
+      this.refused = true;
+      this.pending = [];
+      if (this.recorder && this.recorder.state !== "inactive") this.recorder.stop();
+      this.onRefused();
+    }
+
+    pause() {
+      if (this.recorder && this.recorder.state === "recording") this.recorder.pause();
+    }
+
+    resume() {
+      if (this.recorder && this.recorder.state === "paused") this.recorder.resume();
     }
 
     // Stops recording and waits, at most timeoutMs, for the last chunks to be stored.
     async stop(timeoutMs) {
-      if (!this.recorder || this.recorder.state === "inactive") return;
-      await new Promise((resolve) => {
-        this.recorder.onstop = resolve; // the last dataavailable comes before it
-        this.recorder.stop();
-      });
+      if (!this.recorder) return;
       const deadline = Date.now() + timeoutMs;
+      if (this.recorder.state !== "inactive") {
+        const stopped = new Promise((resolve) => {
+          this.recorder.onstop = resolve; // the last dataavailable comes before it
+        });
+        this.recorder.stop();
+        await Promise.race([stopped, sleep(timeoutMs)]);
+      }
       while (this.pending.length && !this.refused && Date.now() < deadline) {
         await Promise.race([this.flush(), sleep(200)]);
       }

@@ -125,6 +125,7 @@
       url: app.dataset.recordingUrl,
       csrfToken: csrfToken(),
       onStored: (bytes) => { app.dataset.recordingStoredBytes = String(bytes); },
+      onRefused: () => $("recording-badge").classList.add("d-none"),
     }) : null;
 
     const playing = () => started && !ad.paused && !ad.ended && !document.hidden;
@@ -226,6 +227,11 @@
     if (ad.readyState >= 1) seekToResumePoint();
     else ad.addEventListener("loadedmetadata", seekToResumePoint, { once: true });
     ad.addEventListener("ended", finish);
+    if (recording) {
+      // the recording follows the ad, so its parts line up with the ad's time
+      ad.addEventListener("pause", () => recording.pause());
+      ad.addEventListener("play", () => recording.resume());
+    }
     window.addEventListener("pageshow", (event) => {
       // restored from the back/forward cache ("Go back" on the withdraw page): its socket is
       // closed and its state old, so load it afresh; the server says where the ad continues

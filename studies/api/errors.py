@@ -7,29 +7,40 @@
 `errors` holds every invalid input as DRF's validation reports it (nested for lists and objects,
 e.g. {"samples": [{}, {"t_ms": [...]}]}) and is empty when no input is at fault (not found,
 not signed in, refused). A service error (studies.errors) raised in a view is answered here
-too, so API views call services without try blocks.
+too, so API views call services without try blocks, and so is a bug (500, logged).
 """
 
+import logging
+
+from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
-from studies.errors import InvalidInput, ParticipationRefused, StudiesError, UploadRejected
+from studies.errors import InvalidInput, ParticipationRefused, RecordingGap, StudiesError, UploadRejected
+
+logger = logging.getLogger(__name__)
 
 NON_FIELD_KEY = "non_field_errors"
+UNEXPECTED_ERROR = "Something went wrong on the server; the error was logged. Please try again later."
 
 
 def api_exception_handler(exc, context):
     if isinstance(exc, StudiesError):
+        set_rollback()
         return _service_error_response(exc)
     response = exception_handler(exc, context)
     if response is None:
-        return None  # not an API error: Django's 500 handling
+        if settings.DEBUG:
+            return None  # Django's debug page shows the traceback
+        # a bug: logged with its traceback, and answered in the same shape rather than an HTML page
+        logger.exception("Unexpected error in %s", context.get("view").__class__.__name__)
+        set_rollback()
+        return Response(error_body(UNEXPECTED_ERROR), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     if isinstance(exc, exceptions.ValidationError):
         response.data = _validation_body(exc.detail)
     else:
-        response.data = error_body(str(response.data.get("detail", "")) if isinstance(response.data, dict)
-                                   else str(response.data))
+        response.data = error_body(_first_error(response.data)[1] or response.status_text)
     return response
 
 
@@ -47,12 +58,16 @@ def _service_error_response(error: StudiesError) -> Response:
                         status=status.HTTP_400_BAD_REQUEST)
     if isinstance(error, ParticipationRefused):
         return Response(error_body(error.message), status=status.HTTP_403_FORBIDDEN)
+    if isinstance(error, RecordingGap):
+        return Response(error_body(error.message), status=status.HTTP_409_CONFLICT)
     return Response(error_body(str(error)), status=status.HTTP_400_BAD_REQUEST)
 
 
 def _validation_body(detail) -> dict:
     errors = detail if isinstance(detail, dict) else {NON_FIELD_KEY: detail if isinstance(detail, list) else [detail]}
     path, message = _first_error(errors)
+    if not message:
+        return error_body("The request is not valid.", None, errors)
     field = path[0] if path and path[0] != NON_FIELD_KEY else None
     where = ".".join(str(part) for part in path if part != NON_FIELD_KEY)
     return error_body(f"{where}: {message}" if where else message, field, errors)

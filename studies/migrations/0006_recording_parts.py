@@ -21,8 +21,14 @@ def recordings_to_parts(apps, schema_editor):
 
 
 def parts_to_recordings(apps, schema_editor):
-    """Back to one recording per session: the first part (the others stay on disk)."""
+    """Back to one recording per session; refused where a session has several parts, whose other
+    files nothing would point at (a withdrawal or erasure could no longer delete them)."""
     RecordingPart = apps.get_model("studies", "RecordingPart")
+    several = (RecordingPart.objects.values("session").annotate(parts=models.Count("id"))
+               .filter(parts__gt=1).count())
+    if several:
+        raise RuntimeError(f"{several} viewer session(s) have a recording in several parts, which the "
+                           "schema before 0006 cannot hold; delete the extra parts first.")
     for part in RecordingPart.objects.order_by("-created_at"):
         part.session.recording = part.file.name
         part.session.save(update_fields=["recording"])

@@ -199,8 +199,9 @@ class ViewerSession(models.Model):
 class RecordingPart(models.Model):
     """One unbroken stretch of a viewer's webcam video, kept only if the viewer agreed.
 
-    The browser uploads it second by second as it records, so leaving the page loses at most
-    the last second; a viewer who comes back and continues the ad starts a new part.
+    The browser uploads it second by second as it records, so leaving the page loses only what
+    had not arrived yet (usually a second or two); a viewer who comes back and continues the ad
+    starts a new part. Deleting the row deletes the file (studies.signals).
     """
 
     id = models.UUIDField(primary_key=True, editable=False, help_text="chosen by the recording browser")

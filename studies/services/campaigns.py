@@ -14,8 +14,7 @@ from django.utils import timezone
 from inference.labels import EMOTIONS
 from studies import media_checks
 from studies.errors import InvalidInput, UploadRejected
-from studies.models import Campaign, Invitation, RecordingPart, Segment
-from studies.services.viewing import delete_stored_files, recording_file_names
+from studies.models import Campaign, Invitation, Segment, ViewerSession
 
 logger = logging.getLogger(__name__)
 
@@ -135,12 +134,15 @@ def campaign_update(campaign: Campaign, *, ad_video=None, **fields) -> Campaign:
 
 def campaign_delete(campaign: Campaign) -> None:
     """The campaign with everything learned from it: sessions, samples, recordings, the ad."""
-    files = [campaign.ad_video.name] + recording_file_names(
-        RecordingPart.objects.filter(session__campaign=campaign))
+    campaign_id, ad_video = campaign.pk, campaign.ad_video.name
     with transaction.atomic():
+        # locked, so a recording chunk being stored finishes first and its part is deleted too
+        # (the parts' files go with their rows: studies.signals)
+        list(ViewerSession.objects.select_for_update().filter(campaign=campaign).values_list("pk", flat=True))
         campaign.delete()
-    delete_stored_files([name for name in files if name])
-    logger.info("Campaign %s deleted with its data.", campaign.pk)
+    if ad_video:
+        campaign.ad_video.storage.delete(ad_video)
+    logger.info("Campaign %s deleted with its data.", campaign_id)
 
 
 def _clean_segment(campaign: Campaign, *, name, start_s, end_s, expected_emotions, notes="") -> dict:

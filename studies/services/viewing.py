@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -42,6 +41,10 @@ REPLAY_WINDOW_MS = reports.ROLLUP_BIN_MS
 # Each return to the watch page after leaving it starts a part; more would be a page gone wrong.
 MAX_RECORDING_PARTS = 20
 COPY_BLOCK_BYTES = 1024 * 1024
+# A viewer's recording holds at most the ad's length plus this, at this many bytes a second (browsers
+# record a webcam at 1-3 Mbit/s; 8 Mbit/s leaves room for any of them).
+RECORDING_SPARE_S = 120
+RECORDING_BYTES_PER_S = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -229,38 +232,26 @@ def _close_if_open(session_id, status: str) -> bool:
     return True
 
 
-def _delete_emotion_data(session: ViewerSession) -> list[str]:
-    """Delete the session's samples, batch records and recording parts and forget its rollup (the
-    caller saves); returns the recordings' storage names, to delete once the transaction committed."""
+def _delete_emotion_data(session: ViewerSession) -> None:
+    """Delete the session's samples, batch records and recording parts (their files go when the
+    transaction commits: studies.signals) and forget its rollup; the caller saves."""
     EmotionSample.objects.filter(session=session).delete()
     SampleBatch.objects.filter(session=session).delete()
-    recordings = recording_file_names(session.recording_parts.all())
-    session.recording_parts.all().delete()
+    RecordingPart.objects.filter(session=session).delete()
     session.rollup = None
-    return recordings
-
-
-def recording_file_names(parts) -> list[str]:
-    return [name for name in parts.values_list("file", flat=True) if name]
-
-
-def delete_stored_files(names: list[str]) -> None:
-    for name in names:
-        default_storage.delete(name)
 
 
 def viewer_session_withdraw(session: ViewerSession) -> ViewerSession:
     """The viewer changed their mind: every sample and any recording go; the consent record stays."""
     with transaction.atomic():
         locked = ViewerSession.objects.select_for_update().get(pk=session.pk)
-        recordings = _delete_emotion_data(locked)
+        _delete_emotion_data(locked)
         locked.status = ViewerSession.Status.WITHDRAWN
         locked.withdrawn_at = timezone.now()
         locked.sample_count = locked.face_sample_count = 0
         locked.face_visible_share = locked.mean_detection_confidence = None
         locked.save(update_fields=["status", "withdrawn_at", "rollup", "sample_count",
                                    "face_sample_count", "face_visible_share", "mean_detection_confidence"])
-    delete_stored_files(recordings)
     session.refresh_from_db()
     logger.info("Viewer session %s withdrawn; its data was deleted.", session.id)
     return session
@@ -268,10 +259,11 @@ def viewer_session_withdraw(session: ViewerSession) -> ViewerSession:
 
 def viewer_session_erase(session: ViewerSession) -> None:
     """A producer deletes a viewer's data (an erasure request): the session is gone entirely."""
-    recordings = recording_file_names(session.recording_parts.all())
-    session.delete()
-    delete_stored_files(recordings)
-    logger.info("Viewer session %s erased.", session.pk)
+    session_id = session.pk
+    with transaction.atomic():
+        # the lock waits for a recording chunk being stored, so its part is deleted too
+        ViewerSession.objects.select_for_update().filter(pk=session_id).delete()
+    logger.info("Viewer session %s erased.", session_id)
 
 
 @dataclass(frozen=True)
@@ -284,17 +276,21 @@ class RecordingChunk:
 
 
 def viewer_recording_append(session: ViewerSession, chunk: RecordingChunk) -> RecordingPart:
-    """Store a chunk of the viewer's webcam video, only if they agreed to keep it.
+    """Store a chunk of the viewer's webcam video while they watch, only if they agreed to keep it.
 
     A chunk sent again (its answer was lost) stores nothing twice; one that starts past the
     stored end raises RecordingGap with the size to send from.
     """
     if not session.consent_keep_recording:
         raise ParticipationRefused("You did not agree to keep a recording, so none is stored.")
+    if chunk.offset < 0:
+        raise InvalidInput("A chunk's offset is a byte count, not negative.", "offset")
     with transaction.atomic():
-        locked = ViewerSession.objects.select_for_update().select_related("campaign").get(pk=session.pk)
-        if locked.status == ViewerSession.Status.WITHDRAWN or locked.data_purged_at is not None:
+        locked = ViewerSession.objects.select_for_update().select_related("campaign").filter(pk=session.pk).first()
+        if locked is None or locked.status == ViewerSession.Status.WITHDRAWN or locked.data_purged_at:
             raise ParticipationRefused("This session's data was deleted; nothing more is stored.")
+        if locked.status != ViewerSession.Status.IN_PROGRESS:
+            raise ParticipationRefused("This session has finished; its recording is complete.")
         part = locked.recording_parts.filter(pk=chunk.part_id).first()
         if part is None:
             return _recording_part_start(locked, chunk)
@@ -302,9 +298,20 @@ def viewer_recording_append(session: ViewerSession, chunk: RecordingChunk) -> Re
         return part
 
 
+def recording_limit_bytes(campaign: Campaign) -> int:
+    """The most a viewer's recording may hold: the ad's length (with time to spare) at a generous
+    webcam bitrate, and never more than an uploaded video may."""
+    seconds = campaign.ad_duration_s + RECORDING_SPARE_S
+    return min(settings.FER_MAX_VIDEO_BYTES, int(seconds * RECORDING_BYTES_PER_S))
+
+
 def _recording_room_left(session: ViewerSession) -> int:
     stored = session.recording_parts.aggregate(total=Sum("size"))["total"] or 0
-    return settings.FER_MAX_VIDEO_BYTES - stored
+    return recording_limit_bytes(session.campaign) - stored
+
+
+def _too_long() -> InvalidInput:
+    return InvalidInput("The recording is longer than the ad; the rest is not kept.", "recording")
 
 
 def _recording_part_start(session: ViewerSession, chunk: RecordingChunk) -> RecordingPart:
@@ -318,14 +325,18 @@ def _recording_part_start(session: ViewerSession, chunk: RecordingChunk) -> Reco
     if not 0 <= chunk.starts_at_ms <= latest_ms:
         raise InvalidInput(f"A recording starts between 0 and {latest_ms} ms of the ad.", "start_ms")
     if chunk.data.size > _recording_room_left(session):
-        raise InvalidInput(f"The recording is larger than {settings.FER_MAX_VIDEO_MB} MB.", "recording")
+        raise _too_long()
     head = media_checks.file_head(chunk.data)
     if media_checks.detect_kind(head) != media_checks.VIDEO:
         raise InvalidInput("The recording is not a video file.", "recording")
     part = RecordingPart(id=chunk.part_id, session=session, starts_at_ms=chunk.starts_at_ms, size=chunk.data.size)
     number = session.recording_parts.count() + 1
     part.file.save(f"webcam-{number}.{media_checks.video_extension(head) or 'webm'}", chunk.data, save=False)
-    part.save(force_insert=True)
+    try:
+        part.save(force_insert=True)
+    except Exception:
+        part.file.storage.delete(part.file.name)  # no row will ever point at it
+        raise
     return part
 
 
@@ -337,7 +348,7 @@ def _recording_part_extend(session: ViewerSession, part: RecordingPart, chunk: R
     if new_bytes <= 0:
         return
     if new_bytes > _recording_room_left(session):
-        raise InvalidInput(f"The recording is larger than {settings.FER_MAX_VIDEO_MB} MB.", "recording")
+        raise _too_long()
     # Written at the stored size, not appended: bytes of a write whose transaction failed get overwritten.
     # Needs a storage that opens files for update, as the local file system does.
     with part.file.storage.open(part.file.name, "r+b") as stored:
@@ -367,10 +378,10 @@ def campaign_data_purge_expired(now=None) -> int:
                                                   data_purged_at__isnull=True)
         for session in expired:
             with transaction.atomic():
-                recordings = _delete_emotion_data(session)
+                session = ViewerSession.objects.select_for_update().get(pk=session.pk)
+                _delete_emotion_data(session)
                 session.data_purged_at = now
                 session.save(update_fields=["rollup", "data_purged_at"])
-            delete_stored_files(recordings)
             purged += 1
     if purged:
         logger.info("Retention: deleted the emotion data of %d viewer session(s).", purged)

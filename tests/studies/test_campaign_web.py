@@ -192,6 +192,9 @@ def test_a_viewers_recording_parts_play_on_their_page(producer, client, other_us
     assert seek.status_code == 206 and b"".join(seek.streaming_content) == WEBM_HEAD[:4]
     assert seek["Content-Type"] == "video/webm"
     assert producer.get(f"/campaigns/{campaign.id}/viewers/{session.id}/recordings/{uuid.uuid4()}").status_code == 404
+    another_viewer = campaign.viewer_sessions.exclude(pk=session.pk).first()  # the part is not theirs
+    assert producer.get(f"/campaigns/{campaign.id}/viewers/{another_viewer.id}/recordings/{parts[1].id}"
+                        ).status_code == 404
     client.force_login(other_user)
     assert client.get(url).status_code == 404
 

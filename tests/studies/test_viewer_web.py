@@ -114,7 +114,7 @@ def post_chunk(client, session, data: bytes, *, part="00000000-0000-4000-8000-00
 def test_the_watch_page_records_only_with_consent(client, watching, invitation):
     assert 'data-recording-url=""' in client.get(f"/v/session/{watching.id}/watch/").content.decode()
     refused = post_chunk(client, watching, WEBM_HEAD)
-    assert refused.status_code == 403 and "did not agree" in refused.json()["error"]
+    assert refused.status_code == 403 and "did not agree" in refused.json()["detail"]
 
 
 def test_a_recording_arrives_chunk_by_chunk(client, recording_viewer):
@@ -128,12 +128,13 @@ def test_a_recording_arrives_chunk_by_chunk(client, recording_viewer):
     assert gap.status_code == 409 and gap.json()["stored"] == len(WEBM_HEAD) + 14
 
 
-@pytest.mark.parametrize("fields", [{"part": "not-a-uuid"}, {"offset": "-1"}, {"offset": ""}, {"start_ms": "1.5"}])
+@pytest.mark.parametrize("fields", [{"part": "not-a-uuid"}, {"offset": "-1"}, {"offset": ""}, {"start_ms": "1.5"},
+                                    {"recording": ""}])
 def test_a_malformed_chunk_is_refused_with_what_to_send(client, recording_viewer, fields):
     response = client.post(f"/v/session/{recording_viewer.id}/recording/", {
         "recording": SimpleUploadedFile("webcam.webm", WEBM_HEAD), "part": str(uuid.uuid4()), "offset": 0,
         "start_ms": 0, **fields})
-    assert response.status_code == 400 and "'part' (a UUID)" in response.json()["error"]
+    assert response.status_code == 400 and "'part' (a UUID)" in response.json()["detail"]
     assert not RecordingPart.objects.exists()
 
 

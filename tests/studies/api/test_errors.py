@@ -5,7 +5,7 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
-from studies import services
+from studies import selectors, services
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +65,24 @@ def test_an_unknown_endpoint_says_so_in_the_same_shape(user_api_client):
     response = user_api_client.get("/api/v1/campaigns/not-a-uuid/")
     assert response.status_code == 404 and set(response.json()) == SHAPE
     assert "No API endpoint at /api/v1/campaigns/not-a-uuid/" in response.json()["detail"]
+
+
+def test_protocol_errors_have_the_same_shape(user_api_client, campaign):
+    malformed = user_api_client.post(f"/api/v1/campaigns/{campaign.id}/segments/", "{not json",
+                                     content_type="application/json")
+    wrong_method = user_api_client.put(f"/api/v1/campaigns/{campaign.id}/segments/", {}, format="json")
+    for response, status, phrase in ((malformed, 400, "JSON parse error"), (wrong_method, 405, '"PUT" not allowed')):
+        body = response.json()
+        assert response.status_code == status and set(body) == SHAPE and phrase in body["detail"], body
+        assert body["field"] is None and body["errors"] == {}
+
+
+def test_a_bug_answers_500_in_the_same_shape_and_is_logged(user_api_client, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(selectors, "campaign_list_for_owner", broken)
+    response = user_api_client.get("/api/v1/campaigns/")
+    assert response.status_code == 500 and set(response.json()) == SHAPE
+    assert "the error was logged" in response.json()["detail"] and "a bug" not in response.json()["detail"]
+    assert any(record.exc_info and record.exc_info[0] is ZeroDivisionError for record in caplog.records)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from studies import services
 from studies.errors import InvalidInput
 from studies.models import Campaign, Segment
+from tests.studies.conftest import WEBM_HEAD
 
 pytestmark = pytest.mark.django_db
 
@@ -101,14 +102,16 @@ def test_invitations_check_their_limits(user, make_campaign):
     assert services.invitation_revoke(invitation).is_revoked
 
 
-def test_deleting_a_campaign_deletes_its_files_and_data(user, make_campaign, join, settings):
+def test_deleting_a_campaign_deletes_its_files_and_data(user, make_campaign, join, settings,
+                                                        django_capture_on_commit_callbacks):
     campaign = make_campaign(user)
     session = join(campaign, keep_recording=True)
     services.viewer_samples_add(session, [services.Sample(t_ms=0, face=False)])
     services.viewer_recording_append(session, services.RecordingChunk(
         part_id=uuid.uuid4(), offset=0, starts_at_ms=0,
-        data=SimpleUploadedFile("webcam.webm", b"\x1a\x45\xdf\xa3" + bytes(100), content_type="video/webm")))
+        data=SimpleUploadedFile("webcam.webm", WEBM_HEAD + bytes(100), content_type="video/webm")))
     assert len([path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]) == 2  # the ad, the recording
-    services.campaign_delete(campaign)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.campaign_delete(campaign)
     assert not Campaign.objects.exists()
     assert not [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]

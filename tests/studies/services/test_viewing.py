@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from studies import selectors, services
+from studies.services import viewing
 from studies.errors import InvalidInput, ParticipationRefused, RecordingGap
 from studies.models import EmotionSample, RecordingPart, ViewerSession
 from tests.studies.conftest import WEBM_HEAD, sample_series
@@ -154,12 +155,14 @@ def stored_bytes(part) -> bytes:
         return handle.read()
 
 
-def test_withdrawal_deletes_every_sample_and_the_recording(user, make_campaign, join, settings):
+def test_withdrawal_deletes_every_sample_and_the_recording(user, make_campaign, join, settings,
+                                                          django_capture_on_commit_callbacks):
     session = join(make_campaign(user), keep_recording=True)
     services.viewer_samples_add(session, sample_series(range(0, 1000, 100), 0.7))
     record(session, WEBM_HEAD + b"\x00" * 200)
     assert [path.name for path in settings.MEDIA_ROOT.rglob("webcam*")] == ["webcam-1.webm"]
-    services.viewer_session_withdraw(session)
+    with django_capture_on_commit_callbacks(execute=True):  # the file goes when the deletion commits
+        services.viewer_session_withdraw(session)
     session.refresh_from_db()
     assert session.status == "withdrawn" and session.withdrawn_at and session.consent_version  # the consent record stays
     assert not EmotionSample.objects.filter(session=session).exists()
@@ -213,17 +216,28 @@ def test_a_viewer_who_comes_back_adds_a_part_and_keeps_the_first(user, make_camp
         record(other, WEBM_HEAD, part=uuid.UUID(int=1))
 
 
-def test_a_recording_stops_growing_at_the_video_size_limit(user, make_campaign, join, settings):
-    session = join(make_campaign(user), keep_recording=True)
-    settings.FER_MAX_VIDEO_BYTES, settings.FER_MAX_VIDEO_MB = 1000, 0.001
+def test_a_recording_stops_growing_at_the_ads_length(user, make_campaign, join, monkeypatch):
+    session = join(make_campaign(user), keep_recording=True)  # a 2.4 s ad
+    assert viewing.recording_limit_bytes(session.campaign) == int((2.4 + 120) * 1_000_000)
+    monkeypatch.setattr(viewing, "RECORDING_BYTES_PER_S", 1000 / (2.4 + 120))
     part = record(session, WEBM_HEAD + b"a" * (600 - len(WEBM_HEAD)))
-    with pytest.raises(InvalidInput, match="larger than"):
+    with pytest.raises(InvalidInput, match="longer than the ad"):
         record(session, WEBM_HEAD + b"b" * 500, part=uuid.uuid4())
-    with pytest.raises(InvalidInput, match="larger than"):
+    with pytest.raises(InvalidInput, match="longer than the ad"):
         record(session, b"c" * 500, offset=600)
     record(session, b"d" * 400, offset=600)
     part.refresh_from_db()
     assert part.size == 1000
+
+
+def test_a_recording_is_taken_only_while_the_viewer_watches(user, make_campaign, join):
+    session = join(make_campaign(user), keep_recording=True)
+    with pytest.raises(InvalidInput, match="not negative"):
+        record(session, WEBM_HEAD, offset=-5)
+    services.viewer_session_finish(session)
+    with pytest.raises(ParticipationRefused, match="finished"):
+        record(session, WEBM_HEAD)
+    assert not RecordingPart.objects.exists()
 
 
 def test_erasure_deletes_the_session_entirely(user, make_campaign, join):
@@ -233,16 +247,18 @@ def test_erasure_deletes_the_session_entirely(user, make_campaign, join):
     assert not ViewerSession.objects.exists() and not EmotionSample.objects.exists()
 
 
-def test_erasure_and_retention_delete_the_recording_files(user, make_campaign, join, settings):
+def test_erasure_and_retention_delete_the_recording_files(user, make_campaign, join, settings,
+                                                         django_capture_on_commit_callbacks):
     campaign = make_campaign(user, retention_days=30)
     erased, expired = join(campaign, keep_recording=True), join(campaign, keep_recording=True)
     record(erased, WEBM_HEAD + b"erased", part=uuid.UUID(int=1))
     record(expired, WEBM_HEAD + b"expired", part=uuid.UUID(int=2))
     record(expired, WEBM_HEAD + b"expired, part 2", part=uuid.UUID(int=3), start_ms=500)
     assert len(list(settings.MEDIA_ROOT.rglob("webcam*"))) == 3
-    services.viewer_session_erase(erased)
-    ViewerSession.objects.filter(pk=expired.pk).update(started_at=timezone.now() - timedelta(days=31))
-    assert services.campaign_data_purge_expired() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.viewer_session_erase(erased)
+        ViewerSession.objects.filter(pk=expired.pk).update(started_at=timezone.now() - timedelta(days=31))
+        assert services.campaign_data_purge_expired() == 1
     assert not RecordingPart.objects.exists() and not list(settings.MEDIA_ROOT.rglob("webcam*"))
 
 
