@@ -216,7 +216,23 @@
     });
   }
 
+  // A browser's webcam recording (MediaRecorder's WebM) carries no duration, so the player shows
+  // 0:00 and cannot seek until it has played to the end; seeking far past the end once makes it
+  // read the whole file and find the length.
+  function recordingDurations() {
+    document.querySelectorAll(".viewer-recordings video").forEach((video) => {
+      const findLength = () => {
+        if (video.duration !== Infinity) return;
+        video.addEventListener("durationchange", () => { video.currentTime = 0; }, { once: true });
+        video.currentTime = Number.MAX_SAFE_INTEGER;
+      };
+      if (video.readyState >= 1) findLength();
+      else video.addEventListener("loadedmetadata", findLength, { once: true });
+    });
+  }
+
   window.FERReport = { drawCurves: drawCurves, drawBars: drawBars };
   reportPage();
   comparePage();
+  recordingDurations();
 })();

@@ -147,7 +147,8 @@ def test_a_viewer_who_goes_back_from_the_withdraw_page_continues_the_ad(asgi_ser
     captions = producer.locator(".viewer-recordings figcaption").all_inner_texts()
     assert captions[0] == "Webcam from 0:00 of the ad" and len(captions) == 2
     producer.wait_for_function("[...document.querySelectorAll('.viewer-recordings video')]"
-                               ".every((video) => video.readyState >= 1 && video.videoWidth > 0)")
+                               ".every((video) => video.readyState >= 1 && video.videoWidth > 0"
+                               " && Number.isFinite(video.duration) && video.duration > 0)")  # a length to seek in
     assert errors == []
 
 
