@@ -136,8 +136,8 @@ def campaign_delete(campaign: Campaign) -> None:
     """The campaign with everything learned from it: sessions, samples, recordings, the ad."""
     campaign_id, ad_video = campaign.pk, campaign.ad_video.name
     with transaction.atomic():
-        # locked, so a recording chunk being stored finishes first and its part is deleted too
-        # (the parts' files go with their rows: studies.signals)
+        # the sessions locked first (delete() takes no lock before it collects the rows to delete), so
+        # a recording chunk being stored finishes and its part is deleted too (files: studies.signals)
         list(ViewerSession.objects.select_for_update().filter(campaign=campaign).values_list("pk", flat=True))
         campaign.delete()
     if ad_video:

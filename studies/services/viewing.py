@@ -261,8 +261,10 @@ def viewer_session_erase(session: ViewerSession) -> None:
     """A producer deletes a viewer's data (an erasure request): the session is gone entirely."""
     session_id = session.pk
     with transaction.atomic():
-        # the lock waits for a recording chunk being stored, so its part is deleted too
-        ViewerSession.objects.select_for_update().filter(pk=session_id).delete()
+        # locked first (delete() itself takes no lock before it collects the rows to delete), so a
+        # recording chunk being stored finishes and its part is deleted too
+        list(ViewerSession.objects.select_for_update().filter(pk=session_id).values_list("pk", flat=True))
+        ViewerSession.objects.filter(pk=session_id).delete()
     logger.info("Viewer session %s erased.", session_id)
 
 
