@@ -1,10 +1,13 @@
-"""Viewers: consent before capture, samples, finishing, withdrawal, erasure, retention."""
+"""Viewers: consent before capture, samples, finishing, withdrawal, erasure, retention, recordings."""
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from django.utils import timezone
 
 from studies import selectors, services
@@ -294,3 +297,29 @@ def test_a_late_finish_never_undoes_a_withdrawal(user, make_campaign, join):
     services.viewer_session_withdraw(session)
     assert services.viewer_session_finish(page_copy).status == "withdrawn"
     assert not EmotionSample.objects.filter(session=session).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_erasure_waits_for_a_chunk_being_stored_and_deletes_it_too(postgres_and_redis_urls, user, make_campaign,
+                                                                      join, settings):
+    """Two real transactions on PostgreSQL: a chunk's part is inserted while the producer erases the viewer."""
+    session = join(make_campaign(user), keep_recording=True)
+    inserted, erased = threading.Event(), []
+
+    def upload_holding_the_lock():
+        try:
+            with transaction.atomic():
+                ViewerSession.objects.select_for_update().get(pk=session.pk)  # as viewer_recording_append
+                record(session, WEBM_HEAD + b"racing")
+                inserted.set()
+                time.sleep(0.5)  # the erasure arrives now
+        finally:
+            connection.close()
+
+    uploader = threading.Thread(target=upload_holding_the_lock)
+    uploader.start()
+    assert inserted.wait(10)
+    services.viewer_session_erase(session)  # waits for the upload's transaction, then deletes its part
+    uploader.join()
+    assert not ViewerSession.objects.exists() and not RecordingPart.objects.exists()
+    assert not list(settings.MEDIA_ROOT.rglob("webcam*"))
