@@ -4,4 +4,4 @@ Change CONSENT_VERSION whenever the wording in templates/viewing/consent.html
 changes, so every stored consent names the text the viewer actually read.
 """
 
-CONSENT_VERSION = "2026-11-26"
+CONSENT_VERSION = "2026-11-27"
