@@ -13,10 +13,19 @@
   const REQUEST_TIMEOUT_MS = 60000;
   // a backlog after a network gap goes up in requests of at most this many seconds
   const MAX_CHUNKS_PER_REQUEST = 10;
-  // answers worth trying again; any other 4xx (no consent, finished, too long, bytes lost) is final
+  // answers worth trying again; any other 4xx (no consent, finished, too long, bytes lost: 409) ends
+  // the recording
   const RETRYABLE = new Set([408, 429]);
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // A signal that aborts a request after ms (AbortSignal.timeout is missing before Safari 16).
+  function timeoutSignal(ms) {
+    if (AbortSignal.timeout) return AbortSignal.timeout(ms);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), ms);
+    return controller.signal;
+  }
 
   function newPartId() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -97,7 +106,7 @@
       try {
         response = await fetch(this.url, {
           method: "POST", body: body, headers: { "X-CSRFToken": this.csrfToken },
-          signal: AbortSignal.timeout ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined,
+          signal: timeoutSignal(REQUEST_TIMEOUT_MS),
         });
       } catch (error) {
         return false; // offline or timed out: the chunks wait for the next try

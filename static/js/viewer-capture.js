@@ -229,8 +229,17 @@
     ad.addEventListener("ended", finish);
     if (recording) {
       // the recording follows the ad, so its parts line up with the ad's time
-      ad.addEventListener("pause", () => recording.pause());
-      ad.addEventListener("play", () => recording.resume());
+      const badge = $("recording-badge");
+      ad.addEventListener("pause", () => {
+        recording.pause();
+        $("recording-state").textContent = "recording paused";
+        badge.classList.replace("text-bg-danger", "text-bg-secondary");
+      });
+      ad.addEventListener("play", () => {
+        recording.resume();
+        $("recording-state").textContent = "recording";
+        badge.classList.replace("text-bg-secondary", "text-bg-danger");
+      });
     }
     window.addEventListener("pageshow", (event) => {
       // restored from the back/forward cache ("Go back" on the withdraw page): its socket is

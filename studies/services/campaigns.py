@@ -134,14 +134,13 @@ def campaign_update(campaign: Campaign, *, ad_video=None, **fields) -> Campaign:
 
 def campaign_delete(campaign: Campaign) -> None:
     """The campaign with everything learned from it: sessions, samples, recordings, the ad."""
-    campaign_id, ad_video = campaign.pk, campaign.ad_video.name
+    campaign_id = campaign.pk
     with transaction.atomic():
         # the sessions locked first (delete() takes no lock before it collects the rows to delete), so
-        # a recording chunk being stored finishes and its part is deleted too (files: studies.signals)
+        # a recording chunk being stored finishes and its part is deleted too; the files go with
+        # their rows once this commits (studies.signals)
         list(ViewerSession.objects.select_for_update().filter(campaign=campaign).values_list("pk", flat=True))
         campaign.delete()
-    if ad_video:
-        campaign.ad_video.storage.delete(ad_video)
     logger.info("Campaign %s deleted with its data.", campaign_id)
 
 

@@ -380,7 +380,10 @@ def campaign_data_purge_expired(now=None) -> int:
                                                   data_purged_at__isnull=True)
         for session in expired:
             with transaction.atomic():
-                session = ViewerSession.objects.select_for_update().get(pk=session.pk)
+                session = (ViewerSession.objects.select_for_update()
+                           .filter(pk=session.pk, data_purged_at__isnull=True).first())
+                if session is None:
+                    continue  # erased (or purged) since the list was read
                 _delete_emotion_data(session)
                 session.data_purged_at = now
                 session.save(update_fields=["rollup", "data_purged_at"])

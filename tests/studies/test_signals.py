@@ -1,4 +1,5 @@
-"""A recording part's file goes with its row, whoever deletes it, once the deletion commits."""
+"""A recording part's file and a campaign's ad go with their rows, whoever deletes them, once the
+deletion commits."""
 
 import uuid
 
@@ -22,11 +23,12 @@ def recorded(user, make_campaign, join, settings):
     return session
 
 
-def test_deleting_the_producer_account_deletes_the_recordings(user, recorded, settings,
+def test_deleting_the_producer_account_deletes_the_recordings_and_the_ad(user, recorded, settings,
                                                                django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         user.delete()  # cascades: campaign, viewer session, recording part
     assert not RecordingPart.objects.exists() and not list(settings.MEDIA_ROOT.rglob("webcam*"))
+    assert not [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]  # nor the ad
 
 
 def test_a_deletion_that_rolls_back_keeps_the_file(recorded, settings, django_capture_on_commit_callbacks):

@@ -119,7 +119,7 @@ def test_the_watch_page_records_only_with_consent(client, watching, invitation):
 
 def test_a_recording_arrives_chunk_by_chunk(client, recording_viewer):
     page = client.get(f"/v/session/{recording_viewer.id}/watch/").content.decode()
-    assert f'data-recording-url="/v/session/{recording_viewer.id}/recording/"' in page and "● recording" in page
+    assert f'data-recording-url="/v/session/{recording_viewer.id}/recording/"' in page and 'id="recording-state">recording<' in page
     first = post_chunk(client, recording_viewer, WEBM_HEAD + b"a" * 4)
     assert first.status_code == 200 and first.json() == {"part": "00000000-0000-4000-8000-000000000001",
                                                           "stored": len(WEBM_HEAD) + 4}

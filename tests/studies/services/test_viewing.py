@@ -304,7 +304,7 @@ def test_an_erasure_waits_for_a_chunk_being_stored_and_deletes_it_too(postgres_a
                                                                       join, settings):
     """Two real transactions on PostgreSQL: a chunk's part is inserted while the producer erases the viewer."""
     session = join(make_campaign(user), keep_recording=True)
-    inserted, erased = threading.Event(), []
+    inserted, erasure_waited = threading.Event(), []
 
     def upload_holding_the_lock():
         try:
@@ -312,7 +312,7 @@ def test_an_erasure_waits_for_a_chunk_being_stored_and_deletes_it_too(postgres_a
                 ViewerSession.objects.select_for_update().get(pk=session.pk)  # as viewer_recording_append
                 record(session, WEBM_HEAD + b"racing")
                 inserted.set()
-                time.sleep(0.5)  # the erasure arrives now
+                erasure_waited.append(_another_connection_waits_for_a_lock())
         finally:
             connection.close()
 
@@ -321,5 +321,18 @@ def test_an_erasure_waits_for_a_chunk_being_stored_and_deletes_it_too(postgres_a
     assert inserted.wait(10)
     services.viewer_session_erase(session)  # waits for the upload's transaction, then deletes its part
     uploader.join()
+    assert erasure_waited == [True]  # the race happened: the erasure came while the chunk's transaction ran
     assert not ViewerSession.objects.exists() and not RecordingPart.objects.exists()
     assert not list(settings.MEDIA_ROOT.rglob("webcam*"))
+
+
+def _another_connection_waits_for_a_lock(timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND datname = current_database() AND pid <> pg_backend_pid()")
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.05)
+    return False
