@@ -216,7 +216,9 @@ def campaign_ad_video(request, campaign_id):
 @require_http_methods(["GET", "HEAD"])
 def viewer_recording_part(request, campaign_id, session_id, part_id):
     session = _viewer_or_404(_campaign_or_404(request, campaign_id), session_id)
-    return video_file_response(request, _child_or_404(session.recording_parts, part_id, "recording").file)
+    part = _child_or_404(session.recording_parts, part_id, "recording")
+    # only the bytes counted: a write that failed may have left more in the file
+    return video_file_response(request, part.file, size=part.size)
 
 
 @login_required

@@ -49,9 +49,11 @@ def _read_span(field_file, first: int, length: int):
         handle.close()
 
 
-def ranged_file_response(request, field_file, *, content_type: str, download_name: str | None = None):
-    """200 with the whole file, 206 with the asked range, or 416 for a range past the end."""
-    size = field_file.size
+def ranged_file_response(request, field_file, *, content_type: str, download_name: str | None = None,
+                         size: int | None = None):
+    """200 with the whole file, 206 with the asked range, or 416 for a range past the end.
+    `size` serves only the file's first bytes (a file still being written)."""
+    size = field_file.size if size is None else min(size, field_file.size)
     span = _parse_range(request.headers.get("Range", ""), size) if request.headers.get("Range") else None
     if span == "unsatisfiable":
         response = HttpResponse(status=416)
@@ -71,9 +73,9 @@ def ranged_file_response(request, field_file, *, content_type: str, download_nam
     return response
 
 
-def video_file_response(request, field_file):
+def video_file_response(request, field_file, *, size: int | None = None):
     """A stored video (an ad, a viewer's recording) for a <video> element, seekable."""
     import mimetypes
 
     content_type = mimetypes.guess_type(field_file.name)[0] or "video/mp4"
-    return ranged_file_response(request, field_file, content_type=content_type)
+    return ranged_file_response(request, field_file, content_type=content_type, size=size)

@@ -242,9 +242,13 @@ def _delete_emotion_data(session: ViewerSession) -> None:
 
 
 def viewer_session_withdraw(session: ViewerSession) -> ViewerSession:
-    """The viewer changed their mind: every sample and any recording go; the consent record stays."""
+    """The viewer changed their mind: every sample and any recording go; the consent record stays.
+    A session the producer erased meanwhile has nothing left to delete."""
     with transaction.atomic():
-        locked = ViewerSession.objects.select_for_update().get(pk=session.pk)
+        locked = ViewerSession.objects.select_for_update().filter(pk=session.pk).first()
+        if locked is None:
+            logger.info("Viewer session %s was erased before it was withdrawn.", session.pk)
+            return session
         _delete_emotion_data(locked)
         locked.status = ViewerSession.Status.WITHDRAWN
         locked.withdrawn_at = timezone.now()

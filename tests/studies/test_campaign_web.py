@@ -191,6 +191,11 @@ def test_a_viewers_recording_parts_play_on_their_page(producer, client, other_us
     seek = producer.get(url, HTTP_RANGE="bytes=0-3")
     assert seek.status_code == 206 and b"".join(seek.streaming_content) == WEBM_HEAD[:4]
     assert seek["Content-Type"] == "video/webm"
+    with parts[1].file.storage.open(parts[1].file.name, "ab") as file:
+        file.write(b"bytes of a write whose transaction failed")
+    whole = producer.get(url)
+    assert int(whole["Content-Length"]) == parts[1].size == len(WEBM_HEAD) + 200
+    assert b"".join(whole.streaming_content) == WEBM_HEAD + bytes(200)
     assert producer.get(f"/campaigns/{campaign.id}/viewers/{session.id}/recordings/{uuid.uuid4()}").status_code == 404
     another_viewer = campaign.viewer_sessions.exclude(pk=session.pk).first()  # the part is not theirs
     assert producer.get(f"/campaigns/{campaign.id}/viewers/{another_viewer.id}/recordings/{parts[1].id}"

@@ -250,6 +250,14 @@ def test_erasure_deletes_the_session_entirely(user, make_campaign, join):
     assert not ViewerSession.objects.exists() and not EmotionSample.objects.exists()
 
 
+def test_withdrawing_a_session_the_producer_just_erased_finds_nothing_left(user, make_campaign, join):
+    session = join(make_campaign(user))
+    services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.7))
+    services.viewer_session_erase(ViewerSession.objects.get(pk=session.pk))
+    assert services.viewer_session_withdraw(session) is session  # the viewer's page held the old object
+    assert not ViewerSession.objects.exists() and not EmotionSample.objects.exists()
+
+
 def test_erasure_and_retention_delete_the_recording_files(user, make_campaign, join, settings,
                                                          django_capture_on_commit_callbacks):
     campaign = make_campaign(user, retention_days=30)
