@@ -109,8 +109,7 @@
           y: { min: 0, max: 100, title: { display: true, text: "probability (%)" }, ticks: { callback: (v) => v + "%" } },
         },
         plugins: {
-          // small colour boxes on a phone, so the seven emotions take two rows instead of three
-          legend: { labels: { filter: (item) => !item.text.startsWith("band-"), boxWidth: canvas.clientWidth < 576 ? 14 : 40 } },
+          legend: { labels: { filter: (item) => !item.text.startsWith("band-"), boxWidth: FER_EMOTION_LEGEND_BOX_WIDTH(canvas) } },
           tooltip: {
             filter: (item) => !item.dataset.label.startsWith("band-"),
             callbacks: {

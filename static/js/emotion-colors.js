@@ -1,4 +1,5 @@
-// One colour per emotion, shared by every chart and overlay of the site.
+// One colour per emotion, shared by every chart and overlay of the site, and the width of an
+// emotion legend's colour boxes.
 window.FER_EMOTION_COLORS = Object.freeze({
   angry: "#dc3545",
   disgust: "#6a994e",
@@ -8,3 +9,6 @@ window.FER_EMOTION_COLORS = Object.freeze({
   surprise: "#fd7e14",
   neutral: "#6c757d",
 });
+
+// Small colour boxes on a phone, so the seven emotions' legend takes two rows instead of three.
+window.FER_EMOTION_LEGEND_BOX_WIDTH = (canvas) => (canvas.clientWidth < 576 ? 14 : 40);

@@ -65,8 +65,7 @@
             interaction: { mode: "index", intersect: false },
             plugins: {
               title: { display: several, text: "Face track #" + track.track_id },
-              // small colour boxes on a phone, so the seven emotions take two rows instead of three
-              legend: { labels: { boxWidth: target.clientWidth < 576 ? 14 : 40 } },
+              legend: { labels: { boxWidth: FER_EMOTION_LEGEND_BOX_WIDTH(target) } },
               tooltip: { callbacks: { label: (item) => item.dataset.label + ": " + item.parsed.y.toFixed(1) + "%" } },
             },
             scales: {

@@ -229,17 +229,13 @@
     ad.addEventListener("ended", finish);
     if (recording) {
       // the recording follows the ad, so its parts line up with the ad's time
-      const badge = $("recording-badge");
-      ad.addEventListener("pause", () => {
-        recording.pause();
-        $("recording-state").textContent = "recording paused";
-        badge.classList.replace("text-bg-danger", "text-bg-secondary");
-      });
-      ad.addEventListener("play", () => {
-        recording.resume();
-        $("recording-state").textContent = "recording";
-        badge.classList.replace("text-bg-secondary", "text-bg-danger");
-      });
+      const showPaused = (paused) => {
+        $("recording-state").textContent = paused ? "recording paused" : "recording";
+        $("recording-badge").classList.toggle("text-bg-secondary", paused);
+        $("recording-badge").classList.toggle("text-bg-danger", !paused);
+      };
+      ad.addEventListener("pause", () => { recording.pause(); showPaused(true); });
+      ad.addEventListener("play", () => { recording.resume(); showPaused(false); });
     }
     window.addEventListener("pageshow", (event) => {
       // restored from the back/forward cache ("Go back" on the withdraw page): its socket is

@@ -14,7 +14,8 @@ from django.utils import timezone
 from inference.labels import EMOTIONS
 from studies import media_checks
 from studies.errors import InvalidInput, UploadRejected
-from studies.models import Campaign, Invitation, Segment, ViewerSession
+from studies.models import Campaign, Invitation, Segment
+from studies.services.viewing import lock_viewer_sessions
 
 logger = logging.getLogger(__name__)
 
@@ -136,10 +137,7 @@ def campaign_delete(campaign: Campaign) -> None:
     """The campaign with everything learned from it: sessions, samples, recordings, the ad."""
     campaign_id = campaign.pk
     with transaction.atomic():
-        # the sessions locked first (delete() takes no lock before it collects the rows to delete), so
-        # a recording chunk being stored finishes and its part is deleted too; the files go with
-        # their rows once this commits (studies.signals)
-        list(ViewerSession.objects.select_for_update().filter(campaign=campaign).values_list("pk", flat=True))
+        lock_viewer_sessions(campaign=campaign)  # the files go with their rows on commit: studies.signals
         campaign.delete()
     logger.info("Campaign %s deleted with its data.", campaign_id)
 

@@ -265,11 +265,15 @@ def viewer_session_erase(session: ViewerSession) -> None:
     """A producer deletes a viewer's data (an erasure request): the session is gone entirely."""
     session_id = session.pk
     with transaction.atomic():
-        # locked first (delete() itself takes no lock before it collects the rows to delete), so a
-        # recording chunk being stored finishes and its part is deleted too
-        list(ViewerSession.objects.select_for_update().filter(pk=session_id).values_list("pk", flat=True))
+        lock_viewer_sessions(pk=session_id)
         ViewerSession.objects.filter(pk=session_id).delete()
     logger.info("Viewer session %s erased.", session_id)
+
+
+def lock_viewer_sessions(**lookup) -> None:
+    """Lock the matching sessions until the transaction ends, before deleting them: delete() takes no
+    lock before it collects the rows to delete, so a recording chunk being stored would be missed."""
+    list(ViewerSession.objects.select_for_update().filter(**lookup).values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)
@@ -325,7 +329,8 @@ def _recording_part_start(session: ViewerSession, chunk: RecordingChunk) -> Reco
         raise RecordingGap(0)
     if RecordingPart.objects.filter(pk=chunk.part_id).exists():
         raise InvalidInput("This recording part id is taken; start the part under a new id.", "part")
-    if session.recording_parts.count() >= MAX_RECORDING_PARTS:
+    existing_parts = session.recording_parts.count()
+    if existing_parts >= MAX_RECORDING_PARTS:
         raise InvalidInput(f"A viewer's recording has at most {MAX_RECORDING_PARTS} parts.", "part")
     latest_ms = int(session.campaign.ad_duration_s * 1000) + LATE_SAMPLE_MS
     if not 0 <= chunk.starts_at_ms <= latest_ms:
@@ -336,8 +341,7 @@ def _recording_part_start(session: ViewerSession, chunk: RecordingChunk) -> Reco
     if media_checks.detect_kind(head) != media_checks.VIDEO:
         raise InvalidInput("The recording is not a video file.", "recording")
     part = RecordingPart(id=chunk.part_id, session=session, starts_at_ms=chunk.starts_at_ms, size=chunk.data.size)
-    number = session.recording_parts.count() + 1
-    part.file.save(f"webcam-{number}.{media_checks.video_extension(head) or 'webm'}", chunk.data, save=False)
+    part.file.save(f"webcam-{existing_parts + 1}.{media_checks.video_extension(head) or 'webm'}", chunk.data, save=False)
     try:
         part.save(force_insert=True)
     except Exception:
