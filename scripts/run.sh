@@ -25,7 +25,7 @@ esac
 log "Ensuring the demo producer account (demo / demo-producer) and its demo campaign"
 "$VENV_PY" manage.py ensure_demo_user
 "$VENV_PY" manage.py ensure_demo_campaign
-"$VENV_PY" manage.py purge_viewer_data
+"$VENV_PY" manage.py purge_expired_data
 
 mkdir -p var/log
 log "Starting the Celery worker (log: var/log/worker.log)"

@@ -6,12 +6,13 @@ fetch another person's upload or result by guessing a path.
 
 import tempfile
 
+from django.contrib import messages
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from studies import batch_export, presenters, selectors
+from studies import batch_export, presenters, selectors, services
 from studies.file_responses import ranged_file_response
 from studies.models import AnalysisJob
 from studies.views import get_job_or_404, viewer_of
@@ -79,6 +80,15 @@ def batch_detail(request, batch_id):
         "batch_jobs": [presenters.job_context(job) for job in jobs],
     }
     return render(request, "studies/batch_detail.html", context)
+
+
+@require_POST
+def batch_delete(request, batch_id):
+    jobs = _batch_jobs_or_404(request, batch_id)
+    deleted = services.analysis_jobs_delete(jobs)  # a batch holds uploads only, never a live recording
+    messages.success(request, f"Deleted {deleted} analys{'is' if deleted == 1 else 'es'} of the batch, "
+                              "with the uploads and results.")
+    return redirect("studies:job_list")
 
 
 @require_GET

@@ -39,7 +39,7 @@ def run_analysis_job(job_id: str, **kwargs) -> None:
     try:
         services.analysis_job_run(job_id=job_id)
     except AnalysisJob.DoesNotExist:
-        logger.warning("Job %s no longer exists; nothing to run.", job_id)
+        logger.warning("Job %s no longer exists (deleted); nothing more to do.", job_id)
 
 
 @worker_process_init.connect  # sent in each prefork child, and by the solo pool for the worker itself
@@ -58,9 +58,8 @@ def load_models_once_per_process(**kwargs):
 def on_worker_ready(**kwargs):
     try:
         services.analysis_jobs_requeue_stale()
-        # Also run daily by `manage.py purge_viewer_data` (cron); a starting worker catches up at once.
-        services.viewer_sessions_mark_abandoned()
-        services.campaign_data_purge_expired()
+        # Also run daily by `manage.py purge_expired_data` (cron); a starting worker catches up at once.
+        services.housekeeping_run()
     finally:
         release_database_connections()
 

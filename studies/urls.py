@@ -15,6 +15,7 @@ urlpatterns = [
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/<uuid:job_id>/", views.job_detail, name="job_detail"),
     path("jobs/<uuid:job_id>/status.json", views.job_status, name="job_status"),
+    path("jobs/<uuid:job_id>/delete/", views.job_delete, name="job_delete"),
     path("jobs/<uuid:job_id>/annotated.jpg", file_views.job_annotated_image, name="job_annotated_image"),
     path(
         "jobs/<uuid:job_id>/annotated.mp4", file_views.job_file, {"file_name": "annotated_video"},
@@ -30,6 +31,7 @@ urlpatterns = [
     ),
     path("batches/<uuid:batch_id>/", file_views.batch_detail, name="batch_detail"),
     path("batches/<uuid:batch_id>/status.json", file_views.batch_status, name="batch_status"),
+    path("batches/<uuid:batch_id>/delete/", file_views.batch_delete, name="batch_delete"),
     path("batches/<uuid:batch_id>/download.zip", file_views.batch_download, name="batch_download"),
     # ad-testing campaigns (producers)
     path("campaigns/", campaign_views.campaign_list, name="campaign_list"),

@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 
 from studies import media_checks
-from studies.models import AnalysisJob
+from studies.models import AnalysisJob, job_storage_folder
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _remove_abandoned_attempts(job_folder: Path) -> None:
 def discard_unattached_outputs(job: AnalysisJob) -> None:
     """Delete files in the job's storage folder that no field points to (left by a killed save)."""
     storage = job.input_file.storage
-    folder = f"jobs/{job.id}"
+    folder = job_storage_folder(job.id)
     attached = {
         field.name for field in (job.input_file, job.annotated_file, job.timeline_csv, job.timeline_json) if field
     }

@@ -1,4 +1,4 @@
-"""Web pages: home, image and video upload, live camera, job result and list, sign-up and log-in.
+"""Web pages: home, image and video upload, live camera, job result, list and deletion, sign-up and log-in.
 
 Views stay thin: they read the request, call one service or selector, and shape
 what the templates show. Result pages are rendered by one template whether the
@@ -18,10 +18,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inference.labels import EMOJI, EMOTIONS
 from studies import presenters, selectors, services
+from studies.errors import InvalidInput
 from studies.forms import ImageUploadForm, SignupForm, VideoUploadForm
 from studies.models import AnalysisJob
 
@@ -166,6 +167,18 @@ def job_detail(request, job_id):
     if request.GET.get("fragment") == "result":
         return render(request, "studies/_job_result.html", context)
     return render(request, "studies/job_detail.html", context)
+
+
+@require_POST
+def job_delete(request, job_id):
+    job = get_job_or_404(request, job_id)
+    try:
+        services.analysis_jobs_delete([job])
+    except InvalidInput as refusal:
+        messages.error(request, refusal.message)
+        return redirect("studies:job_detail", job.id)
+    messages.success(request, f"“{job.original_filename}” was deleted, with its upload and results.")
+    return redirect("studies:job_list")
 
 
 @require_GET

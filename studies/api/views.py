@@ -74,6 +74,12 @@ class JobDetailApi(APIView):
         job = _get_job_or_404(request, job_id)
         return Response(JobOutputSerializer(job, context={"request": request}).data)
 
+    @extend_schema(operation_id="jobs_destroy", responses={204: None, 400: ErrorSerializer},
+                   description="Deletes the analysis for good, with its upload and outputs; a running one stops.")
+    def delete(self, request, job_id):
+        services.analysis_jobs_delete([_get_job_or_404(request, job_id)])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class JobAnnotatedImageApi(APIView):
     """The annotated JPEG, behind the same ownership check as the job itself."""

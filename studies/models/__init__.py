@@ -1,6 +1,6 @@
 """Database models: analysis jobs (images, videos, live recordings) and ad-testing campaigns."""
 
-from studies.models.analysis_jobs import AnalysisJob, _job_file_path, job_progress_group_name
+from studies.models.analysis_jobs import AnalysisJob, _job_file_path, job_progress_group_name, job_storage_folder
 from studies.models.campaigns import (
     PER_MILLE,
     Campaign,
@@ -13,4 +13,4 @@ from studies.models.campaigns import (
 )
 
 __all__ = ["PER_MILLE", "AnalysisJob", "Campaign", "EmotionSample", "Invitation", "RecordingPart", "SampleBatch", "Segment",
-           "ViewerSession", "_job_file_path", "job_progress_group_name"]
+           "ViewerSession", "_job_file_path", "job_progress_group_name", "job_storage_folder"]

@@ -6,9 +6,14 @@ from django.conf import settings
 from django.db import models
 
 
+def job_storage_folder(job_id: uuid.UUID | str) -> str:
+    """The storage folder of one job's files: its input and every output."""
+    # Grouped per job so one folder holds the input and its annotated copy, and goes with the job.
+    return f"jobs/{job_id}"
+
+
 def _job_file_path(job: "AnalysisJob", filename: str) -> str:
-    # Grouped per job so one folder holds the input and its annotated copy.
-    return f"jobs/{job.id}/{filename}"
+    return f"{job_storage_folder(job.id)}/{filename}"
 
 
 class AnalysisJob(models.Model):

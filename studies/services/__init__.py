@@ -15,6 +15,7 @@ from studies.services.analysis_jobs import (
     analysis_job_run,
     analysis_jobs_claim_for_user,
     analysis_jobs_create_batch,
+    analysis_jobs_delete,
     analysis_jobs_requeue_stale,
     get_analysis_engine,
     job_progress_message,
@@ -25,6 +26,11 @@ from studies.services.analysis_jobs import (
     video_engine_options,
 )
 
+from studies.services.housekeeping import (
+    analysis_jobs_delete_unreachable,
+    housekeeping_run,
+    storage_orphans_delete,
+)
 from studies.services.campaigns import (
     campaign_create,
     campaign_delete,
@@ -53,9 +59,11 @@ from studies.services.viewing import (
 __all__ = [
     "LIVE_RECORDING_INTERRUPTED_MESSAGE", "LIVE_RECORDING_STALE_AFTER_S", "PROGRESS_DONE",
     "UNEXPECTED_FAILURE_MESSAGE", "BatchUpload", "VideoProgressReporter", "analysis_job_create", "analysis_job_run",
-    "analysis_jobs_claim_for_user", "analysis_jobs_create_batch", "analysis_jobs_requeue_stale",
+    "analysis_jobs_claim_for_user", "analysis_jobs_create_batch", "analysis_jobs_delete", "analysis_jobs_requeue_stale",
     "get_analysis_engine", "job_progress_message", "live_recording_finish", "live_recording_heartbeat",
     "live_recording_start", "live_recordings_fail_stale", "video_engine_options",
+    # housekeeping
+    "analysis_jobs_delete_unreachable", "housekeeping_run", "storage_orphans_delete",
     # campaigns
     "campaign_create", "campaign_delete", "campaign_update", "invitation_create", "invitation_revoke",
     "segment_create", "segment_delete", "segment_update",

@@ -23,7 +23,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from studies import media_checks
-from studies.errors import UploadRejected
+from studies.errors import InvalidInput, UploadRejected
 from studies.models import AnalysisJob
 
 logger = logging.getLogger(__name__)
@@ -119,6 +119,8 @@ def analysis_job_run(*, job_id) -> AnalysisJob:
         return _run_image(job)
     except InferenceError as error:
         return _finish_failed(job, str(error))
+    except AnalysisJob.DoesNotExist:
+        raise  # its owner deleted it meanwhile: nothing to finish
     except Exception:
         logger.exception("Job %s failed unexpectedly.", job.id)
         return _finish_failed(job, UNEXPECTED_FAILURE_MESSAGE)
@@ -200,9 +202,7 @@ class VideoProgressReporter:
         percent = min(99, int(100 * frames_done / frames_total)) if frames_total else 0
         self.job.progress = percent
         self.job.progress_detail = detail
-        AnalysisJob.objects.filter(pk=self.job.pk).update(
-            progress=percent, progress_detail=detail, updated_at=timezone.now()
-        )
+        _save_progress(self.job, progress=percent, progress_detail=detail)
         _publish_progress(self.job)
 
 
@@ -240,8 +240,14 @@ def _analyze(job: AnalysisJob):
 
 def _set_progress(job: AnalysisJob, value: int) -> None:
     job.progress = value
-    AnalysisJob.objects.filter(pk=job.pk).update(progress=value, updated_at=timezone.now())
+    _save_progress(job, progress=value)
     _publish_progress(job)
+
+
+def _save_progress(job: AnalysisJob, **fields) -> None:
+    """Store a running job's progress; a job deleted meanwhile raises DoesNotExist, which ends its run."""
+    if not AnalysisJob.objects.filter(pk=job.pk).update(**fields, updated_at=timezone.now()):
+        raise AnalysisJob.DoesNotExist(f"Job {job.pk} was deleted while it ran.")
 
 
 def _finish_succeeded(job: AnalysisJob, *, analysis, annotated_jpeg: bytes, timings: dict) -> AnalysisJob:
@@ -354,6 +360,24 @@ def analysis_jobs_requeue_stale() -> list:
     if stale_ids:
         logger.info("Requeued %d job(s) left unfinished by a previous worker.", len(stale_ids))
     return stale_ids
+
+
+def analysis_jobs_delete(jobs) -> int:
+    """Delete analyses for good; their uploads and outputs go once that commits (studies.signals).
+
+    A worker running one of them stops at its next progress report and writes nothing more. A
+    live recording still being recorded is refused: the live page is writing it.
+    """
+    with transaction.atomic():
+        locked = list(AnalysisJob.objects.select_for_update().filter(pk__in=[job.pk for job in jobs]))
+        for job in locked:
+            if job.is_live and job.status == AnalysisJob.Status.RUNNING:
+                raise InvalidInput(f"“{job.original_filename}” is still being recorded: stop the recording on "
+                                   "the live camera page first, then delete it.")
+        AnalysisJob.objects.filter(pk__in=[job.pk for job in locked]).delete()
+    if locked:
+        logger.info("Deleted %d analysis job(s): %s.", len(locked), ", ".join(str(job.pk) for job in locked))
+    return len(locked)
 
 
 def job_progress_message(job: AnalysisJob) -> dict:

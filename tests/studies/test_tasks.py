@@ -42,15 +42,13 @@ def test_task_runs_the_job_end_to_end_when_eager(make_job):
     assert job.status == AnalysisJob.Status.SUCCEEDED
 
 
-def test_worker_ready_requeues_stale_jobs_tidies_viewer_data_and_lets_go_of_the_database():
+def test_worker_ready_requeues_stale_jobs_does_the_daily_clearing_and_lets_go_of_the_database():
     with mock.patch.object(services, "analysis_jobs_requeue_stale") as requeue, \
-            mock.patch.object(services, "viewer_sessions_mark_abandoned") as abandon, \
-            mock.patch.object(services, "campaign_data_purge_expired") as purge, \
+            mock.patch.object(services, "housekeeping_run") as housekeeping, \
             mock.patch("studies.tasks.release_database_connections") as release:
         worker_ready.send(sender=None)
     requeue.assert_called_once_with()
-    abandon.assert_called_once_with()
-    purge.assert_called_once_with()
+    housekeeping.assert_called_once_with()
     release.assert_called_once_with()
 
 

@@ -147,6 +147,27 @@ def test_another_users_job_is_404_on_every_object_endpoint(other_user, user_api_
     assert user_api_client.get(_annotated_url(theirs.id)).status_code == 404
 
 
+def test_delete_removes_the_job_for_good_and_only_the_owners(user, other_user, user_api_client, make_job):
+    mine, theirs = make_job(owner=user), make_job(owner=other_user)
+
+    refused = user_api_client.delete(_detail_url(theirs.id))
+    assert refused.status_code == 404 and refused.json()["detail"] == "No such job."
+    assert user_api_client.delete(_detail_url(mine.id)).status_code == 204
+
+    assert list(AnalysisJob.objects.values_list("pk", flat=True)) == [theirs.pk]
+    assert user_api_client.get(_detail_url(mine.id)).status_code == 404
+    assert user_api_client.delete(_detail_url(mine.id)).status_code == 404
+
+
+def test_deleting_a_live_recording_still_recording_gets_400_with_the_reason(user, user_api_client, make_job):
+    recording = make_job(owner=user, kind=AnalysisJob.Kind.LIVE, status=AnalysisJob.Status.RUNNING,
+                         original_filename="Live camera")
+    response = user_api_client.delete(_detail_url(recording.id))
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("“Live camera” is still being recorded")
+    assert AnalysisJob.objects.filter(pk=recording.pk).exists()
+
+
 def test_anonymous_session_jobs_are_not_reachable_through_the_api(user_api_client, make_job):
     anonymous_job = make_job(session_key="some-browser")
     assert user_api_client.get(_detail_url(anonymous_job.id)).status_code == 404

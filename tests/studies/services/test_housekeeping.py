@@ -1,0 +1,121 @@
+"""The daily clearing: analyses of ended browser sessions, and stored files no row names."""
+
+import io
+import os
+import uuid
+from datetime import timedelta
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.utils import timezone
+
+from studies import services
+from studies.models import AnalysisJob
+from tests.studies.conftest import WEBM_HEAD
+
+pytestmark = pytest.mark.django_db
+
+LONG_AGO = timezone.now() - timedelta(days=3)
+
+
+def _browser_session(settings, *, expired=False) -> str:
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store["seen"] = True
+    store.set_expiry(-60 if expired else 3600)
+    store.save()
+    return store.session_key
+
+
+def _aged(job, when=LONG_AGO):
+    AnalysisJob.objects.filter(pk=job.pk).update(created_at=when)
+    return job
+
+
+def _stored(settings) -> set[str]:
+    root = Path(settings.MEDIA_ROOT)
+    return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+
+
+def test_anonymous_analyses_go_once_their_browser_session_has_ended(user, make_job, settings,
+                                                                    django_capture_on_commit_callbacks):
+    ended, expired = _aged(make_job(session_key="gone-for-good")), _aged(
+        make_job(session_key=_browser_session(settings, expired=True)))
+    open_session = _aged(make_job(session_key=_browser_session(settings)))
+    owned = _aged(make_job(owner=user))
+    just_uploaded = make_job(session_key="being-saved-right-now")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.analysis_jobs_delete_unreachable() == 2
+    assert set(AnalysisJob.objects.values_list("pk", flat=True)) == {open_session.pk, owned.pk, just_uploaded.pk}
+    assert not any(str(job.id) in name for name in _stored(settings) for job in (ended, expired))
+
+
+def test_a_live_recording_in_progress_is_left_to_its_page(make_job):
+    recording = _aged(make_job(session_key="gone", kind=AnalysisJob.Kind.LIVE, status=AnalysisJob.Status.RUNNING))
+    assert services.analysis_jobs_delete_unreachable() == 0
+    assert AnalysisJob.objects.filter(pk=recording.pk).exists()
+
+
+def test_with_sessions_in_signed_cookies_a_sessions_lifetime_decides(make_job, settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    lifetime = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    _aged(make_job(session_key="a"), timezone.now() - lifetime - timedelta(hours=1))
+    younger = _aged(make_job(session_key="b"), timezone.now() - lifetime + timedelta(hours=1))
+    assert services.analysis_jobs_delete_unreachable() == 1
+    assert list(AnalysisJob.objects.values_list("pk", flat=True)) == [younger.pk]
+
+
+def _age_file(settings, name: str, when=LONG_AGO) -> None:
+    path = Path(settings.MEDIA_ROOT) / name
+    os.utime(path, (when.timestamp(), when.timestamp()))
+
+
+def test_files_no_row_names_go_once_an_hour_old(user, make_job, make_campaign, join, settings):
+    storage = AnalysisJob._meta.get_field("input_file").storage
+    job = make_job(owner=user)
+    campaign = make_campaign(user)
+    session = join(campaign, keep_recording=True)
+    services.viewer_recording_append(session, services.RecordingChunk(
+        part_id=uuid.uuid4(), offset=0, starts_at_ms=0, data=ContentFile(WEBM_HEAD, name="webcam.webm")))
+    kept = _stored(settings)
+    orphans = {
+        f"jobs/{uuid.uuid4()}/input.jpg",  # its row never committed
+        f"jobs/{job.id}/annotated.jpg",  # an output a killed run wrote but never attached
+        f"campaigns/{campaign.id}/ad/ad-old.mp4",  # a replaced ad whose deletion failed
+        f"campaigns/{campaign.id}/viewers/{uuid.uuid4()}/webcam-1.webm",  # an erased viewer's
+        f"campaigns/{uuid.uuid4()}/ad/ad.mp4",  # a deleted campaign's
+    }
+    for name in orphans:
+        storage.save(name, ContentFile(b"left behind"))
+    young = storage.save(f"jobs/{uuid.uuid4()}/input.jpg", ContentFile(b"its row commits in a moment"))
+    for name in kept | orphans:
+        _age_file(settings, name)
+    for folder in [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_dir()]:
+        if str(Path(young).parent) not in str(folder):
+            os.utime(folder, (LONG_AGO.timestamp(), LONG_AGO.timestamp()))
+
+    assert services.storage_orphans_delete() == len(orphans)
+    assert _stored(settings) == kept | {young}
+
+    media = Path(settings.MEDIA_ROOT)
+    assert sorted(str(path.relative_to(media)) for path in (media / "jobs").iterdir()) == sorted(
+        {f"jobs/{job.id}", str(Path(young).parent)})  # the emptied folders went, the new one stays
+    assert sorted(path.name for path in (media / "campaigns").iterdir()) == [str(campaign.id)]
+    assert sorted(path.name for path in (media / "campaigns" / str(campaign.id) / "viewers").iterdir()) == [
+        str(session.id)]
+
+
+def test_the_daily_command_does_all_of_it_and_says_what(user, make_job, make_campaign, join, settings):
+    _aged(make_job(session_key="gone"))
+    stray = AnalysisJob._meta.get_field("input_file").storage.save(f"jobs/{uuid.uuid4()}/input.jpg",
+                                                                  ContentFile(b"x"))
+    _age_file(settings, stray)
+    for name in ("purge_expired_data", "purge_viewer_data"):  # the old name still works
+        output = io.StringIO()
+        call_command(name, stdout=output)
+        assert output.getvalue().strip() == (
+            "Closed 0 abandoned session(s); purged the data of 0 session(s); deleted "
+            + ("1 analysis(es) of ended browser sessions and 1 orphaned file(s)." if name == "purge_expired_data"
+               else "0 analysis(es) of ended browser sessions and 0 orphaned file(s)."))
