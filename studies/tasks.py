@@ -42,6 +42,11 @@ def run_analysis_job(job_id: str, **kwargs) -> None:
         logger.warning("Job %s no longer exists (deleted); nothing more to do.", job_id)
 
 
+@instrumented_task(name="studies.finalize_viewer_recording")
+def finalize_viewer_recording(session_id: str, **kwargs) -> None:
+    services.viewer_recording_finalize(session_id)
+
+
 @worker_process_init.connect  # sent in each prefork child, and by the solo pool for the worker itself
 def load_models_once_per_process(**kwargs):
     # Pay the model load at start-up, not inside the first user's job.

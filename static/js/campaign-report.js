@@ -215,9 +215,9 @@
     });
   }
 
-  // A browser's webcam recording (MediaRecorder's WebM) carries no duration, so the player shows
-  // 0:00 and cannot seek until it has played to the end; seeking far past the end once makes it
-  // read the whole file and find the length.
+  // A browser's webcam recording (MediaRecorder's WebM) carries no duration until a worker
+  // finalizes it when the session closes; until then the player shows 0:00 and cannot seek, so
+  // seeking far past the end once makes it read the whole file and find the length.
   function recordingDurations() {
     document.querySelectorAll(".viewer-recordings video").forEach((video) => {
       const findLength = () => {

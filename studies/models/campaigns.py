@@ -210,6 +210,11 @@ class RecordingPart(models.Model):
     file = models.FileField(upload_to=_recording_part_path, max_length=255)
     # Bytes received so far; the file may hold more after a failed write, which the next chunk overwrites.
     size = models.PositiveBigIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True,
+                                              help_text="the part's length, known once it is finalized")
+    finalized_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="when the finished recording was rewritten with its length and seek index (studies.recording_files)")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -222,8 +227,17 @@ class RecordingPart(models.Model):
     @property
     def starts_at_clock(self) -> str:
         """Where in the ad the part begins, as m:ss."""
-        minutes, seconds = divmod(self.starts_at_ms // 1000, 60)
-        return f"{minutes}:{seconds:02d}"
+        return _clock(self.starts_at_ms)
+
+    @property
+    def ends_at_clock(self) -> str | None:
+        """Where in the ad the part ends, as m:ss, once its length is known."""
+        return None if self.duration_ms is None else _clock(self.starts_at_ms + self.duration_ms)
+
+
+def _clock(milliseconds: int) -> str:
+    minutes, seconds = divmod(milliseconds // 1000, 60)
+    return f"{minutes}:{seconds:02d}"
 
 
 class EmotionSample(models.Model):

@@ -41,6 +41,7 @@ from studies.services.campaigns import (
     segment_delete,
     segment_update,
 )
+from studies.services.recordings import viewer_recording_finalize, viewer_recordings_finalize_pending
 from studies.services.viewing import (
     Consent,
     RecordingChunk,
@@ -67,6 +68,8 @@ __all__ = [
     # campaigns
     "campaign_create", "campaign_delete", "campaign_update", "invitation_create", "invitation_revoke",
     "segment_create", "segment_delete", "segment_update",
+    # recordings
+    "viewer_recording_finalize", "viewer_recordings_finalize_pending",
     # viewing
     "Consent", "RecordingChunk", "Sample", "campaign_data_purge_expired", "invitation_check",
     "viewer_recording_append",

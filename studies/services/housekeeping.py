@@ -15,6 +15,7 @@ from django.utils import timezone
 from studies import storage_files
 from studies.models import AnalysisJob, Campaign, RecordingPart
 from studies.services.analysis_jobs import analysis_jobs_delete
+from studies.services.recordings import viewer_recordings_finalize_pending
 from studies.services.viewing import campaign_data_purge_expired, viewer_sessions_mark_abandoned
 
 logger = logging.getLogger(__name__)
@@ -31,10 +32,11 @@ SIGNED_COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
 
 
 def housekeeping_run(now=None) -> dict[str, int]:
-    """Close abandoned viewer sessions, apply retention periods, delete unreachable analyses and
-    orphaned files; returns how many of each."""
+    """Close abandoned viewer sessions, finalize recordings left unfinalized, apply retention periods,
+    delete unreachable analyses and orphaned files; returns how many of each."""
     return {
         "abandoned_sessions": viewer_sessions_mark_abandoned(now),
+        "finalized_recordings": viewer_recordings_finalize_pending(),
         "purged_sessions": campaign_data_purge_expired(now),
         "unreachable_analyses": analysis_jobs_delete_unreachable(now),
         "orphaned_files": storage_orphans_delete(now),

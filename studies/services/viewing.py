@@ -22,6 +22,7 @@ from django.utils import timezone
 from inference.labels import EMOTIONS
 from studies import media_checks, reports
 from studies.selectors import campaigns as selectors
+from studies.services.recordings import viewer_recording_finalize_on_commit
 from studies.consent import CONSENT_VERSION
 from studies.errors import InvalidInput, ParticipationRefused, RecordingGap
 from studies.models import (PER_MILLE, Campaign, EmotionSample, Invitation, RecordingPart, SampleBatch,
@@ -228,6 +229,8 @@ def _close_if_open(session_id, status: str) -> bool:
         session.rollup = None  # recomputed from every stored sample
         session.rollup = reports.rollup_to_bytes(selectors.session_rollup(session))
         session.save(update_fields=["status", "finished_at", "rollup"])
+        if session.recording_parts.exists():
+            viewer_recording_finalize_on_commit(session.pk)
     logger.info("Viewer session %s %s with %d samples.", session.id, status, session.sample_count)
     return True
 

@@ -101,6 +101,15 @@ def bad_videos(tmp_path_factory, samples_dir) -> dict:
     }
 
 
+@pytest.fixture(scope="session")
+def browser_recording(tmp_path_factory, samples_dir) -> bytes:
+    """2 s of webcam video as MediaRecorder writes it: VP8 WebM with no duration and no seek index."""
+    path = tmp_path_factory.mktemp("recording") / "webcam.webm"
+    _ffmpeg("-i", str(samples_dir / "single_face.mp4"), "-t", "2", "-an", "-c:v", "libvpx", "-b:v", "400k",
+            "-deadline", "realtime", "-cpu-used", "8", "-f", "webm", "-live", "1", str(path))
+    return path.read_bytes()
+
+
 @pytest.fixture
 def video_upload(samples_dir):
     """An uploaded video from a sample name or a path."""

@@ -1,4 +1,5 @@
-"""The daily clearing (run it from cron): retention periods, abandoned sessions, unreachable analyses, orphaned files."""
+"""The daily clearing (run it from cron): abandoned sessions, unfinalized recordings, retention periods,
+unreachable analyses, orphaned files."""
 
 from django.core.management.base import BaseCommand
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
         done = services.housekeeping_run()
         self.stdout.write(
             f"Closed {done['abandoned_sessions']} abandoned session(s); "
+            f"finalized {done['finalized_recordings']} recording part(s); "
             f"purged the data of {done['purged_sessions']} session(s); "
             f"deleted {done['unreachable_analyses']} analysis(es) of ended browser sessions "
             f"and {done['orphaned_files']} orphaned file(s).")

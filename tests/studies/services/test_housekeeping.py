@@ -116,6 +116,6 @@ def test_the_daily_command_does_all_of_it_and_says_what(user, make_job, make_cam
         output = io.StringIO()
         call_command(name, stdout=output)
         assert output.getvalue().strip() == (
-            "Closed 0 abandoned session(s); purged the data of 0 session(s); deleted "
+            "Closed 0 abandoned session(s); finalized 0 recording part(s); purged the data of 0 session(s); deleted "
             + ("1 analysis(es) of ended browser sessions and 1 orphaned file(s)." if name == "purge_expired_data"
                else "0 analysis(es) of ended browser sessions and 0 orphaned file(s)."))
