@@ -126,7 +126,7 @@
     const note = document.querySelector(".upload-started-note .message-text");
     if (!note) return;
     const cards = Array.from(document.querySelectorAll(".job-card[data-job-id]"));
-    if (!cards.every((card) => TERMINAL.has(card.dataset.jobStatus))) return;
+    if (!cards.every((card) => TERMINAL.has(card.dataset.jobStatus) || card.dataset.jobStatus === "deleted")) return;
     note.textContent = cards.length === 1 ? "Finished: the result is below." : "All " + cards.length + " finished: the results are below.";
   }
 
@@ -185,6 +185,10 @@
       if (this.finished) return;
       try {
         const response = await fetch(this.statusUrl, { headers: { Accept: "application/json" }, cache: "no-store" });
+        if (response.status === 404) {
+          this.showDeleted();
+          return;
+        }
         if (!response.ok) throw new Error("status " + response.status);
         const status = await response.json();
         this.showProgress(status.status, status.progress, status.progress_detail);
@@ -234,6 +238,25 @@
       const texts = this.element.dataset.jobKind === "video" ? VIDEO_STATUS_TEXT : STATUS_TEXT;
       if (text && texts[status]) text.textContent = texts[status];
       this.showDetail(detail);
+    }
+
+    // Deleted in another tab or window (or the batch with it): stop asking and say so.
+    showDeleted() {
+      this.finished = true;
+      this.element.dataset.jobStatus = "deleted";
+      clearTimeout(this.timer);
+      if (this.socket) this.socket.close();
+      const badge = this.element.querySelector('[data-role="status-badge"]');
+      if (badge) {
+        badge.className = "badge rounded-pill status-badge text-bg-secondary";
+        badge.textContent = "Deleted";
+      }
+      const body = this.element.querySelector(".job-card-body");
+      const alert = document.createElement("div");
+      alert.className = "alert alert-secondary mb-0 job-deleted";
+      alert.textContent = "This analysis was deleted, with its upload and results.";
+      body.replaceChildren(alert);
+      settleUploadNote();
     }
 
     async finish(status) {

@@ -122,3 +122,25 @@ def test_result_page_and_job_list_show_a_finished_analysis(live_server, page, sa
         "() => { const img = document.querySelector('img.annotated-image');"
         " return img && img.complete && img.naturalWidth > 0; }"
     )
+
+
+def test_an_open_result_page_says_so_when_the_analysis_is_deleted_elsewhere(live_server, page, samples_dir):
+    with mock.patch.object(run_analysis_job, "delay"):  # no worker: the job stays queued
+        page.goto(live_server.url + "/analyze/image/")
+        page.set_input_files('input[type="file"]', [str(samples_dir / "single_face.jpg")])
+        page.get_by_role("button", name=re.compile("Analyse")).click()
+        page.wait_for_url(re.compile(r"/analyze/image/\?batch="))
+    card = page.locator(".job-card").first
+    assert card.get_attribute("data-job-status") == "queued"
+
+    other_tab = page.context.new_page()  # the same browser session, so the same owner
+    other_tab.goto(live_server.url + "/jobs/" + card.get_attribute("data-job-id") + "/")
+    other_tab.once("dialog", lambda dialog: dialog.accept())
+    other_tab.get_by_role("button", name="Delete", exact=True).click()
+    other_tab.wait_for_url(re.compile(r"/jobs/$"))
+    assert "was deleted, with its upload and results" in other_tab.locator(".alert-success").inner_text()
+
+    deleted = card.locator(".job-deleted")
+    deleted.wait_for(timeout=15_000)  # the next status poll finds it gone
+    assert deleted.inner_text() == "This analysis was deleted, with its upload and results."
+    assert card.locator('[data-role="status-badge"]').inner_text() == "Deleted"
