@@ -6,9 +6,10 @@ One range per request is served; several ranges in one request get the whole
 file, which RFC 9110 allows.
 """
 
+import hashlib
 import re
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 
 CHUNK_BYTES = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -52,9 +53,20 @@ def _read_span(field_file, first: int, length: int):
 def ranged_file_response(request, field_file, *, content_type: str, download_name: str | None = None,
                          size: int | None = None):
     """200 with the whole file, 206 with the asked range, or 416 for a range past the end.
-    `size` serves only the file's first bytes (a file still being written)."""
-    size = field_file.size if size is None else min(size, field_file.size)
-    span = _parse_range(request.headers.get("Range", ""), size) if request.headers.get("Range") else None
+    `size` serves only the file's first bytes (a file still being written).
+
+    The ETag names the file and its size, so a player continuing with `If-Range` after the file
+    behind the URL changed (a recording finalized, an ad replaced) gets the new file whole
+    instead of bytes of it spliced onto the old one.
+    """
+    try:
+        size = field_file.size if size is None else min(size, field_file.size)
+    except FileNotFoundError:
+        raise Http404("This file was just replaced or deleted; reload the page.") from None
+    etag = '"' + hashlib.sha256(f"{field_file.name}:{size}".encode()).hexdigest()[:32] + '"'
+    if_range = request.headers.get("If-Range")
+    wants_range = request.headers.get("Range") and (not if_range or if_range == etag)
+    span = _parse_range(request.headers["Range"], size) if wants_range else None
     if span == "unsatisfiable":
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
@@ -66,6 +78,7 @@ def ranged_file_response(request, field_file, *, content_type: str, download_nam
     response = StreamingHttpResponse(body, status=206 if span else 200, content_type=content_type)
     response["Content-Length"] = str(length)
     response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
     if span:
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     if download_name:

@@ -1,8 +1,13 @@
 """Files go with their rows, whatever deleted the row: a viewer's recording part (withdrawal,
-erasure, retention, its campaign deleted), a campaign's ad (the campaign deleted, or the
-producer's account with it) and an analysis's upload and outputs (deleted by its owner, expired,
-or the account deleted), also from the admin. A file goes once the deletion commits, so a deletion
-that rolls back keeps it."""
+retention), a viewer's whole folder (erasure, the campaign or account deleted), a campaign's
+whole folder, its ad included, and an analysis's upload and outputs (deleted by its owner,
+expired, or the account deleted), also from the admin. A file goes once the deletion commits, so
+a deletion that rolls back keeps it.
+
+Folders rather than the rows' file fields where a row may be deleted by a process that read it
+before another one renamed its file (a finalized recording, a job's late output): what is in the
+folder then is what goes.
+"""
 
 from django.db import transaction
 from django.db.models.signals import post_delete
@@ -16,26 +21,37 @@ def _delete_on_commit(field_file) -> None:
         transaction.on_commit(lambda: storage.delete(name), robust=True)
 
 
+def _delete_folder_on_commit(storage, folder: str) -> None:
+    transaction.on_commit(lambda: storage_files.delete_folder(storage, folder), robust=True)
+
+
 def delete_recording_file(sender, instance, **kwargs):
     _delete_on_commit(instance.file)
 
 
-def delete_ad_video(sender, instance, **kwargs):
-    _delete_on_commit(instance.ad_video)
+def delete_viewer_folder(sender, instance, **kwargs):
+    from studies.models import RecordingPart, viewer_session_storage_folder
+
+    storage = RecordingPart._meta.get_field("file").storage
+    _delete_folder_on_commit(storage, viewer_session_storage_folder(instance.campaign_id, instance.pk))
+
+
+def delete_campaign_folder(sender, instance, **kwargs):
+    from studies.models import campaign_storage_folder
+
+    _delete_folder_on_commit(instance.ad_video.storage, campaign_storage_folder(instance.pk))
 
 
 def delete_job_files(sender, instance, **kwargs):
-    # The whole folder, not the fields: a run finishing while the row was deleted may have
-    # attached an output this instance, read earlier, does not name.
     from studies.models import job_storage_folder
 
-    storage, folder = instance.input_file.storage, job_storage_folder(instance.id)
-    transaction.on_commit(lambda: storage_files.delete_folder(storage, folder), robust=True)
+    _delete_folder_on_commit(instance.input_file.storage, job_storage_folder(instance.pk))
 
 
 def connect() -> None:
-    from studies.models import AnalysisJob, Campaign, RecordingPart
+    from studies.models import AnalysisJob, Campaign, RecordingPart, ViewerSession
 
     post_delete.connect(delete_recording_file, sender=RecordingPart, dispatch_uid="recording_part_file")
-    post_delete.connect(delete_ad_video, sender=Campaign, dispatch_uid="campaign_ad_video")
+    post_delete.connect(delete_viewer_folder, sender=ViewerSession, dispatch_uid="viewer_session_folder")
+    post_delete.connect(delete_campaign_folder, sender=Campaign, dispatch_uid="campaign_folder")
     post_delete.connect(delete_job_files, sender=AnalysisJob, dispatch_uid="analysis_job_files")

@@ -29,7 +29,14 @@ def folders_unchanged_since(storage, folder: str, since: datetime) -> set[str] |
     root = _local_path(storage, folder)
     if root is None:
         return None
-    return {path for path, _, _ in os.walk(root) if os.stat(path).st_mtime < since.timestamp()}
+    unchanged = set()
+    for path, _, _ in os.walk(root):
+        try:
+            if os.stat(path).st_mtime < since.timestamp():
+                unchanged.add(path)
+        except FileNotFoundError:
+            continue  # removed meanwhile
+    return unchanged
 
 
 def remove_empty_folders(storage, folder: str, *, among: set[str] | None = None) -> None:

@@ -77,9 +77,7 @@ def discard_unattached_outputs(job: AnalysisJob) -> None:
     """Delete files in the job's storage folder that no field points to (left by a killed save)."""
     storage = job.input_file.storage
     folder = job_storage_folder(job.id)
-    attached = {
-        field.name for field in (job.input_file, job.annotated_file, job.timeline_csv, job.timeline_json) if field
-    }
+    attached = job.attached_file_names
     try:
         _, names = storage.listdir(folder)
     except FileNotFoundError:

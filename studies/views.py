@@ -193,10 +193,11 @@ def signup(request):
         return redirect("studies:job_list")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        anonymous_session_key = request.session.session_key
         user = form.save()
+        # Before login(), which ends the anonymous session: the daily clearing deletes the
+        # analyses of ended sessions, and must not find these between the two.
+        services.analysis_jobs_claim_for_user(user=user, session_key=request.session.session_key)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        services.analysis_jobs_claim_for_user(user=user, session_key=anonymous_session_key)
         messages.success(request, f"Welcome, {user.username}! Your analyses are now saved to your account.")
         return redirect("studies:job_list")
     return render(request, "registration/signup.html", {"form": form})
@@ -205,14 +206,12 @@ def signup(request):
 class LoginView(auth_views.LoginView):
     """Django's log-in, keeping what the visitor analysed before signing in.
 
-    Logging in gives the session a new key, so the old one is read first.
+    Logging in ends the anonymous session, so its analyses move to the account first.
     """
 
     redirect_authenticated_user = True
     next_page = "studies:job_list"
 
     def form_valid(self, form):
-        anonymous_session_key = self.request.session.session_key
-        response = super().form_valid(form)
-        services.analysis_jobs_claim_for_user(user=form.get_user(), session_key=anonymous_session_key)
-        return response
+        services.analysis_jobs_claim_for_user(user=form.get_user(), session_key=self.request.session.session_key)
+        return super().form_valid(form)

@@ -6,10 +6,13 @@ from django.conf import settings
 from django.db import models
 
 
+JOBS_STORAGE_ROOT = "jobs"
+
+
 def job_storage_folder(job_id: uuid.UUID | str) -> str:
     """The storage folder of one job's files: its input and every output."""
     # Grouped per job so one folder holds the input and its annotated copy, and goes with the job.
-    return f"jobs/{job_id}"
+    return f"{JOBS_STORAGE_ROOT}/{job_id}"
 
 
 def _job_file_path(job: "AnalysisJob", filename: str) -> str:
@@ -106,6 +109,12 @@ class AnalysisJob(models.Model):
         if self.has_timeline:
             return len(self.result.get("tracks", []))
         return len(self.result.get("faces", []))
+
+    @property
+    def attached_file_names(self) -> set[str]:
+        """The storage names of the files this job points to: its upload and whatever outputs it has."""
+        fields = (self.input_file, self.annotated_file, self.timeline_csv, self.timeline_json)
+        return {field.name for field in fields if field}
 
     @property
     def progress_group_name(self) -> str:

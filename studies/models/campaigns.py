@@ -14,17 +14,39 @@ from inference.labels import EMOTIONS
 PER_MILLE = 1000
 
 
+CAMPAIGNS_STORAGE_ROOT = "campaigns"
+
+
+def campaign_storage_folder(campaign_id) -> str:
+    """The storage folder of everything a campaign keeps: its ad and its viewers' recordings."""
+    return f"{CAMPAIGNS_STORAGE_ROOT}/{campaign_id}"
+
+
+def campaign_ad_folder(campaign_id) -> str:
+    return f"{campaign_storage_folder(campaign_id)}/ad"
+
+
+def campaign_viewers_folder(campaign_id) -> str:
+    """The folder holding one folder per viewer who kept a recording."""
+    return f"{campaign_storage_folder(campaign_id)}/viewers"
+
+
+def viewer_session_storage_folder(campaign_id, session_id) -> str:
+    """The storage folder of one viewer's recording parts."""
+    return f"{campaign_viewers_folder(campaign_id)}/{session_id}"
+
+
 def _ad_video_path(campaign: "Campaign", filename: str) -> str:
-    return f"campaigns/{campaign.id}/ad/{filename}"
+    return f"{campaign_ad_folder(campaign.id)}/{filename}"
 
 
 def _viewer_recording_path(session: "ViewerSession", filename: str) -> str:
     # Only migration 0004 refers to it (the single recording a session had before RecordingPart).
-    return f"campaigns/{session.campaign_id}/viewers/{session.id}/{filename}"
+    return f"{viewer_session_storage_folder(session.campaign_id, session.id)}/{filename}"
 
 
 def _recording_part_path(part: "RecordingPart", filename: str) -> str:
-    return f"campaigns/{part.session.campaign_id}/viewers/{part.session_id}/{filename}"
+    return f"{viewer_session_storage_folder(part.session.campaign_id, part.session_id)}/{filename}"
 
 
 def new_invitation_token() -> str:
@@ -212,6 +234,8 @@ class RecordingPart(models.Model):
     size = models.PositiveBigIntegerField(default=0)
     duration_ms = models.PositiveIntegerField(null=True, blank=True,
                                               help_text="the part's length, known once it is finalized")
+    finalize_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="tries to finalize it; a file that took its worker down is not tried for ever")
     finalized_at = models.DateTimeField(
         null=True, blank=True,
         help_text="when the finished recording was rewritten with its length and seek index (studies.recording_files)")

@@ -362,14 +362,19 @@ def analysis_jobs_requeue_stale() -> list:
     return stale_ids
 
 
-def analysis_jobs_delete(jobs) -> int:
+def analysis_jobs_delete(jobs, *, only_if_anonymous: bool = False) -> int:
     """Delete analyses for good; their uploads and outputs go once that commits (studies.signals).
 
     A worker running one of them stops at its next progress report and writes nothing more. A
-    live recording still being recorded is refused: the live page is writing it.
+    live recording still being recorded is refused: the live page is writing it (one whose page
+    died is marked failed first, and goes). `only_if_anonymous` skips any that an account claimed
+    since they were read.
     """
+    live_recordings_fail_stale()
+    still = {"owner__isnull": True} if only_if_anonymous else {}
     with transaction.atomic():
-        locked = list(AnalysisJob.objects.select_for_update().filter(pk__in=[job.pk for job in jobs]))
+        locked = list(AnalysisJob.objects.select_for_update().filter(pk__in=[job.pk for job in jobs], **still)
+                      .only("id", "kind", "status", "original_filename"))
         for job in locked:
             if job.is_live and job.status == AnalysisJob.Status.RUNNING:
                 raise InvalidInput(f"“{job.original_filename}” is still being recorded: stop the recording on "

@@ -10,11 +10,15 @@ from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.sessions.backends import db as db_sessions
+from django.contrib.sessions.backends import file as file_sessions
 from django.utils import timezone
 
 from studies import storage_files
-from studies.models import AnalysisJob, Campaign, RecordingPart
-from studies.services.analysis_jobs import analysis_jobs_delete
+from studies.models import (CAMPAIGNS_STORAGE_ROOT, JOBS_STORAGE_ROOT, AnalysisJob, Campaign, RecordingPart,
+                            campaign_ad_folder, campaign_viewers_folder, job_storage_folder,
+                            viewer_session_storage_folder)
+from studies.services.analysis_jobs import analysis_jobs_delete, live_recordings_fail_stale
 from studies.services.recordings import viewer_recordings_finalize_pending
 from studies.services.viewing import campaign_data_purge_expired, viewer_sessions_mark_abandoned
 
@@ -26,21 +30,34 @@ ORPHAN_GRACE = timedelta(hours=1)
 # An anonymous upload's browser session is saved before the upload is stored; the margin only
 # keeps the rule clear of clock skew between web and worker machines.
 ANONYMOUS_GRACE = timedelta(hours=1)
-# The top folders of what the platform stores: analyses' files, and campaigns' ads and recordings.
-STORED_ROOTS = ("jobs", "campaigns")
-SIGNED_COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
+STORED_ROOTS = (JOBS_STORAGE_ROOT, CAMPAIGNS_STORAGE_ROOT)
+# Session stores every process shares and that can tell an ended session from a live one.
+SESSION_STORES_THAT_KNOW = (db_sessions.SessionStore, file_sessions.SessionStore)
+DELETE_BATCH = 500
 
 
-def housekeeping_run(now=None) -> dict[str, int]:
-    """Close abandoned viewer sessions, finalize recordings left unfinalized, apply retention periods,
-    delete unreachable analyses and orphaned files; returns how many of each."""
-    return {
-        "abandoned_sessions": viewer_sessions_mark_abandoned(now),
-        "finalized_recordings": viewer_recordings_finalize_pending(),
-        "purged_sessions": campaign_data_purge_expired(now),
-        "unreachable_analyses": analysis_jobs_delete_unreachable(now),
-        "orphaned_files": storage_orphans_delete(now),
+def housekeeping_run(now=None) -> dict[str, int | None]:
+    """Every daily clearing step; returns how many things each did, None for a step that failed.
+
+    Each step runs whatever happened to the one before it (and logs its own failure), so one bad
+    row or file cannot stop the retention periods or the other deletions for good.
+    """
+    steps = {
+        "abandoned_sessions": lambda: viewer_sessions_mark_abandoned(now),
+        "purged_sessions": lambda: campaign_data_purge_expired(now),  # before finalizing what it deletes
+        "finalized_recordings": viewer_recordings_finalize_pending,
+        "interrupted_live_recordings": live_recordings_fail_stale,
+        "unreachable_analyses": lambda: analysis_jobs_delete_unreachable(now),
+        "orphaned_files": lambda: storage_orphans_delete(now),
     }
+    done = {}
+    for name, step in steps.items():
+        try:
+            done[name] = step()
+        except Exception:
+            logger.exception("Daily clearing: the step %r failed; the others still run.", name)
+            done[name] = None
+    return done
 
 
 def analysis_jobs_delete_unreachable(now=None) -> int:
@@ -52,16 +69,20 @@ def analysis_jobs_delete_unreachable(now=None) -> int:
     now = now or timezone.now()
     candidates = (AnalysisJob.objects.filter(owner__isnull=True, created_at__lt=now - ANONYMOUS_GRACE)
                   .exclude(kind=AnalysisJob.Kind.LIVE, status=AnalysisJob.Status.RUNNING))
-    if settings.SESSION_ENGINE == SIGNED_COOKIE_SESSIONS:
-        # Sessions live only in browsers: the server cannot ask, so a session's lifetime decides.
-        unreachable = candidates.filter(created_at__lt=now - timedelta(seconds=settings.SESSION_COOKIE_AGE))
-    else:
-        store = import_module(settings.SESSION_ENGINE).SessionStore
-        store.clear_expired()  # the database backend keeps expired sessions until told
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if issubclass(store, SESSION_STORES_THAT_KNOW):
+        store.clear_expired()  # the database and file backends keep expired sessions until told
         keys = set(candidates.values_list("session_key", flat=True).distinct())
         ended = [key for key in keys if not key or not store().exists(key)]
         unreachable = candidates.filter(session_key__in=ended)
-    deleted = analysis_jobs_delete(list(unreachable))
+    else:
+        # Sessions in browsers' cookies, or in a cache this process may not share: only their lifetime tells.
+        unreachable = candidates.filter(created_at__lt=now - timedelta(seconds=settings.SESSION_COOKIE_AGE))
+    deleted = 0
+    job_ids = list(unreachable.values_list("pk", flat=True))
+    for start in range(0, len(job_ids), DELETE_BATCH):
+        batch = [AnalysisJob(pk=pk) for pk in job_ids[start:start + DELETE_BATCH]]
+        deleted += analysis_jobs_delete(batch, only_if_anonymous=True)
     if deleted:
         logger.info("Deleted %d analysis job(s) of browser sessions that have ended.", deleted)
     return deleted
@@ -81,10 +102,14 @@ def storage_orphans_delete(now=None) -> int:
     deleted = 0
     for folder, kept in _stored_folders(storage):
         for name in storage_files.iter_files(storage, folder):
-            if name not in kept and storage.get_modified_time(name) < cutoff:
-                logger.warning("Deleting %s: no analysis, campaign or recording names it.", name)
-                storage.delete(name)
-                deleted += 1
+            try:
+                if name in kept or storage.get_modified_time(name) >= cutoff:
+                    continue
+            except FileNotFoundError:
+                continue  # deleted meanwhile, by whatever deleted its row
+            logger.warning("Deleting %s: no analysis, campaign or recording names it.", name)
+            storage.delete(name)
+            deleted += 1
     for root, folders in old_folders.items():
         if folders is not None:
             storage_files.remove_empty_folders(storage, root, among=folders)
@@ -92,28 +117,31 @@ def storage_orphans_delete(now=None) -> int:
 
 
 def _stored_folders(storage):
-    """(folder, the file names rows point to in it) for every folder of job files, ads and recordings."""
-    for job_folder in _subfolders(storage, "jobs"):
-        job = AnalysisJob.objects.filter(pk=_as_uuid(job_folder)).first()
-        fields = (job.input_file, job.annotated_file, job.timeline_csv, job.timeline_json) if job else ()
-        yield f"jobs/{job_folder}", {field.name for field in fields if field}
-    for campaign_folder in _subfolders(storage, "campaigns"):
-        campaign = Campaign.objects.filter(pk=_as_uuid(campaign_folder)).first()
-        yield f"campaigns/{campaign_folder}/ad", {campaign.ad_video.name} if campaign else set()
-        for session_folder in _subfolders(storage, f"campaigns/{campaign_folder}/viewers"):
-            parts = RecordingPart.objects.filter(session_id=_as_uuid(session_folder))
-            yield f"campaigns/{campaign_folder}/viewers/{session_folder}", set(parts.values_list("file", flat=True))
+    """(folder, the file names rows point to in it) for every folder of job files, ads and recordings.
+
+    The names are read after the folder is listed, so a file whose row commits meanwhile is kept.
+    """
+    for job_id in _subfolder_ids(storage, JOBS_STORAGE_ROOT):
+        job = AnalysisJob.objects.filter(pk=job_id).first()
+        yield job_storage_folder(job_id), job.attached_file_names if job else set()
+    for campaign_id in _subfolder_ids(storage, CAMPAIGNS_STORAGE_ROOT):
+        campaign = Campaign.objects.filter(pk=campaign_id).only("ad_video").first()
+        yield campaign_ad_folder(campaign_id), {campaign.ad_video.name} if campaign else set()
+        for session_id in _subfolder_ids(storage, campaign_viewers_folder(campaign_id)):
+            parts = RecordingPart.objects.filter(session_id=session_id)
+            yield viewer_session_storage_folder(campaign_id, session_id), set(parts.values_list("file", flat=True))
 
 
-def _subfolders(storage, folder: str) -> list[str]:
+def _subfolder_ids(storage, folder: str) -> list[uuid.UUID]:
+    """The subfolders named by an id, as the platform names them; anything else it did not make."""
     try:
-        return storage.listdir(folder)[0]
+        names = storage.listdir(folder)[0]
     except FileNotFoundError:
         return []
-
-
-def _as_uuid(name: str):
-    try:
-        return uuid.UUID(name)
-    except ValueError:
-        return None  # not a folder the platform made: nothing names its files
+    ids = []
+    for name in names:
+        try:
+            ids.append(uuid.UUID(name))
+        except ValueError:
+            continue
+    return ids

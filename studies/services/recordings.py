@@ -7,7 +7,7 @@ seeks by fetching only the bytes it needs, instead of downloading every part in 
 """
 
 import logging
-import os
+import posixpath
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from studies.models import RecordingPart, ViewerSession
 logger = logging.getLogger(__name__)
 
 CLOSED_STATUSES = (ViewerSession.Status.COMPLETED, ViewerSession.Status.ABANDONED)
+MAX_FINALIZE_ATTEMPTS = 2
 
 
 def viewer_recording_finalize_on_commit(session_id) -> None:
@@ -39,24 +40,18 @@ def _enqueue(*, session_id: str) -> None:
 
 
 def viewer_recording_finalize(session_id) -> int:
-    """Give every part of a closed session's recording its length and seek index; returns how many.
-
-    Idempotent: a finalized part is skipped. A part nothing could be read from keeps its file.
-    """
-    finalized = 0
+    """Give every part of a closed session's recording its length and seek index; returns how many
+    parts were done. Idempotent: a finalized part is skipped; one that cannot be rewritten plays
+    as it came."""
     pending = RecordingPart.objects.filter(session_id=session_id, session__status__in=CLOSED_STATUSES,
                                            finalized_at__isnull=True)
+    done = 0
     for part_id in list(pending.values_list("pk", flat=True)):
-        with transaction.atomic():
-            # The session first, as erasure and withdrawal lock it: one of them arriving now waits,
-            # then finds the part's current file to delete.
-            if not ViewerSession.objects.select_for_update().filter(pk=session_id).exists():
-                break  # erased meanwhile
-            part = RecordingPart.objects.select_for_update().filter(pk=part_id, finalized_at__isnull=True).first()
-            if part is not None:
-                _finalize(part)
-                finalized += 1
-    return finalized
+        try:
+            done += _finalize(session_id, part_id)
+        except Exception:  # one bad part must not stop the others, nor the daily clearing
+            logger.exception("Could not finalize recording part %s; it plays as it came.", part_id)
+    return done
 
 
 def viewer_recordings_finalize_pending() -> int:
@@ -66,25 +61,54 @@ def viewer_recordings_finalize_pending() -> int:
     return sum(viewer_recording_finalize(session_id) for session_id in list(sessions))
 
 
-def _finalize(part: RecordingPart) -> None:
-    storage, recorded_name = part.file.storage, part.file.name
-    part.finalized_at = timezone.now()
+def _finalize(session_id, part_id) -> bool:
+    """Rewrite one part outside any transaction, then swap the files if the part is unchanged."""
+    part = _claim(session_id, part_id)
+    if part is None:
+        return False
+    storage, recorded_name, recorded_size = part.file.storage, part.file.name, part.size
     try:
         recorded = Path(storage.path(recorded_name))
     except NotImplementedError:
-        part.save(update_fields=["finalized_at"])  # appending needed a local file; nothing to do
-        return
-    if recorded.stat().st_size > part.size:
-        os.truncate(recorded, part.size)  # the bytes of a failed write: no chunk will overwrite them now
-    indexed_name = storage.get_available_name(recorded_name)
-    duration_ms = recording_files.remux(recorded, Path(storage.path(indexed_name)))
-    if duration_ms is None:
-        part.save(update_fields=["finalized_at"])
-        return
-    part.file.name = indexed_name
-    part.size = Path(storage.path(indexed_name)).stat().st_size
-    part.duration_ms = duration_ms
-    part.save(update_fields=["file", "size", "duration_ms", "finalized_at", "updated_at"])
-    # A rollback instead leaves the new file unnamed, for the daily orphan sweep.
-    transaction.on_commit(lambda: storage.delete(recorded_name), robust=True)
-    logger.info("Recording part %s finalized: %.1f s, %d bytes.", part.pk, duration_ms / 1000, part.size)
+        recorded = None  # appending needed a local file, so this part came from elsewhere: left as it is
+    finalized = recording_files.finalize(recorded, size=recorded_size) if recorded else None
+    with transaction.atomic():
+        # The session first, as erasure, withdrawal and retention lock it: one of them arriving now
+        # waits, then deletes whichever file is current.
+        session_exists = ViewerSession.objects.select_for_update().filter(pk=session_id).exists()
+        part = RecordingPart.objects.select_for_update().filter(pk=part_id, finalized_at__isnull=True).first()
+        if not session_exists or part is None or (part.file.name, part.size) != (recorded_name, recorded_size):
+            if finalized:
+                finalized.path.unlink(missing_ok=True)  # deleted or changed meanwhile: the copy is stale
+            return False
+        part.finalized_at = timezone.now()
+        if finalized:
+            part.file.name = posixpath.join(posixpath.dirname(recorded_name), finalized.path.name)
+            part.size, part.duration_ms = finalized.size, finalized.duration_ms
+            # A rollback instead leaves the new file unnamed, for the daily orphan sweep.
+            transaction.on_commit(lambda: storage.delete(recorded_name), robust=True)
+        part.save(update_fields=["file", "size", "duration_ms", "finalized_at", "updated_at"])
+    if finalized:
+        logger.info("Recording part %s finalized: %.1f s, %d bytes.", part_id, finalized.duration_ms / 1000,
+                    finalized.size)
+    return True
+
+
+def _claim(session_id, part_id) -> RecordingPart | None:
+    """Count an attempt before the rewrite starts, so a file that takes its worker down (a crash in
+    the demuxer, the memory killer) is given up after MAX_FINALIZE_ATTEMPTS instead of for ever."""
+    with transaction.atomic():
+        if not ViewerSession.objects.select_for_update().filter(pk=session_id).exists():
+            return None
+        part = RecordingPart.objects.select_for_update().filter(pk=part_id, finalized_at__isnull=True).first()
+        if part is None:
+            return None
+        if part.finalize_attempts >= MAX_FINALIZE_ATTEMPTS:
+            logger.warning("Recording part %s failed to finalize %d times; it stays as it came.",
+                           part_id, part.finalize_attempts)
+            part.finalized_at = timezone.now()
+            part.save(update_fields=["finalized_at", "updated_at"])
+            return None
+        part.finalize_attempts += 1
+        part.save(update_fields=["finalize_attempts", "updated_at"])
+    return part

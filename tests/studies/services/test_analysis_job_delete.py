@@ -1,10 +1,12 @@
 """analysis_jobs_delete: a job goes for good with its whole folder of files, also mid-run."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from inference import video as inference_video
 from studies import services
@@ -113,3 +115,11 @@ def test_a_video_deleted_mid_run_stops_at_its_next_progress_report(user, make_vi
     assert len(reports) == 1 and frames_done < frames_total  # no frame analysed after the deletion
     assert _stored_files(settings) == []
     assert not any(Path(settings.FER_VIDEO_WORK_DIR).rglob("*"))  # the work folder went too
+
+
+def test_a_live_recording_whose_page_died_is_marked_failed_and_deleted(user, make_job):
+    recording = make_job(owner=user, kind=AnalysisJob.Kind.LIVE, status=AnalysisJob.Status.RUNNING)
+    AnalysisJob.objects.filter(pk=recording.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=services.LIVE_RECORDING_STALE_AFTER_S + 60))
+    assert services.analysis_jobs_delete([recording]) == 1
+    assert not AnalysisJob.objects.exists()

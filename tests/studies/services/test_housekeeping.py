@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from studies import services
-from studies.models import AnalysisJob
+from studies.models import AnalysisJob, ViewerSession
 from tests.studies.conftest import WEBM_HEAD
 
 pytestmark = pytest.mark.django_db
@@ -56,15 +56,6 @@ def test_a_live_recording_in_progress_is_left_to_its_page(make_job):
     recording = _aged(make_job(session_key="gone", kind=AnalysisJob.Kind.LIVE, status=AnalysisJob.Status.RUNNING))
     assert services.analysis_jobs_delete_unreachable() == 0
     assert AnalysisJob.objects.filter(pk=recording.pk).exists()
-
-
-def test_with_sessions_in_signed_cookies_a_sessions_lifetime_decides(make_job, settings):
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
-    lifetime = timedelta(seconds=settings.SESSION_COOKIE_AGE)
-    _aged(make_job(session_key="a"), timezone.now() - lifetime - timedelta(hours=1))
-    younger = _aged(make_job(session_key="b"), timezone.now() - lifetime + timedelta(hours=1))
-    assert services.analysis_jobs_delete_unreachable() == 1
-    assert list(AnalysisJob.objects.values_list("pk", flat=True)) == [younger.pk]
 
 
 def _age_file(settings, name: str, when=LONG_AGO) -> None:
@@ -112,10 +103,50 @@ def test_the_daily_command_does_all_of_it_and_says_what(user, make_job, make_cam
     stray = AnalysisJob._meta.get_field("input_file").storage.save(f"jobs/{uuid.uuid4()}/input.jpg",
                                                                   ContentFile(b"x"))
     _age_file(settings, stray)
-    for name in ("purge_expired_data", "purge_viewer_data"):  # the old name still works
+    for name, deleted in (("purge_expired_data", 1), ("purge_viewer_data", 0)):  # the old name still works
         output = io.StringIO()
         call_command(name, stdout=output)
-        assert output.getvalue().strip() == (
-            "Closed 0 abandoned session(s); finalized 0 recording part(s); purged the data of 0 session(s); deleted "
-            + ("1 analysis(es) of ended browser sessions and 1 orphaned file(s)." if name == "purge_expired_data"
-               else "0 analysis(es) of ended browser sessions and 0 orphaned file(s)."))
+        assert output.getvalue().splitlines() == [
+            "closed 0 abandoned viewer session(s)",
+            "purged the data of 0 viewer session(s) past their retention period",
+            "finalized 0 recording part(s)",
+            "marked 0 interrupted live recording(s) failed",
+            f"deleted {deleted} analysis(es) of ended browser sessions",
+            f"deleted {deleted} orphaned file(s)",
+        ]
+
+
+def test_a_failing_step_stops_none_of_the_others_and_the_command_says_which(
+        user, make_campaign, join, monkeypatch):
+    campaign = make_campaign(user, retention_days=30)
+    expired = join(campaign)
+    ViewerSession.objects.filter(pk=expired.pk).update(started_at=timezone.now() - timedelta(days=31))
+    storage = AnalysisJob._meta.get_field("input_file").storage
+
+    def disk_failing(folder):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(storage, "listdir", disk_failing)  # the disk, the one thing stood in for
+
+    with pytest.raises(CommandError, match="1 step\\(s\\) failed: orphaned_files; the others ran."):
+        call_command("purge_expired_data", stdout=io.StringIO())
+    expired.refresh_from_db()
+    assert expired.data_purged_at is not None  # retention still applied
+
+
+@pytest.mark.parametrize("engine", ["django.contrib.sessions.backends.cache",
+                                    "tests.studies.services.cookie_sessions_of_our_own"])
+def test_where_the_server_cannot_ask_the_session_store_a_sessions_lifetime_decides(engine, make_job, settings):
+    settings.SESSION_ENGINE = engine
+    lifetime = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    _aged(make_job(session_key="a"), timezone.now() - lifetime - timedelta(hours=1))
+    recent = _aged(make_job(session_key="b"))  # 3 days: its session may well be alive
+    assert services.analysis_jobs_delete_unreachable() == 1
+    assert list(AnalysisJob.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_an_analysis_claimed_by_an_account_meanwhile_is_kept(user, make_job):
+    job = _aged(make_job(session_key="ended-at-login"))
+    services.analysis_jobs_claim_for_user(user=user, session_key="ended-at-login")
+    assert services.analysis_jobs_delete([job], only_if_anonymous=True) == 0
+    assert AnalysisJob.objects.filter(pk=job.pk, owner=user).exists()

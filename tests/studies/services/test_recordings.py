@@ -7,7 +7,7 @@ import av
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from studies import services
+from studies import recording_files, services
 from studies.models import RecordingPart, ViewerSession
 from tests.studies.conftest import WEBM_HEAD
 
@@ -137,3 +137,74 @@ def test_the_producer_sees_the_span_and_the_player_gets_a_seekable_file(
     tail = client.get(f"{base}recordings/{part.id}", HTTP_RANGE="bytes=-100")
     assert tail.status_code == 206
     assert tail["Content-Range"] == f"bytes {part.size - 100}-{part.size - 1}/{part.size}"
+
+
+def test_a_recording_whose_timestamps_start_again_is_left_whole_rather_than_cut(
+        recorded_session, browser_recording, django_capture_on_commit_callbacks):
+    # What a browser that restarted its recorder mid-part could send: the clusters of a second recording.
+    second_half = browser_recording[browser_recording.find(bytes.fromhex("1F43B675")):]
+    part = _record(recorded_session, browser_recording + second_half)
+    name = part.file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        services.viewer_session_finish(recorded_session)
+    part.refresh_from_db()
+    assert part.finalized_at and part.duration_ms is None and part.file.name == name
+    assert part.size == len(browser_recording) + len(second_half)
+    assert [path.name for path in Path(part.file.path).parent.iterdir()] == [Path(name).name]
+
+
+def test_a_part_whose_file_is_missing_is_tried_twice_then_left(recorded_session, browser_recording, caplog):
+    part = _record(recorded_session, browser_recording)
+    services.viewer_session_finish(recorded_session)
+    Path(part.file.path).unlink()  # a restore that missed it, a disk error
+
+    assert [services.viewer_recording_finalize(recorded_session.pk) for _ in range(3)] == [0, 0, 0]
+    part.refresh_from_db()
+    assert part.finalize_attempts == 2 and part.finalized_at and part.duration_ms is None
+    assert "Could not finalize recording part" in caplog.text and "failed to finalize 2 times" in caplog.text
+
+
+def test_an_erasure_while_the_copy_is_written_leaves_no_file(recorded_session, browser_recording, settings,
+                                                             monkeypatch, django_capture_on_commit_callbacks):
+    part = _record(recorded_session, browser_recording)
+    services.viewer_session_finish(recorded_session)
+    write_copy = recording_files.finalize
+
+    def erased_meanwhile(recorded, *, size):
+        finalized = write_copy(recorded, size=size)
+        services.viewer_session_erase(ViewerSession.objects.get(pk=recorded_session.pk))  # the producer, now
+        return finalized
+
+    monkeypatch.setattr(recording_files, "finalize", erased_meanwhile)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.viewer_recording_finalize(recorded_session.pk) == 0
+    assert not RecordingPart.objects.filter(pk=part.pk).exists()
+    assert not [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file() and "viewers" in str(path)]
+
+
+def test_deleting_the_account_after_finalizing_leaves_no_recording(user, recorded_session, browser_recording,
+                                                                  settings, django_capture_on_commit_callbacks):
+    _record(recorded_session, browser_recording)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.viewer_session_finish(recorded_session)
+    with django_capture_on_commit_callbacks(execute=True):
+        user.delete()
+    assert not [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+
+
+def test_a_player_continuing_from_the_file_before_finalizing_gets_the_new_file_whole(
+        client, user, recorded_session, browser_recording, django_capture_on_commit_callbacks):
+    part = _record(recorded_session, browser_recording)
+    client.force_login(user)
+    url = f"/campaigns/{recorded_session.campaign_id}/viewers/{recorded_session.id}/recordings/{part.id}"
+    before = client.get(url, HTTP_RANGE="bytes=0-99")
+    assert before.status_code == 206
+    with django_capture_on_commit_callbacks(execute=True):
+        services.viewer_session_finish(recorded_session)
+    part.refresh_from_db()
+
+    resumed = client.get(url, HTTP_RANGE="bytes=100-", HTTP_IF_RANGE=before["ETag"])
+    assert resumed.status_code == 200 and int(resumed["Content-Length"]) == part.size
+    assert resumed["ETag"] != before["ETag"]
+    same = client.get(url, HTTP_RANGE="bytes=100-", HTTP_IF_RANGE=resumed["ETag"])
+    assert same.status_code == 206 and same["Content-Range"] == f"bytes 100-{part.size - 1}/{part.size}"
