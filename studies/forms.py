@@ -76,3 +76,10 @@ class SignupForm(UserCreationForm):
 
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput,
+        help_text="Asked again so that nobody at an unlocked computer can delete your account.",
+    )

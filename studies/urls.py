@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from studies import campaign_views, file_views, viewer_views, views
+from studies import account_views, campaign_views, file_views, viewer_views, views
 
 app_name = "studies"
 
@@ -67,6 +67,9 @@ urlpatterns = [
     path("v/session/<uuid:session_id>/recording/", viewer_views.viewer_recording, name="viewer_recording"),
     path("v/session/<uuid:session_id>/thanks/", viewer_views.viewer_thanks, name="viewer_thanks"),
     path("v/session/<uuid:session_id>/withdraw/", viewer_views.viewer_withdraw, name="viewer_withdraw"),
+    path("accounts/", account_views.account, name="account"),
+    path("accounts/delete/", account_views.account_delete, name="account_delete"),
+    path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="studies:home"), name="logout"),

@@ -1,0 +1,26 @@
+"""Writes for a person's own account: deleting it with everything it holds."""
+
+import logging
+
+from django.db import transaction
+
+from studies.errors import InvalidInput
+from studies.services.viewing import lock_viewer_sessions
+
+logger = logging.getLogger(__name__)
+
+
+def account_delete(user, *, password: str) -> None:
+    """Delete the account and all it holds: analyses, campaigns, their viewers' data and every file.
+
+    The password is asked again, as a stolen session must not be enough. Files go once the
+    deletion commits (studies.signals).
+    """
+    if not password or not user.check_password(password):
+        raise InvalidInput("That is not your password; nothing was deleted.", "password")
+    user_id = user.pk
+    with transaction.atomic():
+        # A viewer's recording chunk arriving now must not be stored after its session was collected.
+        lock_viewer_sessions(campaign__owner=user)
+        user.delete()
+    logger.info("User %s deleted their account and its data.", user_id)

@@ -1,0 +1,66 @@
+"""The account page: what the account holds, changing the password, deleting the account."""
+
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.core.files.base import ContentFile
+
+from studies import services
+from studies.models import AnalysisJob
+from tests.studies.conftest import WEBM_HEAD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_page_is_for_signed_in_people_only(client):
+    response = client.get("/accounts/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=/accounts/")
+
+
+def test_the_page_says_what_the_account_holds_and_the_menu_leads_there(client, user, make_job, make_campaign, join):
+    make_job(owner=user)
+    make_job(owner=user)
+    session = join(make_campaign(user), keep_recording=True)
+    services.viewer_recording_append(session, services.RecordingChunk(
+        part_id=uuid.uuid4(), offset=0, starts_at_ms=0, data=ContentFile(WEBM_HEAD * 100, name="webcam.webm")))
+    client.force_login(user)
+    page = client.get("/accounts/").content.decode()
+    assert 'href="/accounts/" title="Your account: signed in as producer"' in page
+    assert "2 analyses</a>" in page
+    assert "1 campaign</a> with 1 viewer session and 1.6\xa0KB of viewers' webcam recordings" in page
+    assert 'action="/accounts/delete/"' in page and 'autocomplete="current-password"' in page
+
+
+def test_deleting_asks_for_the_password_again(client, user, make_job):
+    make_job(owner=user)
+    client.force_login(user)
+    response = client.post("/accounts/delete/", {"password": "guessed"})
+    assert response.status_code == 400
+    assert "That is not your password; nothing was deleted." in response.content.decode()
+    assert AnalysisJob.objects.count() == 1 and client.get("/accounts/").status_code == 200
+
+
+def test_deleting_signs_out_and_says_so(client, user, make_job):
+    make_job(owner=user)
+    client.force_login(user)
+    response = client.post("/accounts/delete/", {"password": "producer-password"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Your account was deleted, with all its analyses, campaigns, viewers' data and files."]
+    assert not get_user_model().objects.exists() and not AnalysisJob.objects.exists()
+    assert client.get("/accounts/").status_code == 302  # signed out
+
+
+def test_changing_the_password_keeps_this_browser_signed_in(client, user):
+    client.force_login(user)
+    form = client.get("/accounts/password/").content.decode()
+    assert 'name="old_password"' in form and 'autocomplete="current-password"' in form
+    response = client.post("/accounts/password/", {
+        "old_password": "producer-password", "new_password1": "a-new-long-passphrase",
+        "new_password2": "a-new-long-passphrase"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/"
+    assert "Your password was changed." in client.get("/accounts/").content.decode()
+    user.refresh_from_db()
+    assert user.check_password("a-new-long-passphrase")
