@@ -1,4 +1,4 @@
-"""A person's own account: what it holds, changing its password, deleting it with all its data."""
+"""A person's own account: what it holds, its API token, changing its password, deleting it with all its data."""
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -13,9 +13,10 @@ from studies.errors import InvalidInput
 from studies.forms import AccountDeleteForm
 
 
-def _account_page(request, delete_form, *, status=200):
+def _account_page(request, delete_form, *, status=200, new_api_token=None):
     return render(request, "registration/account.html", {
         "holdings": selectors.account_holdings(user=request.user), "delete_form": delete_form,
+        "api_token_created": selectors.api_token_created(user=request.user), "new_api_token": new_api_token,
     }, status=status)
 
 
@@ -40,6 +41,23 @@ def account_delete(request):
                                       "data and files.")
             return redirect("studies:home")
     return _account_page(request, form, status=400)
+
+
+@login_required
+@require_POST
+def api_token_replace(request):
+    # Shown on this one answer only, never cached: no later page, message or cookie holds it.
+    response = _account_page(request, AccountDeleteForm(), new_api_token=services.api_token_replace(request.user))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request):
+    if services.api_token_revoke(request.user):
+        messages.success(request, "Your API token was revoked: programs using it are refused from now on.")
+    return redirect("studies:account")
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -1,6 +1,7 @@
 """Reads about a person's own account."""
 
 from django.db.models import Sum
+from rest_framework.authtoken.models import Token
 
 from studies.models import AnalysisJob, Campaign, RecordingPart, ViewerSession
 
@@ -14,3 +15,8 @@ def account_holdings(*, user) -> dict:
         "recording_bytes": RecordingPart.objects.filter(session__campaign__owner=user)
         .aggregate(total=Sum("size"))["total"] or 0,
     }
+
+
+def api_token_created(*, user):
+    """When the account's API token was made, or None when it has none (the key itself is shown once)."""
+    return Token.objects.filter(user=user).values_list("created", flat=True).first()

@@ -26,7 +26,7 @@ from studies.services.analysis_jobs import (
     video_engine_options,
 )
 
-from studies.services.accounts import account_delete
+from studies.services.accounts import account_delete, api_token_replace, api_token_revoke
 from studies.services.housekeeping import (
     analysis_jobs_delete_unreachable,
     housekeeping_run,
@@ -59,7 +59,7 @@ from studies.services.viewing import (
 )
 
 __all__ = [
-    "account_delete",
+    "account_delete", "api_token_replace", "api_token_revoke",
     "LIVE_RECORDING_INTERRUPTED_MESSAGE", "LIVE_RECORDING_STALE_AFTER_S", "PROGRESS_DONE",
     "UNEXPECTED_FAILURE_MESSAGE", "BatchUpload", "VideoProgressReporter", "analysis_job_create", "analysis_job_run",
     "analysis_jobs_claim_for_user", "analysis_jobs_create_batch", "analysis_jobs_delete", "analysis_jobs_requeue_stale",

@@ -1,11 +1,13 @@
 """The account page: what the account holds, changing the password, deleting the account."""
 
+import re
 import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
+from django.test import Client
 
 from studies import services
 from studies.models import AnalysisJob
@@ -64,3 +66,28 @@ def test_changing_the_password_keeps_this_browser_signed_in(client, user):
     assert "Your password was changed." in client.get("/accounts/").content.decode()
     user.refresh_from_db()
     assert user.check_password("a-new-long-passphrase")
+
+
+def _api_status(client, key) -> int:
+    return client.get("/api/v1/jobs/", HTTP_AUTHORIZATION=f"Token {key}").status_code
+
+
+def test_an_api_token_is_shown_once_works_and_can_be_replaced_or_revoked(client, user):
+    client.force_login(user)
+    assert "None yet." in client.get("/accounts/").content.decode()
+
+    made = client.post("/accounts/api-token/")
+    assert made["Cache-Control"] == "no-store"
+    key = re.search(r'id="new-api-token" readonly value="([0-9a-f]{40})"', made.content.decode()).group(1)
+    assert _api_status(Client(), key) == 200
+    later = client.get("/accounts/").content.decode()
+    assert key not in later and "it is shown only when made" in later and "Replace the token" in later
+
+    replaced = client.post("/accounts/api-token/")
+    new_key = re.search(r'value="([0-9a-f]{40})"', replaced.content.decode()).group(1)
+    assert new_key != key and _api_status(Client(), key) == 401 and _api_status(Client(), new_key) == 200
+
+    revoked = client.post("/accounts/api-token/revoke/")
+    assert revoked.status_code == 302 and revoked["Location"] == "/accounts/"
+    assert _api_status(Client(), new_key) == 401
+    assert "None yet." in client.get("/accounts/").content.decode()
