@@ -130,10 +130,8 @@ def viewer_recording(request, session_id):
             part_id=uuid.UUID(request.POST.get("part", "")), offset=int(request.POST.get("offset", "")),
             starts_at_ms=int(request.POST.get("start_ms", "")), data=request.FILES["recording"])
     except (ValueError, KeyError):
-        chunk = None
-    if chunk is None or chunk.offset < 0:
         return JsonResponse({"detail": "Send the multipart fields 'recording' (a file), 'part' (a UUID), "
-                                       "'offset' and 'start_ms' (whole numbers, not negative)."}, status=400)
+                                       "'offset' and 'start_ms' (whole numbers)."}, status=400)
     try:
         part = services.viewer_recording_append(session, chunk)
     except RecordingGap as gap:

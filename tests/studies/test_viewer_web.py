@@ -128,13 +128,21 @@ def test_a_recording_arrives_chunk_by_chunk(client, recording_viewer):
     assert gap.status_code == 409 and gap.json()["stored"] == len(WEBM_HEAD) + 14
 
 
-@pytest.mark.parametrize("fields", [{"part": "not-a-uuid"}, {"offset": "-1"}, {"offset": ""}, {"start_ms": "1.5"},
-                                    {"recording": ""}])
+@pytest.mark.parametrize("fields", [{"part": "not-a-uuid"}, {"offset": ""}, {"start_ms": "1.5"}, {"recording": ""}])
 def test_a_malformed_chunk_is_refused_with_what_to_send(client, recording_viewer, fields):
     response = client.post(f"/v/session/{recording_viewer.id}/recording/", {
         "recording": SimpleUploadedFile("webcam.webm", WEBM_HEAD), "part": str(uuid.uuid4()), "offset": 0,
         "start_ms": 0, **fields})
     assert response.status_code == 400 and "'part' (a UUID)" in response.json()["detail"]
+    assert not RecordingPart.objects.exists()
+
+
+def test_a_negative_offset_is_refused_by_the_rule_it_breaks(client, recording_viewer):
+    response = client.post(f"/v/session/{recording_viewer.id}/recording/", {
+        "recording": SimpleUploadedFile("webcam.webm", WEBM_HEAD), "part": str(uuid.uuid4()), "offset": -1,
+        "start_ms": 0})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "A chunk's offset is a byte count, not negative."}
     assert not RecordingPart.objects.exists()
 
 
