@@ -9,7 +9,7 @@ import json
 
 from inference.labels import EMOJI, EMOTIONS
 from studies.models import AnalysisJob
-from studies.reports import signed_points
+from studies.reports import MIN_MOMENT_LIFT, MIN_VIEWERS_FOR_VERDICT, signed_points
 
 MAX_CHARTED_TRACKS = 6
 
@@ -193,8 +193,25 @@ def report_tables(report: dict) -> dict:
             for segment in report["segments"]
         ],
         "segment_rows": [_segment_row(segment) for segment in report["segments"]],
+        "moment_rows": [_moment_row(peak) for peak in report.get("moments", {}).get("peaks", [])],
+        "attention_dip": _attention_dip_row(report.get("moments", {}).get("attention_dip")),
+        "min_moment_points": round(100 * MIN_MOMENT_LIFT),
+        "min_viewers": MIN_VIEWERS_FOR_VERDICT,
         "emotions": [(name, EMOJI[name]) for name in EMOTIONS],
     }
+
+
+def _moment_row(peak: dict) -> dict:
+    lift = peak["lift"]
+    return {"moment": peak, "emoji": EMOJI[peak["emotion"]], "lift_points": signed_points(lift["mean"]),
+            "lift_low_points": signed_points(lift["low"]), "lift_high_points": signed_points(lift["high"])}
+
+
+def _attention_dip_row(dip: dict | None) -> dict | None:
+    if dip is None:
+        return None
+    return {"dip": dip, "face_percent": _percent(dip["face_visible_rate"]),
+            "ad_face_percent": _percent(dip["ad_face_visible_rate"])}
 
 
 def _segment_row(segment: dict) -> dict:

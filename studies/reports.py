@@ -6,6 +6,9 @@ an array (bins, 9) of [samples with a face, all samples, then the seven
 probability sums over the samples with a face], so a report over 1,000 viewers
 reads 1,000 small arrays instead of 600,000 samples.
 
+Key moments (`key_moments`) find, without segments, the 2 s stretches where viewers rose most above
+their own level for each emotion, and where their faces were least often visible.
+
 How a segment is judged (the verdict):
 - signal: the probability of the segment's expected emotion (the sum, if several);
 - each viewer's lift: their mean signal inside the segment minus their own mean
@@ -42,6 +45,16 @@ MET, NOT_MET, TOO_FEW = "met", "not_met", "too_few_viewers"
 # 0..1 and a lift (signal inside minus signal outside) in -1..1; the t interval of a few viewers can overshoot.
 LIFT_BOUNDS = (-1.0, 1.0)
 VERDICT_LABELS = {MET: "Met", NOT_MET: "Not met", TOO_FEW: "Too few viewers"}
+
+# Key moments: stretches long enough to hold one reaction (a laugh, a wince), short enough to point
+# at a shot. Neutral is what the other emotions are measured against, not a reaction.
+KEY_MOMENT_WINDOW_S = 2.0
+KEY_MOMENT_EMOTIONS = tuple(name for name in EMOTIONS if name != "neutral")
+MAX_KEY_MOMENTS = 5
+# Scanning every stretch of the ad for every emotion, noise alone clears a 95 % interval somewhere:
+# a moment must also be worth pointing at.
+MIN_MOMENT_LIFT = 0.05
+ATTENTION_DIP_POINTS = 0.15
 
 # Two-sided 95 % critical values of Student's t for 1..30 degrees of freedom; 1.96 beyond.
 _T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
@@ -157,19 +170,24 @@ def _merge_bins(table: np.ndarray, factor: int) -> np.ndarray:
     return table.reshape(*table.shape[:-2], padded // factor, factor, table.shape[-1]).sum(axis=-2)
 
 
+def _across_viewers(per_viewer: np.ndarray):
+    """(mean, 95 % half-width, viewers) over axis 0 of (S, ...) values, NaN meaning "not seen there"."""
+    seen = np.isfinite(per_viewer)
+    n = seen.sum(axis=0)
+    mean = _divide(np.where(seen, per_viewer, 0.0).sum(axis=0), n.astype(np.float64))
+    squares = np.where(seen, (per_viewer - mean) ** 2, 0.0).sum(axis=0)
+    sd = np.sqrt(_divide(squares, (n - 1).astype(np.float64)))
+    t = np.vectorize(lambda k: t_critical(int(k) - 1), otypes=[np.float64])(n) if n.size else n.astype(np.float64)
+    return mean, t * sd / np.sqrt(np.maximum(n, 1)), n
+
+
 def curves(rollups: np.ndarray, *, max_points: int = MAX_CURVE_POINTS) -> dict:
     """Across viewers, per time bin: each emotion's mean (percent) with its 95 % band, viewers seen, face rate."""
     factor = max(1, math.ceil(rollups.shape[1] / max_points))
     merged = _merge_bins(rollups.astype(np.float64), factor)  # (S, B', 9)
     per_viewer = _divide(merged[..., SUMS], merged[..., FACE:FACE + 1])  # (S, B', 7), NaN where no face
-    seen = np.isfinite(per_viewer[..., 0])  # (S, B')
-    n = seen.sum(axis=0)
-    values = np.where(seen[..., None], per_viewer, 0.0)
-    mean = _divide(values.sum(axis=0), n[:, None].astype(np.float64))  # (B', 7)
-    squares = np.where(seen[..., None], (per_viewer - mean) ** 2, 0.0).sum(axis=0)
-    sd = np.sqrt(_divide(squares, (n - 1)[:, None].astype(np.float64)))
-    t = np.array([t_critical(int(k) - 1) for k in n])
-    half = t[:, None] * sd / np.sqrt(np.maximum(n, 1))[:, None]
+    mean, half, n_per_emotion = _across_viewers(per_viewer)  # (B', 7) each
+    n = n_per_emotion[:, 0]
     faces, totals = merged[..., FACE].sum(axis=0), merged[..., TOTAL].sum(axis=0)
     bin_s = factor * ROLLUP_BIN_MS / 1000
 
@@ -253,11 +271,71 @@ def overall_means(rollups: np.ndarray) -> dict:
             for i, name in enumerate(EMOTIONS)}
 
 
+def _window_sums(column: np.ndarray, width: int) -> np.ndarray:
+    """(S, B) -> (S, B - width + 1): the sum over each run of `width` consecutive bins."""
+    running = np.concatenate([np.zeros((column.shape[0], 1)), np.cumsum(column, axis=1, dtype=np.float64)], axis=1)
+    return running[:, width:] - running[:, :-width]
+
+
+def key_moments(rollups: np.ndarray, *, window_s: float = KEY_MOMENT_WINDOW_S) -> dict:
+    """Where the ad moved its viewers, found without segments.
+
+    Peaks: for each emotion but neutral, the `window_s` stretch where viewers rose furthest above
+    their own level over the whole ad (each compared with themselves, as in the verdicts), kept only
+    when clear: at least MIN_VIEWERS_FOR_VERDICT viewers seen, the 95 % interval of the mean lift
+    above zero and the lift at least MIN_MOMENT_LIFT; the strongest MAX_KEY_MOMENTS, strongest first. Attention dip: the stretch where
+    faces were least often visible (viewers looking away or leaving the frame), when it is
+    ATTENTION_DIP_POINTS or more below the rate over the whole ad.
+    """
+    viewers, bins = rollups.shape[:2]
+    width = max(1, round(window_s * 1000 / ROLLUP_BIN_MS))
+    if viewers < MIN_VIEWERS_FOR_VERDICT or bins < width:
+        return {"window_s": window_s, "peaks": [], "attention_dip": None}
+    bin_s = ROLLUP_BIN_MS / 1000
+    # One column at a time, never the whole table in float64: 1,000 viewers of a 5 min ad stay small.
+    faces = _window_sums(rollups[..., FACE], width)  # (S, W)
+    own_level = _divide(rollups[..., SUMS].sum(axis=1, dtype=np.float64),
+                        rollups[..., FACE].sum(axis=1, dtype=np.float64)[:, None])  # (S, 7)
+    peaks = []
+    for name in KEY_MOMENT_EMOTIONS:
+        column = EMOTIONS.index(name)
+        lift = _divide(_window_sums(rollups[..., 2 + column], width), faces) - own_level[:, column:column + 1]
+        mean, half, n = _across_viewers(lift)  # (W,) each
+        clear = (n >= MIN_VIEWERS_FOR_VERDICT) & (mean - half > 0) & (mean >= MIN_MOMENT_LIFT)
+        if not clear.any():
+            continue
+        best = int(np.argmax(np.where(clear, mean, -np.inf)))
+        interval = Interval(float(mean[best]), max(float(mean[best] - half[best]), LIFT_BOUNDS[0]),
+                            min(float(mean[best] + half[best]), LIFT_BOUNDS[1]), int(n[best]))
+        peaks.append({"emotion": name, "start_s": round(best * bin_s, 3), "end_s": round((best + width) * bin_s, 3),
+                      "lift": interval.to_dict()})
+    peaks.sort(key=lambda peak: -peak["lift"]["mean"])
+    return {"window_s": window_s, "peaks": peaks[:MAX_KEY_MOMENTS], "attention_dip": _attention_dip(rollups, width)}
+
+
+def _attention_dip(rollups: np.ndarray, width: int) -> dict | None:
+    faces, totals = _window_sums(rollups[..., FACE], width), _window_sums(rollups[..., TOTAL], width)
+    watching = (totals > 0).sum(axis=0)  # viewers with samples in each stretch
+    rate = _divide(faces.sum(axis=0), totals.sum(axis=0))
+    rate = np.where(watching >= MIN_VIEWERS_FOR_VERDICT, rate, np.nan)
+    if not np.isfinite(rate).any():
+        return None
+    worst = int(np.nanargmin(rate))
+    whole_ad = float(rollups[..., FACE].sum(dtype=np.float64) / rollups[..., TOTAL].sum(dtype=np.float64))
+    if whole_ad - rate[worst] < ATTENTION_DIP_POINTS:
+        return None
+    bin_s = ROLLUP_BIN_MS / 1000
+    return {"start_s": round(worst * bin_s, 3), "end_s": round((worst + width) * bin_s, 3),
+            "face_visible_rate": round(float(rate[worst]), 4), "ad_face_visible_rate": round(whole_ad, 4),
+            "viewers": int(watching[worst])}
+
+
 def build_report(rollups: np.ndarray, segments: list[SegmentSpec]) -> dict:
-    """rollups: (viewers, bins, 9). Curves (percent), overall means and per-segment results."""
+    """rollups: (viewers, bins, 9). Curves (percent), overall means, per-segment results, key moments."""
     return {
         "viewers": int(len(rollups)),
         "curves": curves(rollups),
         "overall": overall_means(rollups),
         "segments": [segment_result(rollups, spec) for spec in segments],
+        "moments": key_moments(rollups),
     }

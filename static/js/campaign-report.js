@@ -45,6 +45,30 @@
     },
   };
 
+  // Key moments marked along the top: a bar per peak in its emotion's colour, grey where attention dips.
+  const momentMarks = {
+    id: "momentMarks",
+    afterDatasetsDraw(chart, args, options) {
+      const moments = options.moments;
+      if (!moments) return;
+      const { ctx, chartArea, scales } = chart;
+      const marks = moments.peaks.map((peak) => ({ peak: peak, color: COLORS[peak.emotion], label: peak.emotion }));
+      if (moments.attention_dip) marks.push({ peak: moments.attention_dip, color: "#6c757d", label: "looked away" });
+      ctx.save();
+      ctx.font = "600 10px system-ui, sans-serif";
+      ctx.textAlign = "center";
+      marks.forEach((mark) => {
+        const left = scales.x.getPixelForValue(mark.peak.start_s);
+        const right = scales.x.getPixelForValue(mark.peak.end_s);
+        ctx.fillStyle = alpha(mark.color, 0.85);
+        ctx.fillRect(left, chartArea.top + 17, right - left, 5); // under the segment names, above the curves
+        ctx.fillStyle = mark.color;
+        ctx.fillText(fittedLabel(ctx, mark.label, right - left + 24), (left + right) / 2, chartArea.top + 33);
+      });
+      ctx.restore();
+    },
+  };
+
   // The ad player's position.
   const playhead = {
     id: "playhead",
@@ -97,7 +121,7 @@
     const chart = new Chart(canvas, {
       type: "line",
       data: { datasets: datasets },
-      plugins: [segmentBoxes, playhead],
+      plugins: [segmentBoxes, momentMarks, playhead],
       options: {
         maintainAspectRatio: false,
         animation: false,
@@ -118,6 +142,7 @@
             },
           },
           segmentBoxes: { segments: report.segments, highlight: null },
+          momentMarks: { moments: report.moments || null },
           playhead: { video: options.video || null },
         },
         onClick: (event, elements, chart) => {
@@ -176,6 +201,19 @@
         if (bandSelect) { bandSelect.value = segment.expected[0]; chart.setBand(segment.expected[0]); }
         if (video) video.currentTime = segment.start_s;
         chart.update("none");
+      });
+    });
+
+    // Key moments: play the ad from there, the chart's band on that emotion.
+    document.querySelectorAll(".key-moments [data-seek]").forEach((button) => {
+      button.addEventListener("click", () => {
+        if (button.dataset.band && bandSelect) {
+          bandSelect.value = button.dataset.band;
+          chart.setBand(button.dataset.band);
+        }
+        if (!video) return;
+        video.currentTime = Number(button.dataset.seek);
+        video.play().catch(() => {}); // a browser may refuse to play without sound permission; the seek stands
       });
     });
 

@@ -102,6 +102,15 @@ def bad_videos(tmp_path_factory, samples_dir) -> dict:
 
 
 @pytest.fixture(scope="session")
+def ten_second_ad(tmp_path_factory, samples_dir) -> str:
+    """The sample clip played four times over, cut to 10 s: an ad long enough to have moments."""
+    path = tmp_path_factory.mktemp("ad") / "ten_seconds.mp4"
+    _ffmpeg("-stream_loop", "4", "-i", str(samples_dir / "single_face.mp4"), "-t", "10", "-an", "-c:v", "libx264",
+            "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
 def browser_recording(tmp_path_factory, samples_dir) -> bytes:
     """2 s of webcam video as MediaRecorder writes it: VP8 WebM with no duration and no seek index."""
     path = tmp_path_factory.mktemp("recording") / "webcam.webm"

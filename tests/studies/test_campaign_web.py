@@ -90,6 +90,30 @@ def test_the_report_page_shows_curves_and_the_segment_table(producer, campaign):
     assert data["viewers"] == 3 and data["segments"][0]["lift"]["n"] == 3
 
 
+def test_the_report_names_the_key_moments_and_offers_to_play_them(producer, user, make_campaign, join,
+                                                                  ten_second_ad):
+    campaign = make_campaign(user, video=ten_second_ad)  # no segments: moments are found without them
+    for laugh in (0.6, 0.65, 0.7, 0.75):
+        session = join(campaign)
+        services.viewer_samples_add(session, sample_series(range(0, 6000, 100), 0.05)
+                                    + sample_series(range(6000, 8000, 100), laugh)  # the joke lands
+                                    + sample_series(range(8000, 10000, 100), 0.05))
+        services.viewer_session_finish(session)
+    page = producer.get(f"/campaigns/{campaign.id}/report/").content.decode()
+    moments = page[page.index('class="card shadow-sm key-moments"'):page.index("Segments: expected vs observed")]
+    assert 'data-seek="6.0" data-band="happy"' in moments and "&#x25B6; 6.0–8.0 s" in moments
+    assert re.search(r"<strong class=\"text-capitalize\">happy</strong>\s+peaks: \+\d+\.\d pts above viewers' own level",
+                     moments)
+    assert "Attention dips" not in moments
+
+    quiet = make_campaign(user, name="Quiet")
+    session = join(quiet)
+    services.viewer_samples_add(session, sample_series(range(0, 2400, 250), 0.05))
+    services.viewer_session_finish(session)
+    page = producer.get(f"/campaigns/{quiet.id}/report/").content.decode()
+    assert "No clear moment yet" in page and "(at least 3 viewers are needed)" in page
+
+
 def _csv_rows(producer, url):
     return list(csv.DictReader(io.StringIO(producer.get(url).content.decode())))
 

@@ -173,3 +173,57 @@ def test_reasons_name_every_expected_emotion_and_an_unseen_segment():
 def test_signed_points_turn_a_fraction_into_percentage_points():
     assert [reports.signed_points(v) for v in (0.123, -0.0934, -0.0004, 0.0, None)] == [
         "+12.3", "-9.3", "+0.0", "+0.0", None]
+
+
+# Key moments -------------------------------------------------------------------------------------
+
+AD_S = 20
+
+
+def watching(*, laugh_at_s=None, laugh=0.0, face_from_s=None, face_to_s=None, jitter=0.0, seed=0) -> np.ndarray:
+    """A 20 s ad seen at 4 samples a second: happy 0.1 (+ `laugh` for 2 s from `laugh_at_s`),
+    the rest neutral; the face out of view between `face_from_s` and `face_to_s`."""
+    t_ms = np.arange(AD_S * 4) * 250 + 100
+    happy = np.full(len(t_ms), 0.1) + np.random.default_rng(seed).uniform(-jitter, jitter, len(t_ms))
+    if laugh_at_s is not None:
+        happy[(t_ms >= laugh_at_s * 1000) & (t_ms < (laugh_at_s + 2) * 1000)] += laugh
+    probabilities = np.zeros((len(t_ms), len(EMOTIONS)))
+    probabilities[:, HAPPY] = happy
+    probabilities[:, EMOTIONS.index("neutral")] = 1 - happy
+    face = np.ones(len(t_ms), bool)
+    if face_from_s is not None:
+        face[(t_ms >= face_from_s * 1000) & (t_ms < face_to_s * 1000)] = False
+    return reports.rollup(t_ms, face, probabilities, duration_s=AD_S)
+
+
+def test_a_laugh_most_viewers_share_is_found_where_it_happened():
+    rollups = np.stack([watching(laugh_at_s=12, laugh=0.5 + 0.05 * k, jitter=0.02, seed=k) for k in range(5)])
+    moments = reports.key_moments(rollups)
+    assert [(peak["emotion"], peak["start_s"], peak["end_s"]) for peak in moments["peaks"]] == [("happy", 12.0, 14.0)]
+    lift = moments["peaks"][0]["lift"]
+    # each viewer's own level over the ad includes the laugh: 0.1 + laugh / 10
+    assert lift["mean"] == pytest.approx(0.6 * 0.9, abs=0.02) and lift["low"] > 0 and lift["n"] == 5
+    assert moments["attention_dip"] is None
+    assert reports.build_report(rollups, [])["moments"] == moments
+
+
+def test_no_moment_is_claimed_from_noise_or_from_too_few_viewers():
+    calm = np.stack([watching(jitter=0.05, seed=k) for k in range(8)])
+    assert reports.key_moments(calm)["peaks"] == []
+    two_laughing = np.stack([watching(laugh_at_s=5, laugh=0.6) for _ in range(2)])
+    assert reports.key_moments(two_laughing) == {"window_s": 2.0, "peaks": [], "attention_dip": None}
+
+
+def test_viewers_who_disagree_make_no_clear_moment():
+    rollups = np.stack([watching(laugh_at_s=5, laugh=0.6), watching(laugh_at_s=5, laugh=0.6)]
+                       + [watching(jitter=0.02, seed=k) for k in range(3)])
+    assert reports.key_moments(rollups)["peaks"] == []  # two of five: the interval reaches below zero
+
+
+def test_where_viewers_looked_away_is_the_attention_dip():
+    rollups = np.stack([watching(face_from_s=8, face_to_s=10 + (k % 2)) for k in range(4)])
+    dip = reports.key_moments(rollups)["attention_dip"]
+    assert (dip["start_s"], dip["end_s"], dip["face_visible_rate"], dip["viewers"]) == (8.0, 10.0, 0.0, 4)
+    assert dip["ad_face_visible_rate"] == pytest.approx(1 - 2.5 / 20)
+    slight = np.stack([watching(face_from_s=8, face_to_s=8.25) for _ in range(4)])
+    assert reports.key_moments(slight)["attention_dip"] is None  # 12.5 points down: a blink, not a dip
