@@ -119,7 +119,8 @@ def storage_orphans_delete(now=None) -> int:
 def _stored_folders(storage):
     """(folder, the file names rows point to in it) for every folder of job files, ads and recordings.
 
-    The names are read after the folder is listed, so a file whose row commits meanwhile is kept.
+    The names are read just before the folder's files are listed: a file whose row commits in
+    between is younger than ORPHAN_GRACE, so it stays.
     """
     for job_id in _subfolder_ids(storage, JOBS_STORAGE_ROOT):
         job = AnalysisJob.objects.filter(pk=job_id).first()
