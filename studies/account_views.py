@@ -5,25 +5,38 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from studies import selectors, services
 from studies.errors import InvalidInput
-from studies.forms import AccountDeleteForm
+from studies.forms import AccountDeleteForm, ApiTokenForm
 
 
-def _account_page(request, delete_form, *, status=200, new_api_token=None):
-    return render(request, "registration/account.html", {
-        "holdings": selectors.account_holdings(user=request.user), "delete_form": delete_form,
+# The new API token waits here, server side, for the page the POST redirects to, which shows it once.
+NEW_API_TOKEN_SESSION_KEY = "new_api_token"
+
+
+def _account_page(request, *, delete_form=None, token_form=None, status=200):
+    new_api_token = request.session.pop(NEW_API_TOKEN_SESSION_KEY, None)
+    response = render(request, "registration/account.html", {
+        "holdings": selectors.account_holdings(user=request.user),
+        "delete_form": delete_form or AccountDeleteForm(), "token_form": token_form or ApiTokenForm(),
         "api_token_created": selectors.api_token_created(user=request.user), "new_api_token": new_api_token,
     }, status=status)
+    if new_api_token:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
 @require_GET
 def account(request):
-    return _account_page(request, AccountDeleteForm())
+    return _account_page(request)
+
+
+def _refused(form, refusal: InvalidInput):
+    form.add_error(refusal.field, refusal.message)
 
 
 @login_required
@@ -34,22 +47,29 @@ def account_delete(request):
         try:
             services.account_delete(request.user, password=form.cleaned_data["password"])
         except InvalidInput as refusal:
-            form.add_error(refusal.field, refusal.message)
+            _refused(form, refusal)
         else:
             logout(request)
             messages.success(request, "Your account was deleted, with all its analyses, campaigns, viewers' "
                                       "data and files.")
             return redirect("studies:home")
-    return _account_page(request, form, status=400)
+    return _account_page(request, delete_form=form, status=400)
 
 
 @login_required
 @require_POST
 def api_token_replace(request):
-    # Shown on this one answer only, never cached: no later page, message or cookie holds it.
-    response = _account_page(request, AccountDeleteForm(), new_api_token=services.api_token_replace(request.user))
-    response["Cache-Control"] = "no-store"
-    return response
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            key = services.api_token_replace(request.user, password=form.cleaned_data["password"])
+        except InvalidInput as refusal:
+            _refused(form, refusal)
+        else:
+            # Redirected, so reloading the page shows nothing more instead of making another token.
+            request.session[NEW_API_TOKEN_SESSION_KEY] = key
+            return redirect(reverse("studies:account") + "#api-token")
+    return _account_page(request, token_form=form, status=400)
 
 
 @login_required
@@ -67,5 +87,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("studies:account")
 
     def form_valid(self, form):
-        messages.success(self.request, "Your password was changed.")
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        # Whoever changes a password after losing it must not leave a token working behind it.
+        if services.api_token_revoke(self.request.user):
+            messages.success(self.request, "Your password was changed, and your API token revoked: make a new "
+                                           "one for the programs that need it.")
+        else:
+            messages.success(self.request, "Your password was changed.")
+        return response

@@ -80,6 +80,14 @@ class SignupForm(UserCreationForm):
 
 class AccountDeleteForm(forms.Form):
     password = forms.CharField(
-        label="Your password", strip=False, widget=forms.PasswordInput,
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text="Asked again so that nobody at an unlocked computer can delete your account.",
+    )
+
+
+class ApiTokenForm(forms.Form):
+    prefix = "token"  # beside the account deletion form on one page
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Asked so that nobody at an unlocked computer can take API access that outlives a password change.",
     )

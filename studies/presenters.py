@@ -9,7 +9,7 @@ import json
 
 from inference.labels import EMOJI, EMOTIONS
 from studies.models import AnalysisJob
-from studies.reports import MIN_MOMENT_LIFT, MIN_VIEWERS_FOR_VERDICT, signed_points
+from studies.reports import ATTENTION_DIP_POINTS, MIN_MOMENT_LIFT, MIN_VIEWERS_FOR_VERDICT, signed_points
 
 MAX_CHARTED_TRACKS = 6
 
@@ -196,6 +196,7 @@ def report_tables(report: dict) -> dict:
         "moment_rows": [_moment_row(peak) for peak in report.get("moments", {}).get("peaks", [])],
         "attention_dip": _attention_dip_row(report.get("moments", {}).get("attention_dip")),
         "min_moment_points": round(100 * MIN_MOMENT_LIFT),
+        "min_dip_points": round(100 * ATTENTION_DIP_POINTS),
         "min_viewers": MIN_VIEWERS_FOR_VERDICT,
         "emotions": [(name, EMOJI[name]) for name in EMOTIONS],
     }

@@ -7,7 +7,8 @@ probability sums over the samples with a face], so a report over 1,000 viewers
 reads 1,000 small arrays instead of 600,000 samples.
 
 Key moments (`key_moments`) find, without segments, the 2 s stretches where viewers rose most above
-their own level for each emotion, and where their faces were least often visible.
+their own level during the rest of the ad for each emotion (with intervals that allow for every
+stretch tested), and where their faces were least often visible.
 
 How a segment is judged (the verdict):
 - signal: the probability of the segment's expected emotion (the sum, if several);
@@ -26,6 +27,7 @@ dict as is). People read lifts in percentage points (`signed_points`).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -51,8 +53,7 @@ VERDICT_LABELS = {MET: "Met", NOT_MET: "Not met", TOO_FEW: "Too few viewers"}
 KEY_MOMENT_WINDOW_S = 2.0
 KEY_MOMENT_EMOTIONS = tuple(name for name in EMOTIONS if name != "neutral")
 MAX_KEY_MOMENTS = 5
-# Scanning every stretch of the ad for every emotion, noise alone clears a 95 % interval somewhere:
-# a moment must also be worth pointing at.
+# A moment must also be worth pointing at, however sure.
 MIN_MOMENT_LIFT = 0.05
 ATTENTION_DIP_POINTS = 0.15
 
@@ -66,6 +67,52 @@ def t_critical(degrees_of_freedom: int) -> float:
     if degrees_of_freedom < 1:
         return math.nan
     return _T_975[degrees_of_freedom - 1] if degrees_of_freedom <= len(_T_975) else 1.96
+
+
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b), by its continued fraction (Lentz)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - _incomplete_beta(b, a, 1.0 - x)
+    front = math.exp(a * math.log(x) + b * math.log1p(-x) - (math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b))) / a
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    result = d
+    for m in range(1, 300):
+        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            result *= c * d
+        if abs(c * d - 1.0) < 1e-12:
+            break
+    return front * result
+
+
+@functools.lru_cache(maxsize=4096)
+def t_quantile(probability: float, degrees_of_freedom: int) -> float:
+    """Student's t quantile for a probability above 0.5 (no SciPy here): the t whose upper tail,
+    0.5 * I_{v/(v+t^2)}(v/2, 1/2), equals 1 - probability, found by bisection."""
+    if degrees_of_freedom < 1:
+        return math.nan
+    tail = 1.0 - probability
+    v = float(degrees_of_freedom)
+    low, high = 0.0, 1.0
+    while 0.5 * _incomplete_beta(v / 2, 0.5, v / (v + high * high)) > tail:
+        high *= 2
+    for _ in range(100):
+        middle = (low + high) / 2
+        if 0.5 * _incomplete_beta(v / 2, 0.5, v / (v + middle * middle)) > tail:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
 
 
 def bin_count(duration_s: float) -> int:
@@ -170,14 +217,15 @@ def _merge_bins(table: np.ndarray, factor: int) -> np.ndarray:
     return table.reshape(*table.shape[:-2], padded // factor, factor, table.shape[-1]).sum(axis=-2)
 
 
-def _across_viewers(per_viewer: np.ndarray):
-    """(mean, 95 % half-width, viewers) over axis 0 of (S, ...) values, NaN meaning "not seen there"."""
+def _across_viewers(per_viewer: np.ndarray, critical=t_critical):
+    """(mean, half-width, viewers) over axis 0 of (S, ...) values, NaN meaning "not seen there"; the
+    half-width is critical(degrees of freedom) standard errors (95 % by default)."""
     seen = np.isfinite(per_viewer)
     n = seen.sum(axis=0)
     mean = _divide(np.where(seen, per_viewer, 0.0).sum(axis=0), n.astype(np.float64))
     squares = np.where(seen, (per_viewer - mean) ** 2, 0.0).sum(axis=0)
     sd = np.sqrt(_divide(squares, (n - 1).astype(np.float64)))
-    t = np.vectorize(lambda k: t_critical(int(k) - 1), otypes=[np.float64])(n) if n.size else n.astype(np.float64)
+    t = np.vectorize(lambda k: critical(int(k) - 1), otypes=[np.float64])(n) if n.size else n.astype(np.float64)
     return mean, t * sd / np.sqrt(np.maximum(n, 1)), n
 
 
@@ -281,26 +329,35 @@ def key_moments(rollups: np.ndarray, *, window_s: float = KEY_MOMENT_WINDOW_S) -
     """Where the ad moved its viewers, found without segments.
 
     Peaks: for each emotion but neutral, the `window_s` stretch where viewers rose furthest above
-    their own level over the whole ad (each compared with themselves, as in the verdicts), kept only
-    when clear: at least MIN_VIEWERS_FOR_VERDICT viewers seen, the 95 % interval of the mean lift
-    above zero and the lift at least MIN_MOMENT_LIFT; the strongest MAX_KEY_MOMENTS, strongest first. Attention dip: the stretch where
-    faces were least often visible (viewers looking away or leaving the frame), when it is
-    ATTENTION_DIP_POINTS or more below the rate over the whole ad.
+    their own level during the rest of the ad (each compared with themselves, as in the verdicts).
+    Scanning every stretch for every emotion, noise alone clears a plain 95 % interval somewhere, so
+    the interval allows for all the tests made (Bonferroni, counting the stretches that do not
+    overlap): a peak is kept when at least MIN_VIEWERS_FOR_VERDICT viewers were seen, that interval
+    lies above zero and the lift is MIN_MOMENT_LIFT or more; the strongest MAX_KEY_MOMENTS, strongest
+    first. Attention dip: the stretch where faces were least often visible (viewers looking away or
+    leaving the frame), when it is ATTENTION_DIP_POINTS or more below the rate over the whole ad.
     """
     viewers, bins = rollups.shape[:2]
     width = max(1, round(window_s * 1000 / ROLLUP_BIN_MS))
-    if viewers < MIN_VIEWERS_FOR_VERDICT or bins < width:
-        return {"window_s": window_s, "peaks": [], "attention_dip": None}
+    tests = len(KEY_MOMENT_EMOTIONS) * max(1, bins // width)
+    if viewers < MIN_VIEWERS_FOR_VERDICT or bins <= width:
+        return {"window_s": window_s, "tests": tests, "peaks": [], "attention_dip": None}
     bin_s = ROLLUP_BIN_MS / 1000
+    confidence = 1 - 0.05 / 2 / tests
+
+    def critical(degrees_of_freedom: int) -> float:
+        return t_quantile(confidence, degrees_of_freedom)
+
     # One column at a time, never the whole table in float64: 1,000 viewers of a 5 min ad stay small.
     faces = _window_sums(rollups[..., FACE], width)  # (S, W)
-    own_level = _divide(rollups[..., SUMS].sum(axis=1, dtype=np.float64),
-                        rollups[..., FACE].sum(axis=1, dtype=np.float64)[:, None])  # (S, 7)
+    faces_elsewhere = rollups[..., FACE].sum(axis=1, dtype=np.float64)[:, None] - faces
     peaks = []
     for name in KEY_MOMENT_EMOTIONS:
-        column = EMOTIONS.index(name)
-        lift = _divide(_window_sums(rollups[..., 2 + column], width), faces) - own_level[:, column:column + 1]
-        mean, half, n = _across_viewers(lift)  # (W,) each
+        column = rollups[..., 2 + EMOTIONS.index(name)]
+        inside = _window_sums(column, width)
+        elsewhere = column.sum(axis=1, dtype=np.float64)[:, None] - inside
+        lift = _divide(inside, faces) - _divide(elsewhere, faces_elsewhere)  # (S, W), NaN where unseen
+        mean, half, n = _across_viewers(lift, critical)
         clear = (n >= MIN_VIEWERS_FOR_VERDICT) & (mean - half > 0) & (mean >= MIN_MOMENT_LIFT)
         if not clear.any():
             continue
@@ -310,7 +367,8 @@ def key_moments(rollups: np.ndarray, *, window_s: float = KEY_MOMENT_WINDOW_S) -
         peaks.append({"emotion": name, "start_s": round(best * bin_s, 3), "end_s": round((best + width) * bin_s, 3),
                       "lift": interval.to_dict()})
     peaks.sort(key=lambda peak: -peak["lift"]["mean"])
-    return {"window_s": window_s, "peaks": peaks[:MAX_KEY_MOMENTS], "attention_dip": _attention_dip(rollups, width)}
+    return {"window_s": window_s, "tests": tests, "peaks": peaks[:MAX_KEY_MOMENTS],
+            "attention_dip": _attention_dip(rollups, width)}
 
 
 def _attention_dip(rollups: np.ndarray, width: int) -> dict | None:

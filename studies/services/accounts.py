@@ -6,6 +6,8 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from studies.errors import InvalidInput
+from studies.models import AnalysisJob, Campaign
+from studies.services.analysis_jobs import live_recordings_fail_stale
 from studies.services.viewing import lock_viewer_sessions
 
 logger = logging.getLogger(__name__)
@@ -17,18 +19,33 @@ def account_delete(user, *, password: str) -> None:
     The password is asked again, as a stolen session must not be enough. Files go once the
     deletion commits (studies.signals).
     """
-    if not password or not user.check_password(password):
-        raise InvalidInput("That is not your password; nothing was deleted.", "password")
+    _check_password(user, password, "nothing was deleted")
+    live_recordings_fail_stale()
     user_id = user.pk
     with transaction.atomic():
-        # A viewer's recording chunk arriving now must not be stored after its session was collected.
+        # The campaigns first: a viewer joining now waits, then finds the campaign gone. Then the
+        # sessions: a recording chunk arriving now must not be stored after its session was collected.
+        list(Campaign.objects.select_for_update().filter(owner=user).order_by("pk").values_list("pk", flat=True))
         lock_viewer_sessions(campaign__owner=user)
+        if AnalysisJob.objects.filter(owner=user, kind=AnalysisJob.Kind.LIVE, status=AnalysisJob.Status.RUNNING).exists():
+            raise InvalidInput("A live camera recording of yours is running: stop it on the live camera page "
+                               "first; nothing was deleted.")
         user.delete()
     logger.info("User %s deleted their account and its data.", user_id)
 
 
-def api_token_replace(user) -> str:
-    """A new API token for the account; the old one, if any, stops working. Returns the key."""
+def _check_password(user, password: str, consequence: str) -> None:
+    if not password or not user.check_password(password):
+        raise InvalidInput(f"That is not your password; {consequence}.", "password")
+
+
+def api_token_replace(user, *, password: str) -> str:
+    """A new API token for the account; the old one, if any, stops working. Returns the key.
+
+    The password is asked: a token outlives a password change otherwise, so a stolen session
+    could keep API access for good.
+    """
+    _check_password(user, password, "no token was made")
     with transaction.atomic():
         Token.objects.filter(user=user).delete()
         token = Token.objects.create(user=user)

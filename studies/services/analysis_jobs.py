@@ -503,12 +503,15 @@ def live_recording_heartbeat(recording) -> None:
 
 
 def live_recording_finish(recording) -> AnalysisJob | None:
-    """Attach the timeline and summary; a recording without a single frame is deleted (None)."""
-    job = AnalysisJob.objects.get(pk=recording.job_id)
-    if recording.frames == 0:
+    """Attach the timeline and summary; a recording without a single frame is deleted (None), and
+    so is what was recorded for a job deleted meanwhile (its account was, say)."""
+    job = AnalysisJob.objects.filter(pk=recording.job_id).first()
+    if job is None or recording.frames == 0:
         recording.discard()
-        job.delete()
-        logger.info("Live recording %s had no frames; deleted.", recording.job_id)
+        if job is not None:
+            job.delete()
+        logger.info("Live recording %s %s; nothing kept.", recording.job_id,
+                    "had no frames" if job is not None else "was deleted while it ran")
         return None
     try:
         result = recording.finish()
@@ -528,6 +531,9 @@ def live_recording_finish(recording) -> AnalysisJob | None:
                 "timeline_csv", "timeline_json", "result", "status", "progress", "progress_detail",
                 "finished_at", "timings_ms", "updated_at",
             ])
+    except AnalysisJob.DoesNotExist:  # deleted between the two reads: its files go below
+        logger.info("Live recording %s was deleted while it was being saved; nothing kept.", recording.job_id)
+        return None
     finally:
         recording.remove_files()
     _publish_progress(job)

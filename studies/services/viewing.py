@@ -276,7 +276,8 @@ def viewer_session_erase(session: ViewerSession) -> None:
 def lock_viewer_sessions(**lookup) -> None:
     """Lock the matching sessions until the transaction ends, before deleting them: delete() takes no
     lock before it collects the rows to delete, so a recording chunk being stored would be missed."""
-    list(ViewerSession.objects.select_for_update().filter(**lookup).values_list("pk", flat=True))
+    # In one order everywhere, so two deletions over the same sessions wait instead of deadlocking.
+    list(ViewerSession.objects.select_for_update().filter(**lookup).order_by("pk").values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)

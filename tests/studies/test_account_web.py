@@ -72,22 +72,39 @@ def _api_status(client, key) -> int:
     return client.get("/api/v1/jobs/", HTTP_AUTHORIZATION=f"Token {key}").status_code
 
 
-def test_an_api_token_is_shown_once_works_and_can_be_replaced_or_revoked(client, user):
+def _shown_token(page) -> str:
+    return re.search(r'id="new-api-token" readonly value="([0-9a-f]{40})"', page.content.decode()).group(1)
+
+
+def test_an_api_token_takes_the_password_is_shown_once_and_can_be_replaced_or_revoked(client, user):
     client.force_login(user)
     assert "None yet." in client.get("/accounts/").content.decode()
+    refused = client.post("/accounts/api-token/", {"token-password": "guessed"})
+    assert refused.status_code == 400 and "That is not your password; no token was made." in refused.content.decode()
 
-    made = client.post("/accounts/api-token/")
-    assert made["Cache-Control"] == "no-store"
-    key = re.search(r'id="new-api-token" readonly value="([0-9a-f]{40})"', made.content.decode()).group(1)
-    assert _api_status(Client(), key) == 200
-    later = client.get("/accounts/").content.decode()
-    assert key not in later and "it is shown only when made" in later and "Replace the token" in later
+    made = client.post("/accounts/api-token/", {"token-password": "producer-password"})
+    assert made.status_code == 302 and made["Location"] == "/accounts/#api-token"
+    shown = client.get("/accounts/")
+    key = _shown_token(shown)
+    assert shown["Cache-Control"] == "no-store" and _api_status(Client(), key) == 200
+    reloaded = client.get("/accounts/").content.decode()
+    assert key not in reloaded and "This page shows a token once" in reloaded and "Replace the token" in reloaded
 
-    replaced = client.post("/accounts/api-token/")
-    new_key = re.search(r'value="([0-9a-f]{40})"', replaced.content.decode()).group(1)
+    client.post("/accounts/api-token/", {"token-password": "producer-password"})
+    new_key = _shown_token(client.get("/accounts/"))
     assert new_key != key and _api_status(Client(), key) == 401 and _api_status(Client(), new_key) == 200
 
     revoked = client.post("/accounts/api-token/revoke/")
     assert revoked.status_code == 302 and revoked["Location"] == "/accounts/"
     assert _api_status(Client(), new_key) == 401
     assert "None yet." in client.get("/accounts/").content.decode()
+
+
+def test_changing_the_password_revokes_the_api_token(client, user):
+    client.force_login(user)
+    client.post("/accounts/api-token/", {"token-password": "producer-password"})
+    key = _shown_token(client.get("/accounts/"))
+    client.post("/accounts/password/", {"old_password": "producer-password", "new_password1": "a-new-long-passphrase",
+                                        "new_password2": "a-new-long-passphrase"})
+    assert _api_status(Client(), key) == 401
+    assert "and your API token revoked" in client.get("/accounts/").content.decode()

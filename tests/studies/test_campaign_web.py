@@ -104,14 +104,15 @@ def test_the_report_names_the_key_moments_and_offers_to_play_them(producer, user
     assert 'data-seek="6.0" data-band="happy"' in moments and "&#x25B6; 6.0–8.0 s" in moments
     assert re.search(r"<strong class=\"text-capitalize\">happy</strong>\s+peaks: \+\d+\.\d pts above viewers' own level",
                      moments)
-    assert "Attention dips" not in moments
+    assert "Attention dips" not in moments and "Faces stayed in view" in moments
 
     quiet = make_campaign(user, name="Quiet")
     session = join(quiet)
     services.viewer_samples_add(session, sample_series(range(0, 2400, 250), 0.05))
     services.viewer_session_finish(session)
     page = producer.get(f"/campaigns/{quiet.id}/report/").content.decode()
-    assert "No clear moment yet" in page and "(at least 3 viewers are needed)" in page
+    assert "No clear peak" in page and "(at least 3 viewers are needed)" in page
+    assert "Faces stayed in view" not in page  # with one viewer, nothing is said about attention
 
 
 def _csv_rows(producer, url):

@@ -54,7 +54,7 @@ def test_a_producer_builds_a_campaign_through_the_api(user_api_client, samples_d
     assert [c["name"] for c in user_api_client.get("/api/v1/campaigns/").json()["results"]] == ["API cut"]
     report = user_api_client.get(base + "report/").json()
     assert report["viewers"] == 0 and report["segments"][0]["verdict"] == "too_few_viewers"
-    assert report["moments"] == {"window_s": 2.0, "peaks": [], "attention_dip": None}
+    assert report["moments"]["peaks"] == [] and report["moments"]["attention_dip"] is None
 
 
 def test_a_bad_ad_gets_a_reason(user_api_client, bad_videos):

@@ -54,3 +54,10 @@ def test_a_wrong_password_deletes_nothing(user, holdings, password, settings):
     assert refusal.value.field == "password"
     assert get_user_model().objects.filter(pk=user.pk).exists() and AnalysisJob.objects.count() == 1
     assert _files(settings) == files
+
+
+def test_a_running_live_recording_is_stopped_first(user, make_job, settings):
+    make_job(owner=user, kind=AnalysisJob.Kind.LIVE, status=AnalysisJob.Status.RUNNING)
+    with pytest.raises(InvalidInput, match="A live camera recording of yours is running"):
+        services.account_delete(user, password="producer-password")
+    assert get_user_model().objects.filter(pk=user.pk).exists()

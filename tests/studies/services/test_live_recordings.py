@@ -84,3 +84,14 @@ def test_recordings_whose_server_died_are_marked_failed_and_never_queued(user):
     assert services.analysis_job_run(job_id=alive.job_id).status == "running"
     silent.discard()
     alive.discard()
+
+
+def test_a_recording_whose_job_was_deleted_meanwhile_keeps_nothing(user):
+    recording = services.live_recording_start(owner=user, session_key=None)
+    for i in range(4):
+        recording.add(live_frame(100.0 + i * 0.5))
+    AnalysisJob.objects.filter(pk=recording.job_id).delete()  # the account went from the admin, say
+    assert recording.folder.exists()
+
+    assert services.live_recording_finish(recording) is None
+    assert not recording.folder.exists() and not AnalysisJob.objects.exists()
