@@ -12,7 +12,6 @@ from studies import selectors, services
 from studies.errors import InvalidInput
 from studies.forms import AccountDeleteForm, ApiTokenForm
 
-
 # The new API token waits here, server side, for the page the POST redirects to, which shows it once.
 NEW_API_TOKEN_SESSION_KEY = "new_api_token"
 
@@ -35,10 +34,6 @@ def account(request):
     return _account_page(request)
 
 
-def _refused(form, refusal: InvalidInput):
-    form.add_error(refusal.field, refusal.message)
-
-
 @login_required
 @require_POST
 def account_delete(request):
@@ -47,7 +42,7 @@ def account_delete(request):
         try:
             services.account_delete(request.user, password=form.cleaned_data["password"])
         except InvalidInput as refusal:
-            _refused(form, refusal)
+            form.add_error(refusal.field, refusal.message)
         else:
             logout(request)
             messages.success(request, "Your account was deleted, with all its analyses, campaigns, viewers' "
@@ -64,7 +59,7 @@ def api_token_replace(request):
         try:
             key = services.api_token_replace(request.user, password=form.cleaned_data["password"])
         except InvalidInput as refusal:
-            _refused(form, refusal)
+            form.add_error(refusal.field, refusal.message)
         else:
             # Redirected, so reloading the page shows nothing more instead of making another token.
             request.session[NEW_API_TOKEN_SESSION_KEY] = key
