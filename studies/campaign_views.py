@@ -246,8 +246,29 @@ def campaign_report(request, campaign_id):
         "campaign": campaign, "report": report, "filters": filters,
         "query": request.GET.urlencode(), "other_campaigns": others,
         "viewer_list": selectors.report_viewers(campaign, **filters.options()),
+        "ad_url": reverse("studies:campaign_ad_video", args=[campaign.id]),
+        "share_url": request.build_absolute_uri(reverse("studies:shared_report", args=[campaign.share_token]))
+        if campaign.share_token else None,
         **presenters.report_tables(report),
     })
+
+
+@login_required
+@require_POST
+def campaign_share(request, campaign_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    services.campaign_share(campaign)
+    messages.success(request, "Read-only link made: whoever has it sees this report's figures, never a viewer.")
+    return redirect(reverse("studies:campaign_report", args=[campaign.id]) + "#share")
+
+
+@login_required
+@require_POST
+def campaign_unshare(request, campaign_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    services.campaign_unshare(campaign)
+    messages.success(request, "The read-only link no longer works.")
+    return redirect(reverse("studies:campaign_report", args=[campaign.id]) + "#share")
 
 
 @login_required

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from studies import account_views, campaign_views, file_views, viewer_views, views
+from studies import account_views, campaign_views, file_views, shared_views, viewer_views, views
 
 app_name = "studies"
 
@@ -56,6 +56,10 @@ urlpatterns = [
     path("campaigns/<uuid:campaign_id>/viewers/<uuid:session_id>/delete/", campaign_views.viewer_delete,
          name="viewer_delete"),
     path("campaigns/<uuid:campaign_id>/report/", campaign_views.campaign_report, name="campaign_report"),
+    path("campaigns/<uuid:campaign_id>/share/", campaign_views.campaign_share, name="campaign_share"),
+    path("campaigns/<uuid:campaign_id>/share/stop/", campaign_views.campaign_unshare, name="campaign_unshare"),
+    path("r/<str:token>/", shared_views.shared_report, name="shared_report"),
+    path("r/<str:token>/ad", shared_views.shared_ad_video, name="shared_ad_video"),
     path("campaigns/<uuid:campaign_id>/report.<str:export_format>", campaign_views.campaign_report_export,
          name="campaign_report_export"),
     # viewers (no account)

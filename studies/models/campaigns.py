@@ -86,6 +86,10 @@ class Campaign(models.Model):
                   "empty keeps them until deleted by hand.",
     )
     is_demo = models.BooleanField(default=False, help_text="Synthetic data made by ensure_demo_campaign.")
+    share_token = models.CharField(
+        max_length=64, unique=True, null=True, blank=True,
+        help_text="Whoever has the link /r/<token>/ sees the report's aggregates, read-only; empty: not shared.")
+    shared_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

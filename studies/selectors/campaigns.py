@@ -22,6 +22,13 @@ def _campaigns_of(user) -> QuerySet[Campaign]:
     return Campaign.objects.filter(owner=user)
 
 
+def campaign_get_by_share_token(token: str) -> Campaign:
+    """The campaign whose report this read-only link shares; DoesNotExist for an unknown or stopped link."""
+    if not token:
+        raise Campaign.DoesNotExist("No share token.")
+    return Campaign.objects.get(share_token=token)
+
+
 def campaign_list_for_owner(*, user) -> QuerySet[Campaign]:
     return _campaigns_of(user).annotate(
         viewers_total=Count("viewer_sessions", filter=VISIBLE_SESSIONS, distinct=True),

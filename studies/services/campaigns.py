@@ -7,6 +7,7 @@ cannot be swapped once viewers have watched it.
 
 import logging
 import os
+import secrets
 
 from django.db import transaction
 from django.utils import timezone
@@ -140,6 +141,23 @@ def campaign_delete(campaign: Campaign) -> None:
         lock_viewer_sessions(campaign=campaign)  # the files go with their rows on commit: studies.signals
         campaign.delete()
     logger.info("Campaign %s deleted with its data.", campaign_id)
+
+
+def campaign_share(campaign: Campaign) -> str:
+    """A new read-only link to the campaign's report (aggregates only: no viewer, no recording);
+    an earlier link stops working. Returns its token."""
+    campaign.share_token = secrets.token_urlsafe(24)
+    campaign.shared_at = timezone.now()
+    campaign.save(update_fields=["share_token", "shared_at", "updated_at"])
+    logger.info("Campaign %s report shared by link.", campaign.pk)
+    return campaign.share_token
+
+
+def campaign_unshare(campaign: Campaign) -> None:
+    """The campaign's report link stops working."""
+    campaign.share_token, campaign.shared_at = None, None
+    campaign.save(update_fields=["share_token", "shared_at", "updated_at"])
+    logger.info("Campaign %s report no longer shared.", campaign.pk)
 
 
 def _clean_segment(campaign: Campaign, *, name, start_s, end_s, expected_emotions, notes="") -> dict:

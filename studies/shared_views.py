@@ -1,0 +1,41 @@
+"""A campaign report shared by a read-only link: the figures across viewers and the ad, for people
+without an account (the brand, the agency). No viewer, sample or recording is reachable from it."""
+
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from studies import presenters, selectors
+from studies.file_responses import video_file_response
+from studies.models import Campaign
+
+
+def _shared_campaign_or_404(token: str) -> Campaign:
+    try:
+        return selectors.campaign_get_by_share_token(token)
+    except Campaign.DoesNotExist:
+        raise Http404("This link does not work (any more): ask whoever sent it for a new one.") from None
+
+
+def _private(response):
+    # The link is the only key: keep it out of search engines and out of other sites' Referer headers.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def shared_report(request, token):
+    campaign = _shared_campaign_or_404(token)
+    report = selectors.campaign_report(campaign)  # completed viewers, as the producer's default
+    return _private(render(request, "campaigns/campaign_report.html", {
+        "campaign": campaign, "report": report, "shared": True,
+        "ad_url": reverse("studies:shared_ad_video", args=[token]),
+        **presenters.report_tables(report),
+    }))
+
+
+@require_http_methods(["GET", "HEAD"])
+def shared_ad_video(request, token):
+    return _private(video_file_response(request, _shared_campaign_or_404(token).ad_video))
