@@ -257,8 +257,26 @@ def campaign_report(request, campaign_id):
 @require_POST
 def campaign_share(request, campaign_id):
     campaign = _campaign_or_404(request, campaign_id)
-    services.campaign_share(campaign)
-    messages.success(request, "Read-only link made: whoever has it sees this report's figures, never a viewer.")
+    try:
+        services.campaign_share(campaign)
+    except InvalidInput as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, "Read-only link made: whoever has it sees this report's averages as they are now, "
+                                  "never a single viewer.")
+    return redirect(reverse("studies:campaign_report", args=[campaign.id]) + "#share")
+
+
+@login_required
+@require_POST
+def campaign_share_update(request, campaign_id):
+    campaign = _campaign_or_404(request, campaign_id)
+    try:
+        services.campaign_share_update(campaign)
+    except InvalidInput as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, "The shared report now shows the viewers who came since.")
     return redirect(reverse("studies:campaign_report", args=[campaign.id]) + "#share")
 
 

@@ -9,7 +9,8 @@ import json
 
 from inference.labels import EMOJI, EMOTIONS
 from studies.models import AnalysisJob
-from studies.reports import ATTENTION_DIP_POINTS, MIN_MOMENT_LIFT, MIN_VIEWERS_FOR_VERDICT, signed_points
+from studies.reports import (ATTENTION_DIP_POINTS, MIN_MOMENT_LIFT, MIN_VIEWERS_FOR_VERDICT, SHARE_MIN_VIEWERS,
+                             signed_points)
 
 MAX_CHARTED_TRACKS = 6
 
@@ -197,6 +198,7 @@ def report_tables(report: dict) -> dict:
         "attention_dip": _attention_dip_row(report.get("moments", {}).get("attention_dip")),
         "min_moment_points": round(100 * MIN_MOMENT_LIFT),
         "min_dip_points": round(100 * ATTENTION_DIP_POINTS),
+        "share_min_viewers": SHARE_MIN_VIEWERS,
         "min_viewers": MIN_VIEWERS_FOR_VERDICT,
         "emotions": [(name, EMOJI[name]) for name in EMOTIONS],
     }

@@ -397,3 +397,53 @@ def build_report(rollups: np.ndarray, segments: list[SegmentSpec]) -> dict:
         "segments": [segment_result(rollups, spec) for spec in segments],
         "moments": key_moments(rollups),
     }
+
+
+# Sharing ----------------------------------------------------------------------------------------
+
+# A figure a read-only link shows stands for at least this many viewers: never one person's curve.
+SHARE_MIN_VIEWERS = 5
+_SHARED_SEGMENT_KEYS = ("name", "start_s", "end_s", "expected", "viewers", "face_visible_rate", "means", "dominant",
+                        "dominant_is_expected", "expected_mean", "lift", "verdict", "verdict_label", "verdict_reason")
+
+
+def shared_figures(report: dict, *, min_viewers: int = SHARE_MIN_VIEWERS) -> dict:
+    """The report as a read-only link shows it: only the keys named here (a key added to reports later
+    stays private until added), and nothing computed from fewer than `min_viewers` viewers (chart
+    bins, segments, moments are blanked)."""
+    curves = report["curves"]
+    kept = [n >= min_viewers for n in curves["viewers"]]
+
+    def blank(values):
+        return [value if keep else None for value, keep in zip(values, kept)]
+
+    return {
+        "viewers": report["viewers"],
+        "campaign": {key: report["campaign"][key] for key in ("name", "brand", "ad_duration_s", "is_demo")},
+        "curves": {
+            "bin_s": curves["bin_s"], "times_s": curves["times_s"],
+            "viewers": blank(curves["viewers"]), "face_visible_rate": blank(curves["face_visible_rate"]),
+            "emotions": {name: {band: blank(values) for band, values in emotion.items()}
+                         for name, emotion in curves["emotions"].items()},
+        },
+        "overall": report["overall"] if report["viewers"] >= min_viewers else dict.fromkeys(report["overall"]),
+        "segments": [_shared_segment(position, segment, min_viewers)
+                     for position, segment in enumerate(report["segments"], start=1)],
+        "moments": {
+            **{key: report["moments"][key] for key in ("window_s", "tests")},
+            "peaks": [peak for peak in report["moments"]["peaks"] if peak["lift"]["n"] >= min_viewers],
+            "attention_dip": (report["moments"]["attention_dip"]
+                              if (report["moments"]["attention_dip"] or {}).get("viewers", 0) >= min_viewers else None),
+        },
+    }
+
+
+def _shared_segment(position: int, segment: dict, min_viewers: int) -> dict:
+    shared = {"id": position, **{key: segment[key] for key in _SHARED_SEGMENT_KEYS}}  # no database id
+    if segment["viewers"] < min_viewers:
+        shared.update(
+            face_visible_rate=None, means=dict.fromkeys(segment["means"]), dominant=None, dominant_is_expected=False,
+            expected_mean=None, lift={"mean": None, "low": None, "high": None, "n": segment["lift"]["n"]},
+            verdict=TOO_FEW, verdict_label=VERDICT_LABELS[TOO_FEW],
+            verdict_reason=f"fewer than {min_viewers} viewers: not shown on a shared report")
+    return shared

@@ -1,10 +1,11 @@
-"""A campaign report shared by a read-only link: the figures across viewers and the ad, for people
-without an account (the brand, the agency). No viewer, sample or recording is reachable from it."""
+"""A campaign report shared by a read-only link: the averages across viewers, frozen when the link
+was made or updated, and the ad, for people without an account (the brand, the agency). No viewer,
+sample or recording is reachable from it (studies.reports.shared_figures)."""
 
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_safe
 
 from studies import presenters, selectors
 from studies.file_responses import video_file_response
@@ -19,23 +20,25 @@ def _shared_campaign_or_404(token: str) -> Campaign:
 
 
 def _private(response):
-    # The link is the only key: keep it out of search engines and out of other sites' Referer headers.
+    # The link is the only key: keep it out of search engines, other sites' Referer headers and
+    # caches that would outlive "Stop sharing".
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store, private"
     return response
 
 
-@require_GET
+@require_safe
 def shared_report(request, token):
     campaign = _shared_campaign_or_404(token)
-    report = selectors.campaign_report(campaign)  # completed viewers, as the producer's default
+    figures = campaign.share_snapshot["figures"]
     return _private(render(request, "campaigns/campaign_report.html", {
-        "campaign": campaign, "report": report, "shared": True,
+        "campaign": campaign, "report": figures, "shared": True,
         "ad_url": reverse("studies:shared_ad_video", args=[token]),
-        **presenters.report_tables(report),
+        **presenters.report_tables(figures),
     }))
 
 
-@require_http_methods(["GET", "HEAD"])
+@require_safe
 def shared_ad_video(request, token):
     return _private(video_file_response(request, _shared_campaign_or_404(token).ad_video))

@@ -57,6 +57,8 @@ urlpatterns = [
          name="viewer_delete"),
     path("campaigns/<uuid:campaign_id>/report/", campaign_views.campaign_report, name="campaign_report"),
     path("campaigns/<uuid:campaign_id>/share/", campaign_views.campaign_share, name="campaign_share"),
+    path("campaigns/<uuid:campaign_id>/share/update/", campaign_views.campaign_share_update,
+         name="campaign_share_update"),
     path("campaigns/<uuid:campaign_id>/share/stop/", campaign_views.campaign_unshare, name="campaign_unshare"),
     path("r/<str:token>/", shared_views.shared_report, name="shared_report"),
     path("r/<str:token>/ad", shared_views.shared_ad_video, name="shared_ad_video"),

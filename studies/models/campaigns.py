@@ -90,6 +90,9 @@ class Campaign(models.Model):
         max_length=64, unique=True, null=True, blank=True,
         help_text="Whoever has the link /r/<token>/ sees the report's aggregates, read-only; empty: not shared.")
     shared_at = models.DateTimeField(null=True, blank=True)
+    # Frozen when the link is made or updated, so visits a day apart cannot be subtracted to single out
+    # the viewers who came in between: {"figures": what the page shows, "sessions": the viewers' ids}.
+    share_snapshot = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -13,6 +13,7 @@ from studies.selectors.analysis_jobs import (
 
 from studies.selectors.campaigns import (
     campaign_get_by_share_token,
+    campaign_shareable_figures,
     campaign_get_for_owner,
     campaign_list_for_owner,
     campaign_report,
@@ -33,7 +34,7 @@ from studies.selectors.campaigns import (
 )
 
 __all__ = ["account_holdings", "api_token_created", "analysis_job_get_for_viewer", "analysis_job_list_for_batch", "analysis_job_list_for_viewer",
-           "batch_progress", "campaign_get_by_share_token", "campaign_get_for_owner", "campaign_list_for_owner", "campaign_report",
+           "batch_progress", "campaign_get_by_share_token", "campaign_shareable_figures", "campaign_get_for_owner", "campaign_list_for_owner", "campaign_report",
            "campaign_summary", "invitation_get_by_token", "invitation_get_for_owner", "invitations_with_counts",
            "report_viewers",
            "segment_get_for_owner", "session_rollup", "viewer_report", "viewer_session_for_capture",

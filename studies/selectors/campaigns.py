@@ -10,6 +10,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from inference.labels import EMOTIONS
 from studies import reports
+from studies.consent import SHARING_CONSENT_SINCE
 from studies.models import PER_MILLE, Campaign, EmotionSample, Invitation, RecordingPart, Segment, ViewerSession
 
 VISIBLE_SESSIONS = ~Q(viewer_sessions__status=ViewerSession.Status.WITHDRAWN)
@@ -20,6 +21,14 @@ def _campaigns_of(user) -> QuerySet[Campaign]:
     if user is None or not user.is_authenticated:
         return Campaign.objects.none()
     return Campaign.objects.filter(owner=user)
+
+
+def campaign_shareable_figures(campaign: Campaign) -> tuple[dict, list[str]]:
+    """What a read-only link may show now, and the ids of the viewers behind it: completed viewers who
+    read the consent wording that allows sharing averages (studies.reports.shared_figures)."""
+    sessions = viewer_sessions_for_campaign(campaign, completed_only=True, consent_since=SHARING_CONSENT_SINCE)
+    report = campaign_report(campaign, consent_since=SHARING_CONSENT_SINCE)
+    return reports.shared_figures(report), sorted(str(pk) for pk in sessions.values_list("pk", flat=True))
 
 
 def campaign_get_by_share_token(token: str) -> Campaign:
@@ -71,10 +80,13 @@ def invitation_get_by_token(token: str) -> Invitation | None:
 
 
 def viewer_sessions_for_campaign(campaign: Campaign, *, completed_only: bool = False,
-                                 min_face_share: float = 0.0) -> QuerySet[ViewerSession]:
-    """Sessions whose data may be reported: never withdrawn or purged ones."""
+                                 min_face_share: float = 0.0, consent_since: str | None = None) -> QuerySet[ViewerSession]:
+    """Sessions whose data may be reported: never withdrawn or purged ones; with `consent_since`, only
+    those whose viewer read that consent wording or a later one."""
     sessions = campaign.viewer_sessions.exclude(status=ViewerSession.Status.WITHDRAWN).filter(
         data_purged_at__isnull=True)
+    if consent_since:
+        sessions = sessions.filter(consent_version__gte=consent_since)
     if completed_only:
         sessions = sessions.filter(status=ViewerSession.Status.COMPLETED)
     if min_face_share > 0:
@@ -122,10 +134,12 @@ def segment_specs(campaign: Campaign) -> list[reports.SegmentSpec]:
                                 expected=tuple(s.expected_emotions)) for s in campaign.segments.all()]
 
 
-def campaign_report(campaign: Campaign, *, completed_only: bool = True, min_face_share: float = 0.0) -> dict:
+def campaign_report(campaign: Campaign, *, completed_only: bool = True, min_face_share: float = 0.0,
+                    consent_since: str | None = None) -> dict:
     """Curves across viewers with 95 % bands, overall means, and a verdict per segment (studies.reports)."""
     sessions = list(
-        viewer_sessions_for_campaign(campaign, completed_only=completed_only, min_face_share=min_face_share)
+        viewer_sessions_for_campaign(campaign, completed_only=completed_only, min_face_share=min_face_share,
+                                     consent_since=consent_since)
         .select_related("campaign").only("id", "campaign", "rollup", "status")
     )
     bins = reports.bin_count(campaign.ad_duration_s)

@@ -36,6 +36,7 @@ from studies.services.campaigns import (
     campaign_create,
     campaign_delete,
     campaign_share,
+    campaign_share_update,
     campaign_unshare,
     campaign_update,
     invitation_create,
@@ -70,7 +71,7 @@ __all__ = [
     # housekeeping
     "analysis_jobs_delete_unreachable", "housekeeping_run", "storage_orphans_delete",
     # campaigns
-    "campaign_create", "campaign_delete", "campaign_share", "campaign_unshare", "campaign_update", "invitation_create", "invitation_revoke",
+    "campaign_create", "campaign_delete", "campaign_share", "campaign_share_update", "campaign_unshare", "campaign_update", "invitation_create", "invitation_revoke",
     "segment_create", "segment_delete", "segment_update",
     # recordings
     "viewer_recording_finalize", "viewer_recordings_finalize_pending",

@@ -16,6 +16,8 @@ from inference.labels import EMOTIONS
 from studies import media_checks
 from studies.errors import InvalidInput, UploadRejected
 from studies.models import Campaign, Invitation, Segment
+from studies.reports import SHARE_MIN_VIEWERS
+from studies.selectors import campaigns as selectors
 from studies.services.viewing import lock_viewer_sessions
 
 logger = logging.getLogger(__name__)
@@ -144,19 +146,48 @@ def campaign_delete(campaign: Campaign) -> None:
 
 
 def campaign_share(campaign: Campaign) -> str:
-    """A new read-only link to the campaign's report (aggregates only: no viewer, no recording);
-    an earlier link stops working. Returns its token."""
+    """A new read-only link to the campaign's report, with its figures frozen now; an earlier link
+    stops working. Returns its token.
+
+    It shows averages only (studies.reports.shared_figures), of completed viewers whose consent
+    allowed it, and only once there are SHARE_MIN_VIEWERS of them.
+    """
+    figures, sessions = selectors.campaign_shareable_figures(campaign)
+    if figures["viewers"] < SHARE_MIN_VIEWERS:
+        raise InvalidInput(f"A report can be shared once {SHARE_MIN_VIEWERS} viewers who agreed to it have watched "
+                           f"to the end; so far {figures['viewers']} have.")
     campaign.share_token = secrets.token_urlsafe(24)
-    campaign.shared_at = timezone.now()
-    campaign.save(update_fields=["share_token", "shared_at", "updated_at"])
-    logger.info("Campaign %s report shared by link.", campaign.pk)
+    _freeze_shared_figures(campaign, figures, sessions)
+    logger.info("Campaign %s report shared by link, %d viewers.", campaign.pk, figures["viewers"])
     return campaign.share_token
 
 
+def campaign_share_update(campaign: Campaign) -> None:
+    """Show the viewers who came since on the shared report, once SHARE_MIN_VIEWERS of them changed
+    (came or went): two versions of the page then never differ by one person."""
+    if not campaign.share_token:
+        raise InvalidInput("This report is not shared.")
+    figures, sessions = selectors.campaign_shareable_figures(campaign)
+    changed = len(set(sessions) ^ set(campaign.share_snapshot["sessions"]))
+    if changed < SHARE_MIN_VIEWERS:
+        raise InvalidInput(f"The shared figures are updated once {SHARE_MIN_VIEWERS} viewers have come or gone "
+                           f"since they were frozen; so far {changed}.")
+    if figures["viewers"] < SHARE_MIN_VIEWERS:
+        raise InvalidInput(f"Fewer than {SHARE_MIN_VIEWERS} viewers are left to show; stop sharing instead.")
+    _freeze_shared_figures(campaign, figures, sessions)
+    logger.info("Campaign %s shared report updated, %d viewers.", campaign.pk, figures["viewers"])
+
+
+def _freeze_shared_figures(campaign: Campaign, figures: dict, sessions: list[str]) -> None:
+    campaign.share_snapshot = {"figures": figures, "sessions": sessions}
+    campaign.shared_at = timezone.now()
+    campaign.save(update_fields=["share_token", "share_snapshot", "shared_at", "updated_at"])
+
+
 def campaign_unshare(campaign: Campaign) -> None:
-    """The campaign's report link stops working."""
-    campaign.share_token, campaign.shared_at = None, None
-    campaign.save(update_fields=["share_token", "shared_at", "updated_at"])
+    """The campaign's report link stops working, and its frozen figures go."""
+    campaign.share_token, campaign.share_snapshot, campaign.shared_at = None, None, None
+    campaign.save(update_fields=["share_token", "share_snapshot", "shared_at", "updated_at"])
     logger.info("Campaign %s report no longer shared.", campaign.pk)
 
 
