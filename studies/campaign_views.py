@@ -256,36 +256,33 @@ def campaign_report(request, campaign_id):
 @login_required
 @require_POST
 def campaign_share(request, campaign_id):
-    campaign = _campaign_or_404(request, campaign_id)
-    try:
-        services.campaign_share(campaign)
-    except InvalidInput as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, "Read-only link made: whoever has it sees this report's averages as they are now, "
-                                  "never a single viewer.")
-    return redirect(reverse("studies:campaign_report", args=[campaign.id]) + "#share")
+    return _share_step(request, campaign_id, services.campaign_share,
+                       "Read-only link made: whoever has it sees this report's averages as they are now, "
+                       "never a single viewer.")
 
 
 @login_required
 @require_POST
 def campaign_share_update(request, campaign_id):
-    campaign = _campaign_or_404(request, campaign_id)
-    try:
-        services.campaign_share_update(campaign)
-    except InvalidInput as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, "The shared report now shows the viewers who came since.")
-    return redirect(reverse("studies:campaign_report", args=[campaign.id]) + "#share")
+    return _share_step(request, campaign_id, services.campaign_share_update,
+                       "The shared report now shows the viewers who came since.")
 
 
 @login_required
 @require_POST
 def campaign_unshare(request, campaign_id):
+    return _share_step(request, campaign_id, services.campaign_unshare, "The read-only link no longer works.")
+
+
+def _share_step(request, campaign_id, step, success: str):
+    """Run one sharing service on the producer's campaign, then back to the report's share card."""
     campaign = _campaign_or_404(request, campaign_id)
-    services.campaign_unshare(campaign)
-    messages.success(request, "The read-only link no longer works.")
+    try:
+        step(campaign)
+    except InvalidInput as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, success)
     return redirect(reverse("studies:campaign_report", args=[campaign.id]) + "#share")
 
 
