@@ -103,12 +103,16 @@ def t_quantile(probability: float, degrees_of_freedom: int) -> float:
         return math.nan
     tail = 1.0 - probability
     v = float(degrees_of_freedom)
+
+    def upper_tail(t: float) -> float:
+        return 0.5 * _incomplete_beta(v / 2, 0.5, v / (v + t * t))
+
     low, high = 0.0, 1.0
-    while 0.5 * _incomplete_beta(v / 2, 0.5, v / (v + high * high)) > tail:
+    while upper_tail(high) > tail:
         high *= 2
     for _ in range(100):
         middle = (low + high) / 2
-        if 0.5 * _incomplete_beta(v / 2, 0.5, v / (v + middle * middle)) > tail:
+        if upper_tail(middle) > tail:
             low = middle
         else:
             high = middle

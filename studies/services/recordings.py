@@ -73,11 +73,8 @@ def _finalize(session_id, part_id) -> bool:
         recorded = None  # appending needed a local file, so this part came from elsewhere: left as it is
     finalized = recording_files.finalize(recorded, size=recorded_size) if recorded else None
     with transaction.atomic():
-        # The session first, as erasure, withdrawal and retention lock it: one of them arriving now
-        # waits, then deletes whichever file is current.
-        session_exists = ViewerSession.objects.select_for_update().filter(pk=session_id).exists()
-        part = RecordingPart.objects.select_for_update().filter(pk=part_id, finalized_at__isnull=True).first()
-        if not session_exists or part is None or (part.file.name, part.size) != (recorded_name, recorded_size):
+        part = _lock_pending_part(session_id, part_id)
+        if part is None or (part.file.name, part.size) != (recorded_name, recorded_size):
             if finalized:
                 finalized.path.unlink(missing_ok=True)  # deleted or changed meanwhile: the copy is stale
             return False
@@ -98,9 +95,7 @@ def _claim(session_id, part_id) -> RecordingPart | None:
     """Count an attempt before the rewrite starts, so a file that takes its worker down (a crash in
     the demuxer, the memory killer) is given up after MAX_FINALIZE_ATTEMPTS instead of for ever."""
     with transaction.atomic():
-        if not ViewerSession.objects.select_for_update().filter(pk=session_id).exists():
-            return None
-        part = RecordingPart.objects.select_for_update().filter(pk=part_id, finalized_at__isnull=True).first()
+        part = _lock_pending_part(session_id, part_id)
         if part is None:
             return None
         if part.finalize_attempts >= MAX_FINALIZE_ATTEMPTS:
@@ -112,3 +107,12 @@ def _claim(session_id, part_id) -> RecordingPart | None:
         part.finalize_attempts += 1
         part.save(update_fields=["finalize_attempts", "updated_at"])
     return part
+
+
+def _lock_pending_part(session_id, part_id) -> RecordingPart | None:
+    """Lock the session, then the part, until the transaction ends; None when either is gone or the
+    part was finalized meanwhile. The session first, as erasure, withdrawal and retention lock it:
+    one of them arriving now waits, then deletes whichever file is current."""
+    if not ViewerSession.objects.select_for_update().filter(pk=session_id).exists():
+        return None
+    return RecordingPart.objects.select_for_update().filter(pk=part_id, finalized_at__isnull=True).first()
