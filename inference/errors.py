@@ -19,11 +19,13 @@ class UnsupportedFormatError(InferenceError):
 
 
 class CorruptImageError(InferenceError):
-    def __init__(self, image_format: str, detail: str = "") -> None:
-        message = f"The {image_format} image is corrupt or truncated and cannot be decoded."
-        if detail:
-            message = f"{message} ({detail})"
-        super().__init__(message)
+    """`reason` is a short one a person understands ("the file ends early"); the decoder's own
+    words (offsets, marker names, Python object reprs) are for the log, not for this message."""
+
+    def __init__(self, image_format: str, reason: str = "") -> None:
+        self.image_format, self.reason = image_format, reason
+        because = f" ({reason})" if reason else ""
+        super().__init__(f"The {image_format} image is corrupt or truncated{because}, so it cannot be opened.")
 
 
 class ImageTooLargeError(InferenceError):
@@ -76,7 +78,10 @@ class UnsupportedVideoCodecError(UnsupportedVideoFormatError):
 
 
 class CorruptVideoError(InferenceError):
-    """A video container or stream that cannot be read to the end (corrupt, truncated, no frames)."""
+    """A video container or stream that cannot be read to the end (corrupt, truncated, no frames).
+
+    Its message is for a person: FFmpeg's error text (errno, temporary file path) goes to the log.
+    """
 
 
 class NoVideoStreamError(InferenceError):

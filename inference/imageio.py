@@ -8,6 +8,7 @@ instead of coming back half grey.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -18,11 +19,15 @@ from PIL import Image, ImageOps
 
 from .errors import CorruptImageError, EmptyFileError, ImageTooLargeError, UnsupportedFormatError
 
+logger = logging.getLogger(__name__)
+
 ACCEPTED_FORMATS = ("png", "jpeg", "bmp", "webp")
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 40_000_000
 
 _PILLOW_FORMAT = {"png": "PNG", "jpeg": "JPEG", "bmp": "BMP", "webp": "WEBP"}
+_DISPLAY_NAME = {"png": "PNG", "jpeg": "JPEG", "bmp": "BMP", "webp": "WebP"}  # as people write them
+_ENDS_EARLY = "the file ends early"
 _JPEG_END_OF_IMAGE = b"\xff\xd9"
 
 
@@ -56,7 +61,8 @@ def decode_image(
     if image_format is None:
         raise UnsupportedFormatError(ACCEPTED_FORMATS)
     if image_format == "jpeg" and not _has_jpeg_end_marker(data):
-        raise CorruptImageError("JPEG", "the file ends before the end-of-image marker")
+        logger.info("Refusing a JPEG of %d bytes without an end-of-image marker (FF D9).", len(data))
+        raise CorruptImageError(_DISPLAY_NAME["jpeg"], _ENDS_EARLY)
 
     image = _open_header(data, image_format, max_pixels)
     width, height = image.size
@@ -72,7 +78,7 @@ def decode_image(
             image = ImageOps.exif_transpose(image)
             rgb = _to_rgb(image)
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise CorruptImageError(image_format.upper(), str(exc)) from exc
+        raise _corrupt(image_format, exc) from exc
     # cvtColor, not a [..., ::-1] view copy: ten times faster on a megapixel image.
     return cv2.cvtColor(np.asarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2BGR)
 
@@ -112,7 +118,15 @@ def _open_header(data: bytes, image_format: str, max_pixels: int) -> Image.Image
             f"The image has too many pixels to decode safely; the limit is {max_pixels:,} pixels."
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise CorruptImageError(image_format.upper(), str(exc)) from exc
+        raise _corrupt(image_format, exc) from exc
+
+
+def _corrupt(image_format: str, exc: BaseException) -> CorruptImageError:
+    """The error to show for Pillow's `exc`, whose own text is logged instead: it reads like
+    "cannot identify image file <_io.BytesIO object at 0x7f...>" or "Truncated File Read"."""
+    logger.info("Cannot decode a %s image: %s: %s", image_format, type(exc).__name__, exc)
+    ends_early = isinstance(exc, EOFError) or "truncated" in str(exc).lower()
+    return CorruptImageError(_DISPLAY_NAME[image_format], _ENDS_EARLY if ends_early else "")
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -8,7 +8,8 @@ handful of faces in a video frame this finds the same pairs as the Hungarian met
 
 A detection starts a tentative track; it gets an id, and its frames are released, only
 when the next detection round matches it again, so a one-off false detection never
-becomes a track. A track missed by the detector keeps its last box for up to
+becomes a track; in a clip so short that the detector ran once, every face it found is one,
+as in a photo. A track missed by the detector keeps its last box for up to
 `max_missed_frames` frames (detectors blink) and ends after that.
 """
 
@@ -46,6 +47,7 @@ class FaceTracker:
         self.max_missed_frames = int(max_missed_frames)
         self._tracks: list[_Track] = []
         self._previous_frame: int | None = None
+        self._rounds = 0
         self._next_id = 1
 
     def advance(self, frame_index: int, detections: list[DetectedFace]) -> dict[int, list[TrackedBox]]:
@@ -71,6 +73,7 @@ class FaceTracker:
                             TrackedBox(track.track_id, tuple(box), frame == track.last_frame, track.score))
         self._update(frame_index, detections, boxes, matches)
         self._previous_frame = frame_index
+        self._rounds += 1
         return released
 
     def finish(self) -> dict[int, list[TrackedBox]]:
@@ -78,6 +81,9 @@ class FaceTracker:
         frame = self._previous_frame
         if frame is None:
             return {}
+        if self._rounds == 1:
+            for track in self._tracks:
+                track.track_id = self._take_id()
         boxes = [TrackedBox(t.track_id, tuple(t.box), t.last_frame == frame, t.score)
                  for t in self._tracks if t.track_id is not None and frame - t.last_frame <= self.max_missed_frames]
         return {frame: boxes} if boxes else {}

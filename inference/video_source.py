@@ -36,8 +36,13 @@ _VIDEO_DEMUXERS = frozenset({"mov", "mp4", "3gp", "3g2", "mj2", "matroska", "web
                              "flv", "ogg"})
 DEFAULT_MAX_DURATION_S = 600.0  # 10 minutes
 DEFAULT_MAX_PIXELS = 7680 * 4320  # 8K UHD; larger frames are refused, smaller ones scaled to max_side
-# A few undecodable packets are tolerated (players skip them too); more means a broken file.
-_MAX_BAD_PACKETS = 25
+# Undecodable packets are skipped, as players skip them: a damaged stretch costs only its own
+# frames. A video is refused as damaged when more of its packets fail than decode (judged at its
+# end, since a damaged start may be followed by minutes that decode), or when this many fail
+# before any frame decodes, so that probing a file of noise stays quick (x264's longest default
+# keyframe interval is 250 frames; damage before the first keyframe loses at most that many).
+_MIN_BAD_PACKETS_TO_REFUSE = 25
+_MAX_BAD_PACKETS_BEFORE_A_FRAME = 300
 
 
 @dataclass(frozen=True)
@@ -141,28 +146,38 @@ class VideoReader:
                                image=_upright(image, self.rotation))
 
     def _decode(self):
-        """PyAV frames; skips a few undecodable packets the way players do."""
+        """PyAV frames; skips undecodable packets the way players do."""
         av = self._av
-        bad_packets = packets = 0
+        bad_packets = good_packets = packets = frames = 0
         try:
             for packet in self._container.demux(self._stream):
                 if packet.size or packet.dts is not None:  # not the empty packet that flushes the decoder
                     packets += 1
                 try:
                     decoded = packet.decode()
-                except av.error.InvalidDataError as exc:
+                except av.error.FFmpegError as exc:
+                    # Any decoder error here is about this packet's bytes, whatever its code (some
+                    # decoders return a bare -1, which PyAV reports as EPERM): none ends the video.
                     bad_packets += 1
                     logger.warning("Skipping an undecodable packet in %s: %s", self.path.name, exc)
-                    if bad_packets > _MAX_BAD_PACKETS:
+                    if not frames and bad_packets >= _MAX_BAD_PACKETS_BEFORE_A_FRAME:
                         raise CorruptVideoError(
-                            f"The video is corrupt: more than {_MAX_BAD_PACKETS} parts of it cannot be decoded."
+                            f"The video is corrupt: its first {bad_packets} frames cannot be decoded."
                         ) from exc
                     continue
+                good_packets += 1
+                frames += len(decoded)
                 yield from decoded
         except av.error.FFmpegError as exc:
+            logger.warning("Reading %s stopped after %d packets: %s", self.path.name, packets, exc)
             raise CorruptVideoError(
-                f"The video is corrupt or truncated and cannot be read to the end ({exc})."
+                "The video is corrupt or truncated and cannot be read to the end."
             ) from exc
+        if bad_packets >= _MIN_BAD_PACKETS_TO_REFUSE and bad_packets > good_packets:
+            raise CorruptVideoError(  # packets, told as frames: one packet holds one frame of video
+                f"The video is corrupt: most of it cannot be decoded ({bad_packets} of its "
+                f"{bad_packets + good_packets} frames)."
+            )
         # An MP4 cut short after its index (moov) ends early without any error from FFmpeg;
         # its index still counts every frame.
         expected = self._stream.frames
@@ -218,9 +233,11 @@ def _open_container(path: Path):
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
     except av.error.FFmpegError as exc:
+        # FFmpeg's words ("[Errno 1094995529] Invalid data found when processing input:
+        # '/tmp/fer-upload-....mp4'") are for the log; the person who uploaded it gets a plain reason.
+        logger.warning("FFmpeg cannot open %s: %s", path.name, exc)
         if _looks_like_video(path):
-            raise CorruptVideoError(f"The video file is corrupt or truncated and cannot be opened ({exc}).") \
-                from exc
+            raise CorruptVideoError("The video file is corrupt or truncated and cannot be opened.") from exc
         raise UnsupportedVideoFormatError(ACCEPTED_VIDEO_FORMATS) from exc
     try:
         if not _has_video(container):

@@ -5,6 +5,9 @@ Frames keep their input timestamps, so frame count, frame rate (variable ones to
 duration match the input. Audio packets are copied when MP4 and browsers take their
 codec, otherwise re-encoded to AAC; they are read from a second handle on the input,
 kept just ahead of the video, so the file is interleaved and memory stays flat.
+
+Damaged audio never costs the video: a packet that cannot be muxed is skipped, and a
+track that keeps failing is dropped for the rest of the video, with a warning in the log.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ DEFAULT_CRF = 23  # x264's default quality
 # Codecs MP4 holds and Chrome, Firefox and Safari play; anything else becomes AAC.
 _COPYABLE_AUDIO = frozenset({"aac", "mp3", "opus"})
 _AUDIO_LEAD_S = 0.5  # audio is muxed this far ahead of the video it accompanies
+# Audio packets failing one after another before the rest of the track is given up. Damage in
+# the middle of an MP3 or ADTS stream fails a handful (the parser resyncs with repeated or
+# backwards timestamps, ADTS headers fail their bitstream filter); a run this long is a lost cause.
+_MAX_AUDIO_FAILURES_IN_A_ROW = 25
 
 
 class AnnotatedVideoWriter:
@@ -109,6 +116,7 @@ class _AudioTrack:
         import av
 
         self._av = av
+        self._name = Path(source).name  # for the log
         self._input = av.open(str(source), metadata_errors="ignore")
         self._in_stream = self._input.streams.audio[0]
         name = codec_name(self._in_stream)
@@ -123,10 +131,15 @@ class _AudioTrack:
         self._packets = self._input.demux(self._in_stream)
         self._pending = None
         self._done = False
+        self._failures_in_a_row = 0
 
     def mux_until(self, time_s: float) -> None:
         while not self._done:
-            packet = self._pending if self._pending is not None else next(self._packets, None)
+            try:
+                packet = self._pending if self._pending is not None else next(self._packets, None)
+            except self._av.error.FFmpegError as exc:
+                self._give_up(f"reading it stopped ({exc})")
+                break
             self._pending = None
             if packet is None:
                 self._done = True
@@ -136,20 +149,47 @@ class _AudioTrack:
             if packet.pts is not None and float((packet.pts - self._origin) * packet.time_base) > time_s:
                 self._pending = packet
                 break
-            self._mux(packet)
+            self._mux_or_skip(packet)
 
     def finish(self) -> None:
         self.mux_until(float("inf"))
         if not self._copy:
-            self._output.mux(self._out_stream.encode(None))
+            self._mux_or_skip(None)  # flushes the AAC encoder
         self.close()
 
     def close(self) -> None:
         self._packets.close()
         self._input.close()
 
+    def _mux_or_skip(self, packet) -> None:
+        """Mux `packet` (None: flush the encoder); a damaged one is skipped, a run of them ends the track.
+
+        Every FFmpeg error counts as damage: one that is really the output's (a full disk) fails
+        the video's next write, or the file's close, so it is not lost here.
+        """
+        time_s = None if packet is None or packet.pts is None else \
+            float((packet.pts - self._origin) * packet.time_base)  # read now: _mux shifts the packet
+        try:
+            self._mux(packet)
+        except self._av.error.FFmpegError as exc:
+            self._failures_in_a_row += 1
+            logger.warning("Skipping a damaged audio packet of %s%s: %s", self._name,
+                           "" if time_s is None else f" at {time_s:.2f} s", exc)
+            if self._failures_in_a_row >= _MAX_AUDIO_FAILURES_IN_A_ROW:
+                self._give_up(f"{self._failures_in_a_row} packets in a row failed")
+        else:
+            self._failures_in_a_row = 0
+
+    def _give_up(self, reason: str) -> None:
+        logger.warning("The audio of %s is too damaged to keep (%s); the annotated video goes on without it.",
+                       self._name, reason)
+        self._done = True
+        self._pending = None
+
     def _mux(self, packet) -> None:
-        av = self._av
+        if packet is None:
+            self._output.mux(self._out_stream.encode(None))
+            return
         if self._copy:
             if packet.pts is not None:
                 packet.pts -= self._origin
@@ -158,11 +198,6 @@ class _AudioTrack:
             packet.stream = self._out_stream
             self._output.mux(packet)
             return
-        try:
-            frames = packet.decode()
-        except av.error.InvalidDataError:
-            logger.warning("Skipping an undecodable audio packet.")
-            return
-        for frame in frames:
+        for frame in packet.decode():
             frame.pts = None  # the AAC encoder numbers samples itself, from zero
             self._output.mux(self._out_stream.encode(frame))

@@ -104,6 +104,27 @@ def test_garbage_after_a_valid_signature_is_corrupt():
         decode_image(b"\x89PNG\r\n\x1a\n" + b"\x13" * 100)
 
 
+@pytest.mark.parametrize("name, cut, message", [
+    ("single_face.jpg", None, "The JPEG image is corrupt or truncated (the file ends early), so it cannot be opened."),
+    ("gradient.png", None, "The PNG image is corrupt or truncated (the file ends early), so it cannot be opened."),
+    ("gradient.bmp", None, "The BMP image is corrupt or truncated (the file ends early), so it cannot be opened."),
+    # Pillow calls this one "cannot identify image file <_io.BytesIO object at 0x7f...>".
+    ("gradient.png", 40, "The PNG image is corrupt or truncated, so it cannot be opened."),
+])
+def test_corrupt_image_messages_are_for_people_and_the_details_go_to_the_log(sample_path, caplog, name, cut,
+                                                                             message):
+    if name.startswith("gradient"):
+        ok, encoded = cv2.imencode(name[-4:], _gradient(200, 200))
+        data = encoded.tobytes()
+    else:
+        data = sample_path(name).read_bytes()
+    damaged = data[: cut or len(data) // 2]
+    with caplog.at_level("INFO", logger="inference.imageio"), pytest.raises(CorruptImageError) as raised:
+        decode_image(damaged)
+    assert str(raised.value) == message
+    assert caplog.records, "what the decoder said is logged for whoever investigates"
+
+
 def test_decompression_bomb_is_refused_from_the_header():
     bomb = _png_header_only(50_000, 50_000)
     assert len(bomb) < 200

@@ -52,6 +52,14 @@ def test_a_single_false_detection_never_becomes_a_track():
     assert all(boxes == [] for boxes in frames.values())
 
 
+def test_in_a_clip_where_the_detector_ran_once_every_face_found_is_a_track():
+    # nothing to confirm it against, as in a photo: dropping it would report "no face" for a face
+    frames = run(FaceTracker(max_missed_frames=10), {0: [face(10, 10), face(300, 10)]})
+
+    assert sorted(box.track_id for box in frames[0]) == [1, 2]
+    assert all(box.detected for box in frames[0])
+
+
 def test_a_missed_round_is_bridged_and_a_face_gone_for_longer_ends_its_track():
     tracker = FaceTracker(max_missed_frames=10)
     frames = run(tracker, {0: [face(50, 50)], 5: [face(50, 50)], 10: [], 15: [face(52, 50)],
