@@ -8,3 +8,6 @@ urlpatterns = [
     path("api/v1/", include("studies.api.urls")),
     path("", include("studies.urls")),
 ]
+
+# Says which of Django's request limits was broken (too many files, too large a body).
+handler400 = "studies.error_views.bad_request"

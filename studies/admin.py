@@ -74,7 +74,7 @@ class ViewerSessionAdmin(admin.ModelAdmin):
 
     @admin.display(description="face visible", ordering="face_visible_share")
     def face_visible(self, session):
-        return "–" if session.face_visible_share is None else f"{session.face_visible_share:.0%}"
+        return "–" if session.face_visible_percent is None else f"{session.face_visible_percent}%"
 
 
 @admin.register(EmotionSample)

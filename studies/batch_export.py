@@ -1,8 +1,13 @@
 """One .zip with every result of a batch: annotated files, timelines, and a combined CSV.
 
 The combined CSV has one row per face per frame: the video timeline columns,
-led by the file they came from. A photo is one "frame" at time 0 whose faces
-are numbered like tracks, so both kinds can be read with the same code.
+led by the file they came from and the zip folder holding that file's results
+(two uploads may share a name; their folders never do). A photo is one "frame"
+at time 0 whose faces are numbered like tracks, so both kinds can be read with
+the same code.
+
+Every entry is dated: a job's files when it finished, the CSV and the list of
+left-out files when the zip was made.
 """
 
 import csv
@@ -11,13 +16,16 @@ import json
 import re
 import shutil
 import zipfile
+from datetime import datetime
 from pathlib import PurePosixPath
+
+from django.utils import timezone
 
 from inference.labels import EMOTIONS
 from studies.models import AnalysisJob
 
 TIMELINE_COLUMNS = ["time_s", "frame", "track_id", "x", "y", "w", "h", *EMOTIONS]
-COMBINED_COLUMNS = ["file", "kind", *TIMELINE_COLUMNS]
+COMBINED_COLUMNS = ["file", "folder", "kind", *TIMELINE_COLUMNS]
 COMBINED_CSV_NAME = "combined.csv"
 NOT_INCLUDED_NAME = "not_included.txt"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -42,8 +50,15 @@ def _video_rows(job: AnalysisJob):
             yield [row.get(column, "") for column in TIMELINE_COLUMNS]
 
 
-def _add_stored(archive: zipfile.ZipFile, field_file, arcname: str) -> None:
-    with field_file.open("rb") as source, archive.open(arcname, "w", force_zip64=True) as target:
+def _entry(arcname: str, moment: datetime, compress_type: int = zipfile.ZIP_STORED) -> zipfile.ZipInfo:
+    # A bare name given to ZipFile.open(..., "w") is dated 1980-01-01; zip dates are local wall-clock time.
+    entry = zipfile.ZipInfo(arcname, date_time=timezone.localtime(moment).timetuple()[:6])
+    entry.compress_type = compress_type
+    return entry
+
+
+def _add_stored(archive: zipfile.ZipFile, field_file, entry: zipfile.ZipInfo) -> None:
+    with field_file.open("rb") as source, archive.open(entry, "w", force_zip64=True) as target:
         shutil.copyfileobj(source, target, 1024 * 1024)
 
 
@@ -63,6 +78,7 @@ def write_batch_zip(jobs: list[AnalysisJob], target) -> None:
     writer = csv.writer(combined)
     writer.writerow(COMBINED_COLUMNS)
     not_included = []
+    made_at = timezone.now()
     # Videos are already compressed; deflating them again only costs time.
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
         for number, job in enumerate(jobs, start=1):
@@ -70,18 +86,19 @@ def write_batch_zip(jobs: list[AnalysisJob], target) -> None:
                 not_included.append(f"{job.original_filename or 'file'}: {_why_not_included(job)}")
                 continue
             folder = _folder_name(number, job)
+            finished_at = job.finished_at or made_at
             if job.has_timeline:
-                _add_stored(archive, job.annotated_file, f"{folder}/annotated.mp4")
-                _add_stored(archive, job.timeline_csv, f"{folder}/timeline.csv")
-                _add_stored(archive, job.timeline_json, f"{folder}/timeline.json")
+                _add_stored(archive, job.annotated_file, _entry(f"{folder}/annotated.mp4", finished_at))
+                _add_stored(archive, job.timeline_csv, _entry(f"{folder}/timeline.csv", finished_at))
+                _add_stored(archive, job.timeline_json, _entry(f"{folder}/timeline.json", finished_at))
                 rows = _video_rows(job)
             else:
                 if job.annotated_file:
-                    _add_stored(archive, job.annotated_file, f"{folder}/annotated.jpg")
-                archive.writestr(f"{folder}/result.json", json.dumps(job.result, indent=2))
+                    _add_stored(archive, job.annotated_file, _entry(f"{folder}/annotated.jpg", finished_at))
+                archive.writestr(_entry(f"{folder}/result.json", finished_at), json.dumps(job.result, indent=2))
                 rows = _image_rows(job)
             for row in rows:
-                writer.writerow([job.original_filename, job.kind, *row])
-        archive.writestr(COMBINED_CSV_NAME, combined.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
+                writer.writerow([job.original_filename, folder, job.kind, *row])
+        archive.writestr(_entry(COMBINED_CSV_NAME, made_at, zipfile.ZIP_DEFLATED), combined.getvalue())
         if not_included:
-            archive.writestr(NOT_INCLUDED_NAME, "\n".join(not_included) + "\n", compress_type=zipfile.ZIP_DEFLATED)
+            archive.writestr(_entry(NOT_INCLUDED_NAME, made_at, zipfile.ZIP_DEFLATED), "\n".join(not_included) + "\n")

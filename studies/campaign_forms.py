@@ -50,6 +50,12 @@ class SegmentForm(forms.Form):
         error_messages={"required": "Choose the emotion(s) the segment should evoke."})
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"class": "form-control", "rows": 1}))
 
+    def __init__(self, *args, **kwargs):
+        # The campaign page also holds the campaign's own form, which has a "name" too: without
+        # their own ids, the segment's "Name" label would focus the campaign's hidden field.
+        kwargs.setdefault("auto_id", "segment_%s")
+        super().__init__(*args, **kwargs)
+
 
 class InvitationForm(forms.Form):
     label = forms.CharField(max_length=120, required=False, widget=_text(placeholder="e.g. Panel A"))

@@ -40,12 +40,8 @@ def _child_or_404(queryset, pk, noun: str):
         raise Http404(f"No such {noun}.")
 
 
-def _show_invalid(request, form, error: InvalidInput) -> None:
-    if error.field and error.field in form.fields:
-        form.add_error(error.field, error.message)
-    else:
-        form.add_error(None, error.message)
-    messages.error(request, error.message)
+def _add_service_error(form, error: InvalidInput) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 @login_required
@@ -64,14 +60,14 @@ def campaign_create(request):
         try:
             campaign = services.campaign_create(owner=request.user, ad_video=data.pop("ad_video"), **data)
         except InvalidInput as error:
-            _show_invalid(request, form, error)
+            _add_service_error(form, error)
         else:
             messages.success(request, "Campaign created. Now mark the ad's segments and invite viewers.")
             return redirect("studies:campaign_detail", campaign.id)
     return render(request, "campaigns/campaign_form.html", {"form": form})
 
 
-def _detail_context(request, campaign, **forms):
+def _detail_context(request, campaign, *, editing_segment=None, **forms):
     page = Paginator(campaign.viewer_sessions.order_by("-started_at"), VIEWERS_PER_PAGE).get_page(
         request.GET.get("viewers"))
     invitations = [
@@ -91,6 +87,8 @@ def _detail_context(request, campaign, **forms):
             "name": campaign.name, "brand": campaign.brand, "description": campaign.description,
             "status": campaign.status, "retention_days": campaign.retention_days}),
         "segment_form": forms.get("segment_form") or SegmentForm(),
+        # a refused edit comes back still editing that segment, not as a new one
+        "editing_segment": editing_segment,
         "invitation_form": forms.get("invitation_form") or InvitationForm(),
         "emotions": [(name, EMOJI[name]) for name in EMOTIONS],
     }
@@ -103,20 +101,23 @@ def campaign_detail(request, campaign_id):
     return render(request, "campaigns/campaign_detail.html", _detail_context(request, campaign))
 
 
-def _save_on_campaign_page(request, campaign, form, *, form_name: str, save, success: str, anchor: str = ""):
+def _save_on_campaign_page(request, campaign, form, *, form_name: str, save, success: str, anchor: str = "",
+                           editing_segment=None):
     """The campaign page's forms: save through a service, then back to the page (at `anchor`) with
     `success` (formatted with the form's values); invalid input shows the page again with the errors (400)."""
     if form.is_valid():
         try:
             save(dict(form.cleaned_data))
         except InvalidInput as error:
-            _show_invalid(request, form, error)
+            _add_service_error(form, error)
+            # also at the top: the page is long and comes back scrolled there, far from the form
+            messages.error(request, error.message)
         else:
             messages.success(request, success.format(**form.cleaned_data))
             return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + anchor)
     campaign.refresh_from_db()  # a refused save may have changed it in memory
     return render(request, "campaigns/campaign_detail.html",
-                  _detail_context(request, campaign, **{form_name: form}), status=400)
+                  _detail_context(request, campaign, editing_segment=editing_segment, **{form_name: form}), status=400)
 
 
 @login_required
@@ -153,7 +154,7 @@ def segment_save(request, campaign_id, segment_id=None):
             services.segment_update(segment, **data)
 
     return _save_on_campaign_page(request, campaign, SegmentForm(request.POST), form_name="segment_form", save=save,
-                                  success="Segment “{name}” saved.", anchor="#segments")
+                                  success="Segment “{name}” saved.", anchor="#segments", editing_segment=segment)
 
 
 @login_required
@@ -199,7 +200,8 @@ def _viewer_or_404(campaign, session_id) -> ViewerSession:
 def viewer_detail(request, campaign_id, session_id):
     campaign = _campaign_or_404(request, campaign_id)
     session = _viewer_or_404(campaign, session_id)
-    report = selectors.viewer_report(session) if session.status != ViewerSession.Status.WITHDRAWN else None
+    has_data = session.status != ViewerSession.Status.WITHDRAWN and session.data_purged_at is None
+    report = selectors.viewer_report(session) if has_data else None
     tables = presenters.report_tables(report) if report else {}
     recordings = selectors.viewer_recording_parts(session) if report else []
     return render(request, "campaigns/viewer_detail.html",

@@ -149,8 +149,8 @@ def create_demo_campaign(owner, *, seed: int = 7) -> Campaign:
             services.viewer_sessions_mark_abandoned(now=now + timedelta(days=1))
         else:
             services.viewer_session_finish(session)
-        ViewerSession.objects.filter(pk=session.pk).update(
-            is_demo=True, started_at=now - timedelta(hours=int(rng.integers(1, 72))))
+        started_at = now - timedelta(hours=int(rng.integers(1, 72)))
+        ViewerSession.objects.filter(pk=session.pk).update(is_demo=True, started_at=started_at, consented_at=started_at)
     logger.info("Demo campaign %s created with %d synthetic viewers.", campaign.id, VIEWERS)
     return campaign
 

@@ -1,5 +1,8 @@
 """Errors the studies services raise; each message is written for the person uploading."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+
 
 class StudiesError(Exception):
     """Base class for errors a service reports to its caller."""
@@ -37,3 +40,20 @@ class RecordingGap(StudiesError):
         self.stored = stored
         self.message = f"This part of the recording holds {stored} bytes; send the rest from there."
         super().__init__(self.message)
+
+
+def request_refusal_reason(exception) -> str | None:
+    """A person's explanation of the Django guard that refused a request, or None for another error.
+
+    Django reads a request's body only when a view asks for it, and refuses one over its own
+    limits there, so both the 400 page and the API answer these.
+    """
+    if isinstance(exception, TooManyFilesSent):
+        return (f"Too many files in one upload: at most {settings.FER_MAX_BATCH_FILES} can be analysed at once. "
+                "Choose fewer and upload the rest afterwards.")
+    if isinstance(exception, TooManyFieldsSent):
+        return "The request sent far more fields than any form or endpoint of this site takes."
+    if isinstance(exception, RequestDataTooBig):
+        return (f"The request body is over {settings.FER_MAX_UPLOAD_MB} MB, more than this site takes "
+                "outside a file upload.")
+    return None

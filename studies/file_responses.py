@@ -4,15 +4,40 @@ Django's FileResponse always sends the whole file; a <video> element asks for
 byte ranges and, without 206 answers, cannot seek (Safari will not even play).
 One range per request is served; several ranges in one request get the whole
 file, which RFC 9110 allows.
+
+Files are stored under fixed names (annotated.mp4, timeline.csv), so the name a
+download is saved under is made from the name the file was uploaded with.
 """
 
 import hashlib
 import re
+import unicodedata
+from pathlib import PurePosixPath
 
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 
 CHUNK_BYTES = 256 * 1024
+DOWNLOAD_STEM_BYTES = 150
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Characters Windows or macOS refuse in a file name, or that would end the quoted header value.
+_NOT_IN_FILE_NAMES = re.compile(r'[/\\:*?"<>|]+')
+
+
+def download_name_for(original_filename: str, ending: str, *, fallback: str) -> str:
+    """`ending` after the uploaded file's stem ("ad.mp4", "timeline.csv" -> "ad_timeline.csv"), or `fallback`.
+
+    The upload's name is whatever the sender's machine called it: a path from another system,
+    and control or bidirectional-override characters (which can make "gpj.exe" read as "exe.jpg")
+    are dropped, so the browser is offered a plain name to save under.
+    """
+    stem = PurePosixPath(re.split(r"[/\\]", original_filename or "")[-1]).stem
+    stem = " ".join(stem.split())  # tabs, line breaks and odd spaces become one plain space
+    stem = "".join(character for character in stem if not unicodedata.category(character).startswith("C"))
+    stem = _NOT_IN_FILE_NAMES.sub("_", stem)
+    # Most file systems allow 255 bytes a name; leave room for the ending.
+    stem = stem.encode()[:DOWNLOAD_STEM_BYTES].decode(errors="ignore").strip(" ._")
+    return f"{stem}_{ending}" if stem else fallback
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None | str:
@@ -51,9 +76,11 @@ def _read_span(field_file, first: int, length: int):
 
 
 def ranged_file_response(request, field_file, *, content_type: str, download_name: str | None = None,
-                         size: int | None = None):
+                         as_attachment: bool = True, size: int | None = None):
     """200 with the whole file, 206 with the asked range, or 416 for a range past the end.
-    `size` serves only the file's first bytes (a file still being written).
+    `size` serves only the file's first bytes (a file still being written). `download_name` is the
+    name to save it under: a download when `as_attachment`, otherwise shown inline (a player) and saved
+    under that name from the page's download link.
 
     The ETag names the file and its size, so a player continuing with `If-Range` after the file
     behind the URL changed (a recording finalized, an ad replaced) gets the new file whole
@@ -82,7 +109,8 @@ def ranged_file_response(request, field_file, *, content_type: str, download_nam
     if span:
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     if download_name:
-        response["Content-Disposition"] = f'attachment; filename="{download_name}"'
+        # Quotes what ASCII allows, and sends anything else as RFC 5987 filename*=utf-8''...
+        response["Content-Disposition"] = content_disposition_header(as_attachment, download_name)
     return response
 
 

@@ -13,16 +13,32 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from studies import batch_export, presenters, selectors, services
-from studies.file_responses import ranged_file_response
+from studies.file_responses import download_name_for, ranged_file_response
 from studies.models import AnalysisJob
 from studies.views import get_job_or_404, viewer_of
 
 JOB_FILES = {
-    # url name -> (field, content type, download name or None to show inline)
-    "annotated_video": ("annotated_file", "video/mp4", None),
-    "timeline_csv": ("timeline_csv", "text/csv; charset=utf-8", "timeline.csv"),
-    "timeline_json": ("timeline_json", "application/json", "timeline.json"),
+    # url name -> (field, content type, saved as "<upload's stem>_<ending>", download or show inline)
+    # The player needs the video inline; the page's download link still saves it under its name.
+    "annotated_video": ("annotated_file", "video/mp4", "annotated.mp4", False),
+    "timeline_csv": ("timeline_csv", "text/csv; charset=utf-8", "timeline.csv", True),
+    "timeline_json": ("timeline_json", "application/json", "timeline.json", True),
 }
+
+
+def job_download_name(job: AnalysisJob, ending: str) -> str:
+    """The name to save a job's file under: "ad_timeline.csv" for an upload "ad.mp4".
+
+    A job without a file name keeps the name its files were always saved under, "<job id>-timeline.csv".
+    """
+    return download_name_for(job.original_filename, ending, fallback=f"{job.id}-{ending}")
+
+
+def annotated_image_response(job: AnalysisJob) -> FileResponse:
+    """The annotated JPEG for an <img>, saved as "holiday_annotated.jpg" from a download link."""
+    # Without a name FileResponse would offer the stored one, "annotated.jpg", for every photo.
+    filename = download_name_for(job.original_filename, "annotated.jpg", fallback="annotated.jpg")
+    return FileResponse(job.annotated_file.open("rb"), content_type="image/jpeg", filename=filename)
 
 
 @require_GET
@@ -30,18 +46,19 @@ def job_annotated_image(request, job_id):
     job = get_job_or_404(request, job_id)
     if not job.annotated_file or job.has_timeline:
         raise Http404("This analysis has no annotated image.")
-    return FileResponse(job.annotated_file.open("rb"), content_type="image/jpeg")
+    return annotated_image_response(job)
 
 
 def serve_job_file(request, job: AnalysisJob, file_name: str):
     """A video output with Range support; 404 until the job succeeded and attached it."""
-    field_name, content_type, download_name = JOB_FILES[file_name]
+    field_name, content_type, ending, as_attachment = JOB_FILES[file_name]
     field_file = getattr(job, field_name)
-    if not job.has_timeline or job.status != AnalysisJob.Status.SUCCEEDED or not field_file:
+    if not job.has_timeline:
+        raise Http404("Only video and live-camera analyses have this file; a photo's result is its annotated image.")
+    if job.status != AnalysisJob.Status.SUCCEEDED or not field_file:
         raise Http404("This analysis has no such file yet.")
-    if download_name:
-        download_name = f"{job.id}-{download_name}"
-    return ranged_file_response(request, field_file, content_type=content_type, download_name=download_name)
+    return ranged_file_response(request, field_file, content_type=content_type,
+                                download_name=job_download_name(job, ending), as_attachment=as_attachment)
 
 
 @require_http_methods(["GET", "HEAD"])

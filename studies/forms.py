@@ -1,9 +1,8 @@
 """Web forms: the image and video uploads (one or many files, or a .zip) and producer sign-up."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
-
-MAX_FILES_PER_UPLOAD = 50
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -26,9 +25,9 @@ class MultipleFileField(forms.FileField):
         files = [item for item in files if item]
         if not files:
             raise forms.ValidationError(self.error_messages["required"], code="required")
-        if len(files) > MAX_FILES_PER_UPLOAD:
+        if len(files) > settings.FER_MAX_BATCH_FILES:
             raise forms.ValidationError(
-                f"Please upload at most {MAX_FILES_PER_UPLOAD} files at a time "
+                f"Please upload at most {settings.FER_MAX_BATCH_FILES} files at a time "
                 f"(you chose {len(files)}).",
                 code="too_many_files",
             )

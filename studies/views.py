@@ -125,7 +125,8 @@ def _upload_page(request, page_name):
             raise Http404("No such batch.")
         jobs = selectors.analysis_job_list_for_viewer(**viewer_of(request))
         batch_jobs = [presenters.job_context(job) for job in jobs.filter(batch_id=batch_uuid).order_by("created_at")]
-    context = {"form": form, "batch_jobs": batch_jobs, "batch_id": batch_id if batch_jobs else None}
+    context = {"form": form, "batch_jobs": batch_jobs, "batch_id": batch_id if batch_jobs else None,
+               "max_files": settings.FER_MAX_BATCH_FILES}
     return render(request, page["template"], context)
 
 
@@ -166,6 +167,9 @@ def job_detail(request, job_id):
     context = presenters.job_context(job)
     if request.GET.get("fragment") == "result":
         return render(request, "studies/_job_result.html", context)
+    # a file uploaded on its own is a batch of one, whose overview would only repeat this page
+    context["in_a_batch"] = bool(job.batch_id) and selectors.analysis_job_list_for_viewer(
+        **viewer_of(request)).filter(batch_id=job.batch_id).count() > 1
     return render(request, "studies/job_detail.html", context)
 
 

@@ -165,6 +165,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # request and response shapes apart, so that an upload field is a binary file in the docs
+    # (and "Try it out" offers a file picker), not a URL string
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     # one readable name per choice set in the schema
     "ENUM_NAME_OVERRIDES": {

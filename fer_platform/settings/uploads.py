@@ -17,6 +17,10 @@ FER_MAX_VIDEO_PIXELS = env_int("FER_MAX_VIDEO_PIXELS", 3840 * 2160)
 
 # Batches: files chosen at once, or the entries of one .zip.
 FER_MAX_BATCH_FILES = env_int("FER_MAX_BATCH_FILES", 50)
+# Django refuses a request with more file parts than this before any view runs, with a bare
+# 400; kept well above the batch limit so that the upload form, which names the limit,
+# is what answers a person who chose too many files.
+DATA_UPLOAD_MAX_NUMBER_FILES = max(100, FER_MAX_BATCH_FILES * 20)
 # The uncompressed total a .zip may expand to (its entries also meet the per-file limits).
 FER_MAX_ZIP_MB = env_int("FER_MAX_ZIP_MB", 1024)
 FER_MAX_ZIP_BYTES = FER_MAX_ZIP_MB * 1024 * 1024

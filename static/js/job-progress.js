@@ -127,7 +127,29 @@
     if (!note) return;
     const cards = Array.from(document.querySelectorAll(".job-card[data-job-id]"));
     if (!cards.every((card) => TERMINAL.has(card.dataset.jobStatus) || card.dataset.jobStatus === "deleted")) return;
-    note.textContent = cards.length === 1 ? "Finished: the result is below." : "All " + cards.length + " finished: the results are below.";
+    const failed = cards.filter((card) => card.dataset.jobStatus === "failed").length;
+    let tone = "success";
+    if (failed === 0) {
+      note.textContent = cards.length === 1 ? "Finished: the result is below." : "All " + cards.length + " finished: the results are below.";
+    } else if (failed === cards.length) {
+      tone = "danger";
+      note.textContent = cards.length === 1 ? "This file could not be analysed: the reason is below."
+        : "None of the " + cards.length + " files could be analysed: the reasons are below.";
+    } else {
+      tone = "warning";
+      note.textContent = "All " + cards.length + " finished, but " + failed + " could not be analysed: the reasons are below.";
+    }
+    const alert = note.closest(".alert");
+    alert.classList.remove("alert-success", "alert-warning", "alert-danger");
+    alert.classList.add("alert-" + tone);
+  }
+
+  // Closing a socket that is still connecting makes the browser warn in the console;
+  // a job that finished at once does that, so wait for the connection first.
+  function closeSocket(socket) {
+    if (!socket) return;
+    if (socket.readyState === WebSocket.CONNECTING) socket.addEventListener("open", () => socket.close());
+    else socket.close();
   }
 
   class JobCard {
@@ -245,7 +267,7 @@
       this.finished = true;
       this.element.dataset.jobStatus = "deleted";
       clearTimeout(this.timer);
-      if (this.socket) this.socket.close();
+      closeSocket(this.socket);
       const badge = this.element.querySelector('[data-role="status-badge"]');
       if (badge) {
         badge.className = "badge rounded-pill status-badge text-bg-secondary";
@@ -263,7 +285,7 @@
       if (this.finished) return;
       this.finished = true;
       clearTimeout(this.timer);
-      if (this.socket) this.socket.close();
+      closeSocket(this.socket);
       const body = this.element.querySelector(".job-card-body");
       try {
         const response = await fetch(status.result_html_url, { cache: "no-store" });

@@ -12,6 +12,8 @@
   const button = document.getElementById("analyze-button");
   const buttonLabel = document.getElementById("analyze-button-label");
   const spinner = document.getElementById("upload-spinner");
+  const tooManyNote = document.getElementById("too-many-files");
+  const maxFiles = Number(form.dataset.maxFiles) || Infinity;
   const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
   const VIDEO_EXTENSIONS = [".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"];
 
@@ -63,6 +65,14 @@
       list.append(item);
     }
     buttonLabel.textContent = buttonText(files);
+    // Said before the upload rather than after it: a large selection takes long to send.
+    const tooMany = files.length > maxFiles;
+    tooManyNote.textContent = tooMany
+      ? "You chose " + files.length + " files; at most " + maxFiles + " can be analysed at once. " +
+        "Choose fewer and upload the rest afterwards."
+      : "";
+    tooManyNote.classList.toggle("d-none", !tooMany);
+    button.disabled = tooMany;
   }
 
   input.addEventListener("change", renderSelection);

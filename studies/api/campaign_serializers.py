@@ -50,8 +50,14 @@ class CampaignUpdateSerializer(serializers.Serializer):
     ad_video = serializers.FileField(required=False, allow_empty_file=True)
 
 
+def _expected_emotions_field(**kwargs) -> serializers.ListField:
+    return serializers.ListField(child=serializers.ChoiceField(choices=list(EMOTIONS)), min_length=1,
+                                 error_messages={"min_length": "Choose the emotion(s) the segment should evoke."},
+                                 **kwargs)
+
+
 class SegmentSerializer(serializers.ModelSerializer):
-    expected_emotions = serializers.ListField(child=serializers.ChoiceField(choices=list(EMOTIONS)), min_length=1)
+    expected_emotions = _expected_emotions_field()
 
     class Meta:
         model = Segment
@@ -64,8 +70,7 @@ class SegmentUpdateSerializer(SegmentSerializer):
     class Meta(SegmentSerializer.Meta):
         extra_kwargs = {name: {"required": False} for name in ("name", "start_s", "end_s", "notes")}
 
-    expected_emotions = serializers.ListField(child=serializers.ChoiceField(choices=list(EMOTIONS)), min_length=1,
-                                              required=False)
+    expected_emotions = _expected_emotions_field(required=False)
 
 
 class InvitationSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):

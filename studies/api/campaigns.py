@@ -34,7 +34,7 @@ from studies.api.campaign_serializers import (
     StoredSerializer,
     ViewerSessionSerializer,
 )
-from studies.api.serializers import ErrorSerializer
+from studies.api.serializers import PAGE_PARAMETER, ErrorSerializer, paginated
 from studies.errors import InvalidInput
 from studies.models import Campaign, Invitation, Segment, ViewerSession
 
@@ -56,6 +56,12 @@ def _campaign(request, campaign_id) -> Campaign:
     return _owned(selectors.campaign_get_for_owner, Campaign, user=request.user, campaign_id=campaign_id)
 
 
+def _campaign_output(request, campaign: Campaign) -> dict:
+    """The campaign as the list shows it, viewer counts included (they come from the list's query)."""
+    counted = selectors.campaign_list_for_owner(user=request.user).get(pk=campaign.pk)
+    return CampaignSerializer(counted, context={"request": request}).data
+
+
 def _created(request, input_serializer, create, output) -> Response:
     """Validate the body, call the `create` service, answer 201 with `output(object)` (errors: studies.api.errors)."""
     serializer = input_serializer(data=request.data)
@@ -66,7 +72,8 @@ def _created(request, input_serializer, create, output) -> Response:
 class CampaignListCreateApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(operation_id="campaigns_list", responses=CampaignSerializer(many=True))
+    @extend_schema(operation_id="campaigns_list", responses=paginated(CampaignSerializer, "PaginatedCampaignList"),
+                   parameters=[PAGE_PARAMETER])
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(selectors.campaign_list_for_owner(user=request.user), request, view=self)
@@ -76,7 +83,7 @@ class CampaignListCreateApi(APIView):
                    responses={201: CampaignSerializer, 400: ErrorSerializer})
     def post(self, request):
         return _created(request, CampaignCreateSerializer, partial(services.campaign_create, owner=request.user),
-                        lambda campaign: CampaignSerializer(campaign, context={"request": request}).data)
+                        partial(_campaign_output, request))
 
 
 class CampaignDetailApi(APIView):
@@ -84,7 +91,7 @@ class CampaignDetailApi(APIView):
 
     @extend_schema(operation_id="campaigns_retrieve", responses=CampaignSerializer)
     def get(self, request, campaign_id):
-        return Response(CampaignSerializer(_campaign(request, campaign_id), context={"request": request}).data)
+        return Response(_campaign_output(request, _campaign(request, campaign_id)))
 
     @extend_schema(operation_id="campaigns_update", request=CampaignUpdateSerializer,
                    responses={200: CampaignSerializer, 400: ErrorSerializer})
@@ -94,7 +101,7 @@ class CampaignDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         services.campaign_update(campaign, ad_video=data.pop("ad_video", None), **data)
-        return Response(CampaignSerializer(campaign, context={"request": request}).data)
+        return Response(_campaign_output(request, campaign))
 
     @extend_schema(operation_id="campaigns_destroy", responses={204: None})
     def delete(self, request, campaign_id):
@@ -171,8 +178,10 @@ class InvitationRevokeApi(APIView):
 
 
 class ViewerSessionListApi(APIView):
-    @extend_schema(operation_id="campaign_viewer_sessions_list", responses=ViewerSessionSerializer(many=True),
-                   parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=ViewerSession.Status.values)])
+    @extend_schema(operation_id="campaign_viewer_sessions_list",
+                   responses=paginated(ViewerSessionSerializer, "PaginatedViewerSessionList"),
+                   parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=ViewerSession.Status.values),
+                               PAGE_PARAMETER])
     def get(self, request, campaign_id):
         sessions = _campaign(request, campaign_id).viewer_sessions.order_by("-started_at")
         if request.query_params.get("status"):

@@ -17,7 +17,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from studies.errors import InvalidInput, ParticipationRefused, RecordingGap, StudiesError, UploadRejected
+from studies.errors import (
+    InvalidInput,
+    ParticipationRefused,
+    RecordingGap,
+    StudiesError,
+    UploadRejected,
+    request_refusal_reason,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +37,8 @@ def api_exception_handler(exc, context):
         set_rollback()
         return _service_error_response(exc)
     response = exception_handler(exc, context)
+    if response is None and (reason := request_refusal_reason(exc)):
+        return Response(error_body(reason), status=status.HTTP_400_BAD_REQUEST)
     if response is None:
         if settings.DEBUG:
             return None  # Django's debug page shows the traceback

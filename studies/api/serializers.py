@@ -1,10 +1,24 @@
 """Input and output shapes of the jobs API."""
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from studies.models import AnalysisJob
+
+PAGE_PARAMETER = OpenApiParameter("page", OpenApiTypes.INT, description="Which page of 20 items (default 1).")
+
+
+def paginated(item_serializer: type[serializers.Serializer], name: str) -> serializers.Serializer:
+    """The page PageNumberPagination answers, for the schema: list views paginate by hand, which
+    drf-spectacular cannot see."""
+    return inline_serializer(name=name, fields={
+        "count": serializers.IntegerField(help_text="items on every page together"),
+        "next": serializers.URLField(allow_null=True, help_text="the next page, or null on the last"),
+        "previous": serializers.URLField(allow_null=True, help_text="the previous page, or null on the first"),
+        "results": item_serializer(many=True),
+    })
 
 
 class JobCreateInputSerializer(serializers.Serializer):

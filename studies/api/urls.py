@@ -43,7 +43,7 @@ urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="auth_token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    # Last, so only what nothing above matched; only paths ending in "/", so that a path missing its
-    # slash still gets APPEND_SLASH's redirect to the endpoint it names.
+    # Last, so only what nothing above matched.
     re_path(r"^.*/$", views.UnknownEndpointApi.as_view(), name="unknown_endpoint"),
+    re_path(r"^.*[^/]$", views.MissingSlashApi.as_view(), name="missing_slash"),
 ]

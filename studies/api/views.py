@@ -1,6 +1,7 @@
 """Jobs API. Each view validates input, calls one service or selector, shapes the output."""
 
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.urls import Resolver404, resolve
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -12,12 +13,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from studies import selectors, services
-from studies.file_views import serve_job_file
+from studies.file_views import annotated_image_response, serve_job_file
 from studies.api.serializers import (
+    PAGE_PARAMETER,
     ErrorSerializer,
     JobCreateInputSerializer,
     JobListItemSerializer,
     JobOutputSerializer,
+    paginated,
 )
 from studies.models import AnalysisJob
 
@@ -35,14 +38,15 @@ def _get_job_or_404(request, job_id) -> AnalysisJob:
 
 
 class JobListCreateApi(APIView):
-    """/api/v1/jobs/: two operations share the URL the contract fixes, so one class routes both.
-
-    Each method is still one operation calling one selector or service.
-    """
+    # /api/v1/jobs/: two operations share the URL the contract fixes, so one class routes both; each
+    # method is still one operation calling one selector or service. (A docstring would show in the
+    # API docs as both operations' description.)
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(operation_id="jobs_list", responses=JobListItemSerializer(many=True))
+    @extend_schema(operation_id="jobs_list", responses=paginated(JobListItemSerializer, "PaginatedJobList"),
+                   parameters=[PAGE_PARAMETER],
+                   description="Your analyses, newest first, 20 a page.")
     def get(self, request):
         paginator = PageNumberPagination()
         jobs = selectors.analysis_job_list_for_viewer(**_viewer(request))
@@ -55,6 +59,8 @@ class JobListCreateApi(APIView):
         operation_id="jobs_create",
         request={"multipart/form-data": JobCreateInputSerializer},
         responses={201: JobOutputSerializer, 400: ErrorSerializer},
+        description="Upload one image or video (multipart field `file`); a worker analyses it. Poll the job, "
+        "or follow /ws/jobs/<id>/, until its status is succeeded or failed.",
     )
     def post(self, request):
         serializer = JobCreateInputSerializer(data=request.data)
@@ -89,7 +95,7 @@ class JobAnnotatedImageApi(APIView):
         job = _get_job_or_404(request, job_id)
         if not job.annotated_file or job.has_timeline:
             raise Http404("This job has no annotated image.")
-        return FileResponse(job.annotated_file.open("rb"), content_type="image/jpeg")
+        return annotated_image_response(job)
 
 
 class _JobVideoFileApi(APIView):
@@ -147,3 +153,32 @@ class UnknownEndpointApi(APIView):
                        "/api/v1/docs/ lists the endpoints.")
 
     get = post = put = patch = delete = options = dispatch_not_found
+
+
+class HttpResponsePermanentRedirectKeepingMethod(HttpResponsePermanentRedirect):
+    status_code = 308
+
+
+class MissingSlashApi(UnknownEndpointApi):
+    """An endpoint asked without its trailing slash is sent to it, the method and body kept.
+
+    Django's APPEND_SLASH would answer a POST with a 301, which clients follow as a GET: the
+    upload is lost while the client sees a 200 (the job list). 308 makes them send it again.
+    """
+
+    @extend_schema(exclude=True)
+    def dispatch_to_slashed(self, request, *args, **kwargs):
+        slashed = request.path + "/"
+        try:
+            match = resolve(slashed)
+        except Resolver404:
+            match = None
+        if match is None or match.url_name == "unknown_endpoint":
+            return self.dispatch_not_found(request)
+        query = request.META.get("QUERY_STRING")
+        location = slashed + (f"?{query}" if query else "")
+        if request.method in ("GET", "HEAD"):
+            return HttpResponsePermanentRedirect(location)
+        return HttpResponsePermanentRedirectKeepingMethod(location)
+
+    get = post = put = patch = delete = options = dispatch_to_slashed

@@ -1,5 +1,6 @@
 """Ad-testing campaigns: the ad, its segments, invitations, viewer sessions and their emotion samples."""
 
+import math
 import secrets
 import uuid
 
@@ -218,6 +219,11 @@ class ViewerSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer_id} on {self.campaign}"
+
+    @property
+    def face_visible_percent(self) -> int | None:
+        """Rounded down, so a viewer shown as 90 % is never one an "at least 90 %" filter leaves out."""
+        return None if self.face_visible_share is None else math.floor(100 * self.face_visible_share + 1e-9)
 
     @property
     def is_capturing(self) -> bool:

@@ -146,11 +146,19 @@ def campaign_report(campaign: Campaign, *, completed_only: bool = True, min_face
     rollups = (np.stack([session_rollup(session) for session in sessions]) if sessions
                else np.zeros((0, bins, reports.ROLLUP_COLUMNS), np.float32))
     report = reports.build_report(rollups, segment_specs(campaign))
-    statuses = dict(campaign.viewer_sessions.values_list("status").annotate(n=Count("id")))
     report["campaign"] = campaign_summary(campaign)
     report["filters"] = {"completed_only": completed_only, "min_face_share": min_face_share}
-    report["sessions"] = {status: statuses.get(status, 0) for status in ViewerSession.Status.values}
+    report["sessions"] = _session_counts(campaign)
     return report
+
+
+def _session_counts(campaign: Campaign) -> dict:
+    """Viewers by status, and apart from them those whose data the retention period deleted
+    (`purged`), so that no count includes viewers the report can no longer show."""
+    purged = Q(data_purged_at__isnull=False) & ~Q(status=ViewerSession.Status.WITHDRAWN)
+    return campaign.viewer_sessions.aggregate(
+        **{status: Count("id", filter=Q(status=status) & ~purged) for status in ViewerSession.Status.values},
+        purged=Count("id", filter=purged))
 
 
 def viewer_report(session: ViewerSession) -> dict:

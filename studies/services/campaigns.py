@@ -6,6 +6,7 @@ cannot be swapped once viewers have watched it.
 """
 
 import logging
+import math
 import os
 import secrets
 
@@ -155,7 +156,7 @@ def campaign_share(campaign: Campaign) -> str:
     figures, sessions = selectors.campaign_shareable_figures(campaign)
     if figures["viewers"] < SHARE_MIN_VIEWERS:
         raise InvalidInput(f"A report can be shared once {SHARE_MIN_VIEWERS} viewers who agreed to it have watched "
-                           f"to the end; so far {figures['viewers']} have.")
+                           f"to the end; so far {_viewers_count(figures['viewers'])}.")
     campaign.share_token = secrets.token_urlsafe(24)
     _freeze_shared_figures(campaign, figures, sessions)
     logger.info("Campaign %s report shared by link, %d viewers.", campaign.pk, figures["viewers"])
@@ -171,11 +172,15 @@ def campaign_share_update(campaign: Campaign) -> None:
     changed = len(set(sessions) ^ set(campaign.share_snapshot["sessions"]))
     if changed < SHARE_MIN_VIEWERS:
         raise InvalidInput(f"The shared figures are updated once {SHARE_MIN_VIEWERS} viewers have come or gone "
-                           f"since they were frozen; so far {changed}.")
+                           f"since they were frozen; so far {_viewers_count(changed)}.")
     if figures["viewers"] < SHARE_MIN_VIEWERS:
         raise InvalidInput(f"Fewer than {SHARE_MIN_VIEWERS} viewers are left to show; stop sharing instead.")
     _freeze_shared_figures(campaign, figures, sessions)
     logger.info("Campaign %s shared report updated, %d viewers.", campaign.pk, figures["viewers"])
+
+
+def _viewers_count(count: int) -> str:
+    return "none" if count == 0 else f"{count} viewer" + ("" if count == 1 else "s")
 
 
 def _freeze_shared_figures(campaign: Campaign, figures: dict, sessions: list[str]) -> None:
@@ -197,6 +202,10 @@ def _clean_segment(campaign: Campaign, *, name, start_s, end_s, expected_emotion
         start_s, end_s = float(start_s), float(end_s)
     except (TypeError, ValueError):
         raise InvalidInput("Start and end are times in seconds, e.g. 4.5.", "start_s") from None
+    # float() takes "nan" and "inf", which pass every comparison below (or fail it misleadingly).
+    for field, value in (("start_s", start_s), ("end_s", end_s)):
+        if not math.isfinite(value):
+            raise InvalidInput("Start and end are times in seconds, e.g. 4.5.", field)
     if start_s < 0:
         raise InvalidInput("A segment cannot start before the ad (0 s).", "start_s")
     if end_s <= start_s:

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import uuid
 import zipfile
 from unittest import mock
 
@@ -186,11 +187,11 @@ def test_batch_page_status_and_download(client, make_job, make_video_job):
     assert archive.read("not_included.txt").decode() == "bad.jpg: failed: corrupt\n"
     assert json.loads(archive.read("01_team_photo/result.json"))["faces"][0]["label"] == "happy"
     rows = list(csv.reader(io.StringIO(archive.read("combined.csv").decode())))
-    assert rows[0] == ["file", "kind", "time_s", "frame", "track_id", "x", "y", "w", "h",
+    assert rows[0] == ["file", "folder", "kind", "time_s", "frame", "track_id", "x", "y", "w", "h",
                        "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
-    assert rows[1][:9] == ["team photo.jpg", "image", "0", "0", "1", "1", "2", "30", "40"]
-    assert float(rows[1][12]) == pytest.approx(0.7)
-    assert rows[2][:9] == ["spot.mp4", "video", "0.04", "1", "1", "5", "6", "70", "80"]
+    assert rows[1][:10] == ["team photo.jpg", "01_team_photo", "image", "0", "0", "1", "1", "2", "30", "40"]
+    assert float(rows[1][13]) == pytest.approx(0.7)
+    assert rows[2][:10] == ["spot.mp4", "02_spot", "video", "0.04", "1", "1", "5", "6", "70", "80"]
     assert len(rows) == 3
 
 
@@ -236,3 +237,12 @@ def test_someone_elses_batch_is_404(client, make_job, make_video_job):
     _session_key(client)
     for suffix in ("", "status.json", "download.zip"):
         assert client.get(f"/batches/{batch_id}/{suffix}").status_code == 404, suffix
+
+
+def test_only_a_job_uploaded_with_others_links_to_its_batch(client, make_job):
+    key = _session_key(client)
+    alone = make_job(session_key=key, batch_id=uuid.uuid4())
+    together = uuid.uuid4()
+    first, _ = make_job(session_key=key, batch_id=together), make_job(session_key=key, batch_id=together)
+    assert "Its batch" not in client.get(f"/jobs/{alone.id}/").content.decode()
+    assert f'href="/batches/{together}/">Its batch' in client.get(f"/jobs/{first.id}/").content.decode()

@@ -72,6 +72,50 @@ def test_segments_are_added_checked_edited_and_deleted(producer, campaign):
     assert not Segment.objects.filter(pk=reveal.pk).exists()
 
 
+def test_a_refused_segment_edit_comes_back_still_editing_that_segment(producer, campaign):
+    hook = campaign.segments.get()
+    base = f"/campaigns/{campaign.id}/segments/"
+    refused = producer.post(f"{base}{hook.id}/", {"name": "Hook", "start_s": "0.5", "end_s": "99",
+                                                  "expected_emotions": ["happy"]})
+    html = refused.content.decode()
+    assert refused.status_code == 400 and "the segment ends at 99" in html
+    assert f'action="{base}{hook.id}/" class="card-body segment-form"' in html, "saving again updates, not adds"
+    assert "Edit “Hook”" in html
+    producer.post(f"{base}{hook.id}/", {"name": "Hook", "start_s": "0.5", "end_s": "1.8", "expected_emotions": ["happy"]})
+    assert list(campaign.segments.values_list("name", "end_s")) == [("Hook", 1.8)]
+
+
+def test_the_campaign_page_gives_every_element_its_own_id(producer, campaign):
+    html = producer.get(f"/campaigns/{campaign.id}/").content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    assert 'for="segment_name"' in html, "the segment's Name label focuses the segment's own field"
+
+
+def test_a_face_visible_share_is_shown_rounded_down_as_the_filter_judges_it(producer, campaign):
+    session = campaign.viewer_sessions.first()
+    ViewerSession.objects.filter(pk=session.pk).update(face_visible_share=0.8967)
+    page = producer.get(f"/campaigns/{campaign.id}/report/?min_face=0.9").content.decode()
+    row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*{session.viewer_id}(?:(?!</tr>).)*</tr>', page, re.S).group(0)
+    assert "89%" in row and "face visible under 90 %" in row
+
+
+def test_viewers_past_the_retention_period_are_counted_apart_and_their_page_says_so(producer, campaign):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = campaign.viewer_sessions.first()
+    ViewerSession.objects.filter(pk=old.pk).update(started_at=timezone.now() - timedelta(days=3))
+    Campaign.objects.filter(pk=campaign.pk).update(retention_days=1)
+    assert services.campaign_data_purge_expired() == 1
+    report = producer.get(f"/campaigns/{campaign.id}/report/").content.decode()
+    assert "2 completed," in report and "1 past the retention period (data deleted)" in report
+    viewer_page = producer.get(f"/campaigns/{campaign.id}/viewers/{old.id}/").content.decode()
+    assert "when the campaign's retention period (1 day) ran out" in viewer_page
+    assert 'id="curves-chart"' not in viewer_page
+
+
 def test_invitations_are_created_shown_and_revoked(producer, campaign):
     producer.post(f"/campaigns/{campaign.id}/invitations/", {"label": "Panel B", "max_viewers": "20"})
     invitation = campaign.invitations.get(label="Panel B")

@@ -81,7 +81,7 @@ def test_fewer_than_five_viewers_cannot_be_shared(client, user, campaign, watch)
     response = _share(client, user, campaign)
     assert campaign.share_token is None
     page = client.get(response["Location"]).content.decode()
-    assert "A report can be shared once 5 viewers who agreed to it have watched to the end; so far 4 have." in page
+    assert "A report can be shared once 5 viewers who agreed to it have watched to the end; so far 4 viewers." in page
 
 
 def test_viewers_who_consented_under_the_earlier_wording_are_left_out(client, user, campaign, watch):
@@ -99,7 +99,7 @@ def test_the_figures_are_updated_only_after_five_viewers_came_or_went(client, us
     services.viewer_session_withdraw(first[0])
     response = _share(client, user, campaign, action="share/update/")
     assert campaign.share_snapshot["figures"]["viewers"] == 5
-    assert "once 5 viewers have come or gone since they were frozen; so far 4." in client.get(
+    assert "once 5 viewers have come or gone since they were frozen; so far 4 viewers." in client.get(
         response["Location"]).content.decode()
     watch(campaign, 1)
     _share(client, user, campaign, action="share/update/")

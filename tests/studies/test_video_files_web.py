@@ -85,7 +85,7 @@ def test_timelines_download_as_attachments(client, own_video_job):
     csv_response = client.get(f"/jobs/{own_video_job.id}/timeline.csv")
     assert csv_response.status_code == 200
     assert csv_response["Content-Type"].startswith("text/csv")
-    assert csv_response["Content-Disposition"] == f'attachment; filename="{own_video_job.id}-timeline.csv"'
+    assert csv_response["Content-Disposition"] == 'attachment; filename="single_face_timeline.csv"'
     json_response = client.get(f"/jobs/{own_video_job.id}/timeline.json")
     assert json_response["Content-Type"] == "application/json"
 
@@ -141,8 +141,8 @@ def test_result_page_shows_the_player_downloads_chart_and_track_table(client, ow
     assert f'src="/jobs/{own_video_job.id}/annotated.mp4"' in html and "<video" in html and "controls" in html
     for name in ("annotated.mp4", "timeline.csv", "timeline.json"):
         assert f'href="/jobs/{own_video_job.id}/{name}" download' in html
-    # the player needs the video inline, so the link itself names the saved file, as the timelines' headers do
-    assert f'download="{own_video_job.id}-annotated.mp4"' in html
+    # the player needs the video inline; the header names it after the upload, which a bare download attribute keeps
+    assert f'href="/jobs/{own_video_job.id}/annotated.mp4" download>' in html
     row = re.search(r'<tr data-track="1">(.*?)</tr>', html, re.S).group(1)
     assert "happy" in row and "75.0%" in row and "10.0%" in row
     assert "analysed 4.8× faster than real time" in html

@@ -39,6 +39,7 @@ def test_a_producer_builds_a_campaign_through_the_api(user_api_client, samples_d
     assert created.status_code == 201, created.content
     campaign = created.json()
     assert campaign["ad_duration_s"] == pytest.approx(2.4, abs=0.05) and campaign["status"] == "collecting"
+    assert (campaign["viewers_total"], campaign["viewers_completed"]) == (0, 0)
     base = f"/api/v1/campaigns/{campaign['id']}/"
 
     segment = user_api_client.post(base + "segments/", HOOK, format="json")
@@ -55,6 +56,27 @@ def test_a_producer_builds_a_campaign_through_the_api(user_api_client, samples_d
     report = user_api_client.get(base + "report/").json()
     assert report["viewers"] == 0 and report["segments"][0]["verdict"] == "too_few_viewers"
     assert report["moments"]["peaks"] == [] and report["moments"]["attention_dip"] is None
+
+
+@pytest.mark.parametrize("times", [{"start_s": "NaN"}, {"end_s": "Infinity"}, {"start_s": "-inf"}])
+def test_segment_times_that_are_not_finite_numbers_are_refused(user_api_client, campaign, times):
+    created = user_api_client.post(f"/api/v1/campaigns/{campaign.id}/segments/", {**HOOK, **times}, format="json")
+    assert created.status_code == 400
+    assert created.json()["detail"] == "Start and end are times in seconds, e.g. 4.5."
+    hook = campaign.segments.get()
+    patched = user_api_client.patch(f"/api/v1/segments/{hook.id}/", times, format="json")
+    assert patched.status_code == 400 and patched.json()["field"] == next(iter(times))
+    hook.refresh_from_db()
+    assert (hook.start_s, hook.end_s) == (0.5, 1.5)
+
+
+def test_every_answer_about_one_campaign_counts_its_viewers(user_api_client, campaign, viewer, join):
+    join(campaign)
+    base = f"/api/v1/campaigns/{campaign.id}/"
+    listed = user_api_client.get("/api/v1/campaigns/").json()["results"][0]
+    for answer in (listed, user_api_client.get(base).json(),
+                   user_api_client.patch(base, {"brand": "Fizz"}, format="json").json()):
+        assert (answer["viewers_total"], answer["viewers_completed"]) == (2, 1)
 
 
 def test_a_bad_ad_gets_a_reason(user_api_client, bad_videos):

@@ -24,8 +24,8 @@ def _annotated_url(job_id) -> str:
     return f"/api/v1/jobs/{job_id}/annotated.jpg"
 
 
-def _post_file(client, upload_file):
-    return client.post(JOBS_URL, {"file": upload_file}, format="multipart")
+def _post_file(client, upload_file, url=JOBS_URL):
+    return client.post(url, {"file": upload_file}, format="multipart")
 
 
 @pytest.mark.slow
@@ -187,9 +187,32 @@ def test_an_id_that_is_not_a_uuid_or_an_unknown_path_gets_a_json_404(api_client,
 
 
 def test_an_endpoint_asked_without_its_trailing_slash_still_redirects_to_it(api_client):
-    response = api_client.get("/api/v1/jobs")
-    assert response.status_code == 301 and response["Location"] == "/api/v1/jobs/"
+    response = api_client.get("/api/v1/jobs?page=2")
+    assert response.status_code == 301 and response["Location"] == "/api/v1/jobs/?page=2"
     assert api_client.get("/api/v1/jobs/123", follow=True).status_code == 404
+
+
+def test_an_upload_sent_without_the_trailing_slash_is_redirected_keeping_its_method(user_api_client, upload):
+    # A 301 would be followed as a GET: the client would get the job list back, and no job.
+    response = _post_file(user_api_client, upload("single_face.jpg"), url="/api/v1/jobs")
+    assert response.status_code == 308 and response["Location"] == "/api/v1/jobs/"
+    assert not AnalysisJob.objects.exists()
+    unknown = user_api_client.post("/api/v1/jobz")
+    assert unknown.status_code == 404 and "No API endpoint at /api/v1/jobz" in unknown.json()["detail"]
+
+
+def test_the_schema_shows_uploads_as_files_and_lists_as_pages(client):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    upload = schema["paths"]["/api/v1/jobs/"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    upload_fields = schema["components"]["schemas"][upload["$ref"].rsplit("/", 1)[1]]["properties"]
+    assert upload_fields["file"] == {**upload_fields["file"], "type": "string", "format": "binary"}
+    listing = schema["paths"]["/api/v1/jobs/"]["get"]
+    page = listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][page]["properties"]) == {"count", "next", "previous", "results"}
+    assert "page" in [parameter["name"] for parameter in listing["parameters"]]
+    assert "one class routes both" not in str(listing), "a code comment is not the API's documentation"
 
 
 def test_anonymous_requests_get_401_everywhere(api_client, upload, make_job):
