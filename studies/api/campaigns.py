@@ -56,9 +56,10 @@ def _campaign(request, campaign_id) -> Campaign:
     return _owned(selectors.campaign_get_for_owner, Campaign, user=request.user, campaign_id=campaign_id)
 
 
-def _campaign_output(request, campaign: Campaign) -> dict:
-    """The campaign as the list shows it, viewer counts included (they come from the list's query)."""
-    counted = selectors.campaign_list_for_owner(user=request.user).get(pk=campaign.pk)
+def _campaign_output(request, campaign_id) -> dict:
+    """The campaign as the list shows it, viewer counts included (they come from the list's query); 404
+    for another producer's."""
+    counted = _owned(lambda: selectors.campaign_list_for_owner(user=request.user).get(pk=campaign_id), Campaign)
     return CampaignSerializer(counted, context={"request": request}).data
 
 
@@ -83,7 +84,7 @@ class CampaignListCreateApi(APIView):
                    responses={201: CampaignSerializer, 400: ErrorSerializer})
     def post(self, request):
         return _created(request, CampaignCreateSerializer, partial(services.campaign_create, owner=request.user),
-                        partial(_campaign_output, request))
+                        lambda campaign: _campaign_output(request, campaign.pk))
 
 
 class CampaignDetailApi(APIView):
@@ -91,7 +92,7 @@ class CampaignDetailApi(APIView):
 
     @extend_schema(operation_id="campaigns_retrieve", responses=CampaignSerializer)
     def get(self, request, campaign_id):
-        return Response(_campaign_output(request, _campaign(request, campaign_id)))
+        return Response(_campaign_output(request, campaign_id))
 
     @extend_schema(operation_id="campaigns_update", request=CampaignUpdateSerializer,
                    responses={200: CampaignSerializer, 400: ErrorSerializer})
@@ -101,7 +102,7 @@ class CampaignDetailApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         services.campaign_update(campaign, ad_video=data.pop("ad_video", None), **data)
-        return Response(_campaign_output(request, campaign))
+        return Response(_campaign_output(request, campaign.pk))
 
     @extend_schema(operation_id="campaigns_destroy", responses={204: None})
     def delete(self, request, campaign_id):
