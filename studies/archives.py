@@ -137,4 +137,10 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> File:
     except BaseException:
         target.close()
         raise
-    return File(target, name=PurePosixPath(info.filename.replace("\\", "/")).name)
+    return File(target, name=_member_path(info.filename))
+
+
+def _member_path(name: str) -> str:
+    """The member's path inside the archive, with forward slashes ("shoot 2/take1.jpg"): the folders
+    tell two files of the same name apart."""
+    return PurePosixPath(name.replace("\\", "/")).as_posix().lstrip("/")

@@ -32,6 +32,9 @@ def _private(response):
 def shared_report(request, token):
     campaign = _shared_campaign_or_404(token)
     figures = campaign.share_snapshot["figures"]
+    if figures is None:
+        raise Http404("This report is being updated: a viewer left the study and their answers were taken out. "
+                      "Ask whoever sent the link to update it.")
     return _private(render(request, "campaigns/campaign_report.html", {
         "campaign": campaign, "report": figures, "shared": True,
         "ad_url": reverse("studies:shared_ad_video", args=[token]),

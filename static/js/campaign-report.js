@@ -24,12 +24,17 @@
     return "";
   }
 
-  // Segments shaded behind the curves, with their names along the top.
+  const LANE_PX = 13;
+
+  // Segments shaded behind the curves, with their names along the top: overlapping segments' names
+  // one row below the other (segment-lanes.js).
   const segmentBoxes = {
     id: "segmentBoxes",
     beforeDatasetsDraw(chart, args, options) {
       const { ctx, chartArea, scales } = chart;
-      (options.segments || []).forEach((segment) => {
+      const segments = options.segments || [];
+      const { laneOf } = window.FER_SEGMENT_LANES(segments);
+      segments.forEach((segment) => {
         const left = scales.x.getPixelForValue(segment.start_s);
         const right = scales.x.getPixelForValue(segment.end_s);
         const color = COLORS[segment.expected[0]] || "#6c757d";
@@ -39,7 +44,7 @@
         ctx.fillStyle = "#495057";
         ctx.font = "600 11px system-ui, sans-serif";
         ctx.textAlign = "center";
-        ctx.fillText(fittedLabel(ctx, segment.name, right - left - 4), (left + right) / 2, chartArea.top + 12);
+        ctx.fillText(fittedLabel(ctx, segment.name, right - left - 4), (left + right) / 2, chartArea.top + 12 + LANE_PX * laneOf[segment.id]);
         ctx.restore();
       });
     },
@@ -52,6 +57,7 @@
       const moments = options.moments;
       if (!moments) return;
       const { ctx, chartArea, scales } = chart;
+      const top = chartArea.top + LANE_PX * (window.FER_SEGMENT_LANES(chart.options.plugins.segmentBoxes.segments || []).lanes - 1);
       const marks = moments.peaks.map((peak) => ({ peak: peak, color: COLORS[peak.emotion], label: peak.emotion }));
       if (moments.attention_dip) marks.push({ peak: moments.attention_dip, color: "#6c757d", label: "looked away" });
       ctx.save();
@@ -61,9 +67,9 @@
         const left = scales.x.getPixelForValue(mark.peak.start_s);
         const right = scales.x.getPixelForValue(mark.peak.end_s);
         ctx.fillStyle = alpha(mark.color, 0.85);
-        ctx.fillRect(left, chartArea.top + 17, right - left, 5); // under the segment names, above the curves
+        ctx.fillRect(left, top + 17, right - left, 5); // under the segment names, above the curves
         ctx.fillStyle = mark.color;
-        ctx.fillText(fittedLabel(ctx, mark.label, right - left + 24), (left + right) / 2, chartArea.top + 33);
+        ctx.fillText(fittedLabel(ctx, mark.label, right - left + 24), (left + right) / 2, top + 33);
       });
       ctx.restore();
     },

@@ -20,10 +20,17 @@
   const percent = (seconds) => (100 * seconds / duration) + "%";
   const round = (seconds) => Math.round(seconds * 10) / 10;
 
+  // One lane fills the bar; overlapping segments get a thinner lane each, the bar growing to fit them.
+  const { lanes, laneOf } = window.FER_SEGMENT_LANES(segments);
+  const laneRem = lanes === 1 ? 2.3 : 1.5;
+  timeline.style.height = (0.7 + lanes * laneRem) + "rem";
+
   segments.forEach((segment) => {
     const block = document.createElement("button");
     block.type = "button";
     block.className = "timeline-segment";
+    block.style.top = (0.35 + laneOf[segment.id] * laneRem) + "rem";
+    block.style.height = (laneRem - (lanes === 1 ? 0 : 0.2)) + "rem";
     block.style.left = percent(segment.start_s);
     block.style.width = percent(segment.end_s - segment.start_s);
     block.style.background = COLORS[segment.expected[0]] || "#6c757d";

@@ -42,19 +42,22 @@ WORKER_LOST_MESSAGE = (f"The analysis stopped its worker {MAX_RUN_ATTEMPTS} time
                        "The file may be damaged in a way the decoder cannot survive: re-encode it and upload it again.")
 
 def analysis_job_create(
-    *, owner, session_key: str | None, uploaded_file, kind: str | None = None, batch_id=None
+    *, owner, session_key: str | None, uploaded_file, kind: str | None = None, batch_id=None,
+    original_filename: str | None = None,
 ) -> AnalysisJob:
     """Check the upload by content, store it, and queue its analysis once the row is committed.
 
     `kind` None means "whatever the content is" (an image or a video); naming a
     kind refuses the other. A rejected upload raises UploadRejected and leaves
-    nothing behind.
+    nothing behind. `original_filename` defaults to the upload's own name.
     """
+    if original_filename is None:
+        original_filename = os.path.basename(getattr(uploaded_file, "name", "") or "")
     with media_checks.checked_upload(uploaded_file, expected_kind=kind) as checked:
         job = AnalysisJob(
             **_ownership(owner, session_key),
             kind=checked.kind,
-            original_filename=os.path.basename(getattr(uploaded_file, "name", "") or "")[:255],
+            original_filename=original_filename[-255:],  # a long path inside a zip keeps its file name
             batch_id=batch_id,
         )
         if checked.video_info is not None:
@@ -439,14 +442,15 @@ def analysis_jobs_create_batch(*, owner, session_key: str | None, uploaded_files
     batch = BatchUpload(batch_id=uuid.uuid4())
     max_files = settings.FER_MAX_BATCH_FILES
 
-    def create(name: str, uploaded_file) -> None:
+    def create(name: str, uploaded_file, original_filename: str | None = None) -> None:
         if len(batch.jobs) >= max_files:
             batch.rejections.append((name, f"left out: at most {max_files} files can be analysed at once."))
             return
         try:
             batch.jobs.append(
                 analysis_job_create(
-                    owner=owner, session_key=session_key, uploaded_file=uploaded_file, batch_id=batch.batch_id
+                    owner=owner, session_key=session_key, uploaded_file=uploaded_file, batch_id=batch.batch_id,
+                    original_filename=original_filename,
                 )
             )
         except UploadRejected as rejection:
@@ -462,8 +466,8 @@ def analysis_jobs_create_batch(*, owner, session_key: str | None, uploaded_files
                 if member.file is None:
                     batch.rejections.append((f"{name}: {member.name}", member.skipped_because))
                     continue
-                with member.file:
-                    create(f"{name}: {member.name}", member.file)
+                with member.file:  # named by its path in the zip, folders included
+                    create(f"{name}: {member.name}", member.file, original_filename=member.file.name)
         except UploadRejected as rejection:
             batch.rejections.append((name, rejection.message))
     return batch

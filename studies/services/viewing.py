@@ -244,6 +244,20 @@ def _delete_emotion_data(session: ViewerSession) -> None:
     session.rollup = None
 
 
+def _leave_shared_figures(session: ViewerSession) -> None:
+    """A viewer whose data goes leaves the campaign's shared report too: its frozen averages still
+    hold them, so they come down (the link then says so) until the producer updates them
+    (campaign_share_update). Runs in the transaction that deletes the data."""
+    campaign = Campaign.objects.select_for_update().only("share_snapshot").get(pk=session.campaign_id)
+    snapshot = campaign.share_snapshot
+    if not snapshot or str(session.pk) not in snapshot["sessions"]:
+        return
+    snapshot["sessions"].remove(str(session.pk))
+    snapshot["figures"] = None
+    campaign.save(update_fields=["share_snapshot"])
+    logger.info("Campaign %s: shared figures taken down, viewer session %s left them.", campaign.pk, session.pk)
+
+
 def viewer_session_withdraw(session: ViewerSession) -> ViewerSession:
     """The viewer changed their mind: every sample and any recording go; the consent record stays.
     A session the producer erased meanwhile has nothing left to delete."""
@@ -253,6 +267,7 @@ def viewer_session_withdraw(session: ViewerSession) -> ViewerSession:
             logger.info("Viewer session %s was erased before it was withdrawn.", session.pk)
             return session
         _delete_emotion_data(locked)
+        _leave_shared_figures(locked)
         locked.status = ViewerSession.Status.WITHDRAWN
         locked.withdrawn_at = timezone.now()
         locked.sample_count = locked.face_sample_count = 0
@@ -269,6 +284,7 @@ def viewer_session_erase(session: ViewerSession) -> None:
     session_id = session.pk
     with transaction.atomic():
         lock_viewer_sessions(pk=session_id)
+        _leave_shared_figures(session)
         ViewerSession.objects.filter(pk=session_id).delete()
     logger.info("Viewer session %s erased.", session_id)
 
@@ -397,6 +413,7 @@ def campaign_data_purge_expired(now=None) -> int:
                 if session is None:
                     continue  # erased (or purged) since the list was read
                 _delete_emotion_data(session)
+                _leave_shared_figures(session)
                 session.data_purged_at = now
                 session.save(update_fields=["rollup", "data_purged_at"])
             purged += 1

@@ -179,3 +179,31 @@ def test_a_segment_is_marked_by_dragging_across_the_timeline_with_a_mouse_or_a_f
     producer.wait_for_function("document.querySelector('.segment-form input[name=end_s]').value > 2")
     assert marked() == pytest.approx((1.4, 2.2), abs=0.11)
     assert errors == []
+
+
+def test_overlapping_segments_sit_one_above_the_other_on_the_timeline(asgi_server, chromium_browser, samples_dir):
+    producer, errors = _producer_with_a_new_campaign(chromium_browser, asgi_server, "producer-four", "Nested spot",
+                                                     samples_dir / "single_face.mp4")
+    for name, start, end in (("Whole ending", 0.4, 2.2), ("Logo", 1.0, 1.6), ("Tagline", 0.0, 0.4)):
+        producer.fill(".segment-form input[name=name]", name)
+        producer.fill(".segment-form input[name=start_s]", str(start))
+        producer.fill(".segment-form input[name=end_s]", str(end))
+        producer.check(".segment-form input[name=expected_emotions][value=happy]")
+        producer.get_by_role("button", name="Save segment").click()
+        producer.wait_for_selector(f".timeline-segment:text('{name}')")
+
+    # Measured at once, relative to the timeline: the page may still be scrolling to #segments.
+    boxes = producer.evaluate("""() => {
+        const timeline = document.getElementById("segment-timeline").getBoundingClientRect();
+        return Object.fromEntries([...document.querySelectorAll(".timeline-segment")].map((block) => {
+            const box = block.getBoundingClientRect();
+            return [block.textContent, {top: box.top - timeline.top, bottom: box.bottom - timeline.top,
+                                        timeline_height: timeline.height}];
+        }));
+    }""")
+    ending, logo, tagline = boxes["Whole ending"], boxes["Logo"], boxes["Tagline"]
+    assert logo["top"] >= ending["bottom"]  # the nested one in a lane of its own, visible
+    assert tagline["top"] == ending["top"]  # segments that only touch share a lane
+    for box in boxes.values():
+        assert 0 <= box["top"] and box["bottom"] <= box["timeline_height"]
+    assert errors == []

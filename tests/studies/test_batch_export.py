@@ -132,3 +132,15 @@ def test_a_job_without_a_finish_time_is_dated_when_the_zip_was_made(client, make
 
     for entry in archive.infolist():
         assert before <= datetime.datetime(*entry.date_time) <= after, entry.filename
+
+
+def test_files_from_a_zips_folders_keep_the_folders_in_their_names(client, make_job, sample_bytes):
+    key = _session_key(client)
+    for path in ("shoot 1/take.jpg", "shoot 2/take.jpg"):  # as analysis_jobs_create_batch names zip members
+        _photo(make_job, sample_bytes, key, path, [1, 2, 30, 40])
+
+    archive = _download(client)
+
+    assert [(row["file"], row["folder"]) for row in _combined_rows(archive)] == [
+        ("shoot 1/take.jpg", "01_shoot_1_take"), ("shoot 2/take.jpg", "02_shoot_2_take")]
+    assert {"01_shoot_1_take/annotated.jpg", "02_shoot_2_take/annotated.jpg"} <= set(archive.namelist())

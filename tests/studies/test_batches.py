@@ -59,7 +59,7 @@ def test_zip_becomes_one_job_per_media_file_and_unsafe_or_other_entries_are_name
     batch = services.analysis_jobs_create_batch(owner=user, session_key=None, uploaded_files=[archive])
 
     assert [(job.original_filename, job.kind) for job in batch.jobs] == [
-        ("single_face.jpg", "image"), ("no_face.mp4", "video"),
+        ("stills/single_face.jpg", "image"), ("clips/no_face.mp4", "video"),  # named with their folders
     ]
     assert {job.batch_id for job in batch.jobs} == {batch.batch_id}
     reasons = dict(batch.rejections)
