@@ -53,6 +53,12 @@ class TFLiteRuntime:
             raise IncompatibleModelError(
                 f"The emotion model {model_path} cannot be loaded as TensorFlow Lite with one input and one output "
                 f"under the signature {SIGNATURE!r}: {exc}") from exc
+        finally:
+            # Dropped here, not at return: this frame outlives the call in a reference cycle until the
+            # garbage collector runs, and while the runner lives it holds the interpreter, whose
+            # resize_tensor_input then refuses ("at least 1 reference to internal data"); a live camera
+            # connecting to a just-started server met that.
+            signature = None
         check_shapes(model_path, tuple(input_detail["shape_signature"]), tuple(output_detail["shape_signature"]))
         if input_detail["dtype"] != np.float32:
             raise IncompatibleModelError(

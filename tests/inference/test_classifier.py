@@ -1,3 +1,5 @@
+import gc
+
 import numpy as np
 import pytest
 
@@ -157,3 +159,14 @@ def test_the_shipped_model_honours_the_contract():
     probabilities = classifier.predict(random_crops(3, seed=5))
     assert probabilities.shape == (3, 7)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-4)
+
+
+def test_a_tflite_model_loads_and_resizes_before_any_garbage_collection():
+    # A live camera connecting to a just-started server built the classifier before the collector had
+    # run once, and TensorFlow Lite refused the first resize ("at least 1 reference to internal data").
+    gc.disable()
+    try:
+        classifier = EmotionClassifier(DEFAULT_MODEL_PATH)  # the shipped .tflite; its warm-up resizes to 1
+        assert classifier.predict(random_crops(3, seed=4)).shape == (3, len(EMOTIONS))
+    finally:
+        gc.enable()
