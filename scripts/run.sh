@@ -29,8 +29,8 @@ log "Ensuring the demo producer account (demo / demo-producer) and its demo camp
 "$VENV_PY" manage.py purge_expired_data || log "Some of the daily clearing failed (see above); starting anyway"
 
 mkdir -p var/log
-log "Starting the Celery worker (log: var/log/worker.log)"
-.venv/bin/celery -A fer_platform worker -l info \
+log "Starting the Celery worker with its beat, the daily clearing's clock (log: var/log/worker.log)"
+.venv/bin/celery -A fer_platform worker -l info --beat --schedule "$REPO_ROOT/var/celerybeat-schedule" \
   --concurrency "${FER_WORKER_CONCURRENCY:-1}" >>"$REPO_ROOT/var/log/worker.log" 2>&1 &
 WORKER_PID=$!
 

@@ -267,7 +267,7 @@ def campaign_share(request, campaign_id):
 @require_POST
 def campaign_share_update(request, campaign_id):
     return _share_step(request, campaign_id, services.campaign_share_update,
-                       "The shared report now shows the viewers who came since.")
+                       "The shared report's figures are updated to today's viewers.")
 
 
 @login_required

@@ -31,10 +31,11 @@ def _private(response):
 @require_safe
 def shared_report(request, token):
     campaign = _shared_campaign_or_404(token)
-    figures = campaign.share_snapshot["figures"]
+    figures = (campaign.share_snapshot or {}).get("figures")
     if figures is None:
-        raise Http404("This report is being updated: a viewer left the study and their answers were taken out. "
-                      "Ask whoever sent the link to update it.")
+        # Taken down because a viewer in it left (studies.services.viewing._leave_shared_figures): a
+        # temporary state, so 503, and a page that says so rather than "not found".
+        return _private(render(request, "campaigns/shared_report_paused.html", {"campaign": campaign}, status=503))
     return _private(render(request, "campaigns/campaign_report.html", {
         "campaign": campaign, "report": figures, "shared": True,
         "ad_url": reverse("studies:shared_ad_video", args=[token]),

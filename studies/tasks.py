@@ -47,6 +47,13 @@ def finalize_viewer_recording(session_id: str, **kwargs) -> None:
     services.viewer_recording_finalize(session_id)
 
 
+@instrumented_task(name="studies.run_housekeeping")
+def run_housekeeping(**kwargs) -> None:
+    """The daily clearing (retention periods, abandoned sessions, ended anonymous uploads, orphaned
+    files), sent by Celery beat every FER_HOUSEKEEPING_INTERVAL_H hours."""
+    services.housekeeping_run()
+
+
 @worker_process_init.connect  # sent in each prefork child, and by the solo pool for the worker itself
 def load_models_once_per_process(**kwargs):
     # Pay the model load at start-up, not inside the first user's job.
@@ -63,7 +70,7 @@ def load_models_once_per_process(**kwargs):
 def on_worker_ready(**kwargs):
     try:
         services.analysis_jobs_requeue_stale()
-        # Also run daily by `manage.py purge_expired_data` (cron); a starting worker catches up at once.
+        # Also sent by Celery beat (run_housekeeping); a starting worker catches up at once.
         services.housekeeping_run()
     finally:
         release_database_connections()

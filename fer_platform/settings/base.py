@@ -34,6 +34,16 @@ if _PRODUCTION and not ALLOWED_HOSTS:
     env_required_in_production("DJANGO_ALLOWED_HOSTS", production=True, development_default="")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# Served over HTTPS through a reverse proxy that terminates TLS and sets X-Forwarded-Proto (and
+# overwrites any a client sent): cookies then never travel in clear, plain HTTP is redirected.
+_HTTPS = env_bool("DJANGO_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _HTTPS
+SECURE_SSL_REDIRECT = _HTTPS
+if _HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Browsers remember HSTS for this long: raise it once HTTPS is there for good (e.g. 31536000).
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+
 INSTALLED_APPS = [
     # daphne first: its runserver serves HTTP and WebSockets from the ASGI app.
     "daphne",

@@ -2,11 +2,16 @@
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from fer_platform.settings.env import env_int, env_str
 
 
 def celery_settings(*, base_dir: Path, redis_url: str | None) -> dict:
     concurrency = env_int("FER_WORKER_CONCURRENCY", 1)
+    housekeeping_hours = env_int("FER_HOUSEKEEPING_INTERVAL_H", 24)
+    if housekeeping_hours < 1:
+        raise ImproperlyConfigured(f"FER_HOUSEKEEPING_INTERVAL_H={housekeeping_hours} must be 1 hour or more.")
     if redis_url:
         broker_url = redis_url
         transport_options = {}
@@ -49,4 +54,9 @@ def celery_settings(*, base_dir: Path, redis_url: str | None) -> dict:
         # default. Tests give each run its own so parallel runs never take each other's jobs.
         "CELERY_TASK_DEFAULT_QUEUE": env_str("FER_CELERY_QUEUE") or "celery",
         "CELERY_TASK_ALWAYS_EAGER": False,
+        # Retention periods are a promise to viewers: Celery beat (`celery beat`, or a worker's -B)
+        # sends the clearing on a clock, not only when a worker happens to start.
+        "CELERY_BEAT_SCHEDULE": {
+            "housekeeping": {"task": "studies.run_housekeeping", "schedule": housekeeping_hours * 3600.0},
+        },
     }

@@ -40,6 +40,19 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={value!r} is not an integer.") from None
 
 
+def env_pixels(name: str, default: int) -> int:
+    """A pixel count, written as a number (8294400) or as a frame size (3840x2160)."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    width, separator, height = value.strip().lower().replace("×", "x").partition("x")
+    try:
+        return int(width) * int(height) if separator else int(width)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is neither a pixel count (8294400) "
+                                   "nor a frame size (3840x2160).") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:

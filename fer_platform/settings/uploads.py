@@ -1,11 +1,11 @@
 """Upload limits shared by Django's request parsing and the content checks in services."""
 
-from fer_platform.settings.env import env_int
+from fer_platform.settings.env import env_int, env_pixels
 
 FER_MAX_UPLOAD_MB = env_int("FER_MAX_UPLOAD_MB", 20)
 FER_MAX_UPLOAD_BYTES = FER_MAX_UPLOAD_MB * 1024 * 1024
 # Decompression-bomb guard: judged from the image header before pixels are decoded.
-FER_MAX_IMAGE_PIXELS = env_int("FER_MAX_IMAGE_PIXELS", 40_000_000)
+FER_MAX_IMAGE_PIXELS = env_pixels("FER_MAX_IMAGE_PIXELS", 40_000_000)
 
 # Videos: judged by size before they are read, then by the container's own header.
 FER_MAX_VIDEO_MB = env_int("FER_MAX_VIDEO_MB", 500)
@@ -13,7 +13,7 @@ FER_MAX_VIDEO_BYTES = FER_MAX_VIDEO_MB * 1024 * 1024
 FER_MAX_VIDEO_SECONDS = env_int("FER_MAX_VIDEO_SECONDS", 600)
 # Frames larger than this (width x height, after rotation) are refused; smaller ones
 # above the detection size are processed downscaled.
-FER_MAX_VIDEO_PIXELS = env_int("FER_MAX_VIDEO_PIXELS", 3840 * 2160)
+FER_MAX_VIDEO_PIXELS = env_pixels("FER_MAX_VIDEO_PIXELS", 3840 * 2160)
 
 # Batches: files chosen at once, or the entries of one .zip.
 FER_MAX_BATCH_FILES = env_int("FER_MAX_BATCH_FILES", 50)

@@ -164,15 +164,16 @@ def campaign_share(campaign: Campaign) -> str:
 
 
 def campaign_share_update(campaign: Campaign) -> None:
-    """Show the viewers who came since on the shared report, once SHARE_MIN_VIEWERS of them came: two
-    versions of the page then never differ by one person. Figures taken down because a viewer in them
-    left (studies.services.viewing._leave_shared_figures) come back at once, without that viewer."""
+    """Show today's viewers on the shared report, once SHARE_MIN_VIEWERS of them changed (came or
+    went) since the figures were frozen: two versions of the page then never differ by one person.
+    Figures taken down because a viewer in them left (studies.services.viewing._leave_shared_figures)
+    follow the same rule, that viewer counting as one."""
     if not campaign.share_token:
         raise InvalidInput("This report is not shared.")
     figures, sessions = selectors.campaign_shareable_figures(campaign)
     changed = len(set(sessions) ^ set(campaign.share_snapshot["sessions"]))
-    if campaign.share_snapshot["figures"] is not None and changed < SHARE_MIN_VIEWERS:
-        raise InvalidInput(f"The shared figures are updated once {SHARE_MIN_VIEWERS} more viewers have watched "
+    if changed < SHARE_MIN_VIEWERS:
+        raise InvalidInput(f"The shared figures are updated once {SHARE_MIN_VIEWERS} viewers have come or gone "
                            f"since they were frozen; so far {_viewers_count(changed)}.")
     if figures["viewers"] < SHARE_MIN_VIEWERS:
         raise InvalidInput(f"Fewer than {SHARE_MIN_VIEWERS} viewers are left to show; stop sharing instead.")

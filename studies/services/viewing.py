@@ -246,14 +246,15 @@ def _delete_emotion_data(session: ViewerSession) -> None:
 
 def _leave_shared_figures(session: ViewerSession) -> None:
     """A viewer whose data goes leaves the campaign's shared report too: its frozen averages still
-    hold them, so they come down (the link then says so) until the producer updates them
-    (campaign_share_update). Runs in the transaction that deletes the data."""
+    hold them, so they come down (the link then says so) until the producer can update them
+    (campaign_share_update: once SHARE_MIN_VIEWERS came or went, this one included, so the next
+    version cannot be subtracted from this one to recover that viewer's answers). Runs in the
+    transaction that deletes the data."""
     campaign = Campaign.objects.select_for_update().only("share_snapshot").get(pk=session.campaign_id)
     snapshot = campaign.share_snapshot
-    if not snapshot or str(session.pk) not in snapshot["sessions"]:
+    if not snapshot or snapshot["figures"] is None or str(session.pk) not in snapshot["sessions"]:
         return
-    snapshot["sessions"].remove(str(session.pk))
-    snapshot["figures"] = None
+    snapshot["figures"] = None  # the frozen ids stay: the next update counts against them
     campaign.save(update_fields=["share_snapshot"])
     logger.info("Campaign %s: shared figures taken down, viewer session %s left them.", campaign.pk, session.pk)
 

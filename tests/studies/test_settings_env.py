@@ -94,3 +94,48 @@ def test_worker_pool_suits_the_broker_and_concurrency(monkeypatch, tmp_path, red
     settings = celery_settings(base_dir=tmp_path, redis_url=redis_url)
     assert settings["CELERY_WORKER_POOL"] == pool
     assert settings["CELERY_WORKER_CONCURRENCY"] == int(concurrency or 1)
+
+
+def test_celery_beat_sends_the_daily_clearing_at_the_configured_interval(monkeypatch, tmp_path):
+    from fer_platform.settings.celery import celery_settings
+
+    monkeypatch.delenv("FER_HOUSEKEEPING_INTERVAL_H", raising=False)
+    assert celery_settings(base_dir=tmp_path, redis_url=None)["CELERY_BEAT_SCHEDULE"] == {
+        "housekeeping": {"task": "studies.run_housekeeping", "schedule": 24 * 3600.0}}
+    monkeypatch.setenv("FER_HOUSEKEEPING_INTERVAL_H", "6")
+    assert celery_settings(base_dir=tmp_path, redis_url=None)["CELERY_BEAT_SCHEDULE"]["housekeeping"][
+        "schedule"] == 6 * 3600.0
+    monkeypatch.setenv("FER_HOUSEKEEPING_INTERVAL_H", "0")
+    with pytest.raises(ImproperlyConfigured, match="FER_HOUSEKEEPING_INTERVAL_H=0 must be 1 hour or more"):
+        celery_settings(base_dir=tmp_path, redis_url=None)
+
+
+@pytest.mark.parametrize(("written", "pixels"), [("8294400", 8294400), ("3840x2160", 8294400), ("1920×1080", 2073600),
+                                                 (" 1280X720 ", 921600)])
+def test_pixel_limits_take_a_count_or_a_frame_size(monkeypatch, written, pixels):
+    monkeypatch.setenv("FER_MAX_VIDEO_PIXELS", written)
+    assert env.env_pixels("FER_MAX_VIDEO_PIXELS", 1) == pixels
+
+
+def test_a_malformed_pixel_limit_names_both_forms(monkeypatch):
+    monkeypatch.setenv("FER_MAX_VIDEO_PIXELS", "4k")
+    with pytest.raises(ImproperlyConfigured, match=r"FER_MAX_VIDEO_PIXELS='4k' is neither a pixel count"):
+        env.env_pixels("FER_MAX_VIDEO_PIXELS", 1)
+
+
+def test_https_turns_on_secure_cookies_the_redirect_and_the_proxy_header():
+    repo_root = Path(__file__).resolve().parents[2]
+    script = ("import django; django.setup(); from django.conf import settings as s; "
+              "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+              "getattr(s, 'SECURE_PROXY_SSL_HEADER', None), s.SECURE_HSTS_SECONDS)")
+
+    def settings_with(**variables):
+        environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "fer_platform.settings.base", **variables}
+        completed = subprocess.run([sys.executable, "-c", script], cwd=repo_root, env=environment,
+                                   capture_output=True, text=True, timeout=60)
+        assert completed.returncode == 0, completed.stderr
+        return completed.stdout.strip()
+
+    assert settings_with(DJANGO_HTTPS="0") == "False False False None 0"
+    assert settings_with(DJANGO_HTTPS="1", DJANGO_HSTS_SECONDS="31536000") == \
+        "True True True ('HTTP_X_FORWARDED_PROTO', 'https') 31536000"

@@ -93,22 +93,22 @@ def test_viewers_who_consented_under_the_earlier_wording_are_left_out(client, us
     assert campaign.share_token is None  # 4 viewers read the wording that allows sharing
 
 
-def test_the_figures_are_updated_only_after_five_more_viewers_came(client, user, campaign, watch):
-    watch(campaign, 5)
+def test_the_figures_are_updated_only_after_five_viewers_came_or_went(client, user, campaign, watch):
+    first = watch(campaign, 5)
     _share(client, user, campaign)
-    watch(campaign, 4)
+    watch(campaign, 3)
+    services.viewer_session_withdraw(first[0])
     response = _share(client, user, campaign, action="share/update/")
-    assert campaign.share_snapshot["figures"]["viewers"] == 5
-    assert "once 5 more viewers have watched since they were frozen; so far 4 viewers." in client.get(
+    assert campaign.share_snapshot["figures"] is None  # taken down by the withdrawal, not yet back
+    assert "once 5 viewers have come or gone since they were frozen; so far 4 viewers." in client.get(
         response["Location"]).content.decode()
     watch(campaign, 1)
     _share(client, user, campaign, action="share/update/")
-    assert campaign.share_snapshot["figures"]["viewers"] == 10
+    assert campaign.share_snapshot["figures"]["viewers"] == 8
 
 
 @pytest.mark.parametrize("leaves", ["withdraws", "is erased", "passes the retention period"])
-def test_a_viewer_who_leaves_takes_the_shared_figures_down_until_they_are_updated_without_them(
-        client, user, campaign, watch, leaves):
+def test_a_viewer_who_leaves_takes_the_shared_figures_down_until_five_changed(client, user, campaign, watch, leaves):
     viewers = watch(campaign, 6)
     _share(client, user, campaign)
     link = f"/r/{campaign.share_token}/"
@@ -125,15 +125,25 @@ def test_a_viewer_who_leaves_takes_the_shared_figures_down_until_they_are_update
         ViewerSession.objects.filter(pk=viewers[0].pk).update(started_at=viewers[0].started_at - timedelta(days=31))
         assert services.campaign_data_purge_expired() == 1
     campaign.refresh_from_db()
-    assert campaign.share_snapshot["figures"] is None and str(viewers[0].pk) not in campaign.share_snapshot["sessions"]
+    assert campaign.share_snapshot["figures"] is None
     down = Client().get(link)
-    assert down.status_code == 404 and "being updated" in down.content.decode()
-    assert "so the link shows no figures until you update them" in client.get(
+    html = down.content.decode()
+    assert down.status_code == 503 and "this report is being updated" in html and "Averages over" not in html
+    assert down["Cache-Control"] == "no-store, private"
+    assert "the link says the report is being updated and shows no figures" in client.get(
         f"/campaigns/{campaign.id}/report/").content.decode()
 
-    _share(client, user, campaign, action="share/update/")  # at once: no newcomers needed
-    assert campaign.share_snapshot["figures"]["viewers"] == 5
-    assert _figures(Client().get(link))["viewers"] == 5
+    # Back at once, the brand could subtract the two versions and recover the leaver's own answers.
+    _share(client, user, campaign, action="share/update/")
+    assert campaign.share_snapshot["figures"] is None
+    watch(campaign, 4)  # with the leaver, 5 changed
+    _share(client, user, campaign, action="share/update/")
+    assert _figures(Client().get(link))["viewers"] == 9
+
+
+def test_a_shared_campaign_without_frozen_figures_says_it_is_being_updated(client, user, campaign):
+    Campaign.objects.filter(pk=campaign.pk).update(share_token="typed-by-hand-in-the-admin")
+    assert Client().get("/r/typed-by-hand-in-the-admin/").status_code == 503
 
 
 def test_a_new_link_or_stopping_ends_the_old_one(client, user, campaign, watch):

@@ -8,7 +8,7 @@ from celery.signals import worker_process_init, worker_ready
 
 from fer_platform.celery import app
 from studies import services
-from studies.models import AnalysisJob
+from studies.models import AnalysisJob, ViewerSession
 from studies.tasks import load_models_once_per_process, run_analysis_job
 
 
@@ -85,3 +85,22 @@ def test_a_solo_pool_loads_the_models_as_it_starts():
     with mock.patch.object(services, "get_analysis_engine") as engine:
         SoloPool()
     engine.return_value.warm_up.assert_called_once()
+
+
+@pytest.mark.django_db
+def test_the_periodic_clearing_task_applies_the_retention_periods(user, make_campaign, join):
+    from datetime import timedelta
+
+    from studies.tasks import run_housekeeping
+    from tests.studies.conftest import sample_series
+
+    assert app.tasks["studies.run_housekeeping"].name == run_housekeeping.name
+    campaign = make_campaign(user, retention_days=30)
+    session = join(campaign)
+    services.viewer_samples_add(session, sample_series(range(0, 1000, 100), 0.5))
+    ViewerSession.objects.filter(pk=session.pk).update(started_at=session.started_at - timedelta(days=31))
+
+    assert run_housekeeping.apply(kwargs={"sent_by_a_future_deploy": 1}).successful()
+
+    session.refresh_from_db()
+    assert session.data_purged_at is not None and session.samples.count() == 0

@@ -1,0 +1,50 @@
+"""`manage.py ensure_demo_user`: the demo account is created once and never reopened behind an operator's back."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def _demo():
+    return get_user_model().objects.get(username="demo")
+
+
+def test_the_account_is_created_once_with_the_known_password(capsys):
+    call_command("ensure_demo_user")
+    call_command("ensure_demo_user")
+
+    assert get_user_model().objects.filter(username="demo").count() == 1
+    assert _demo().check_password("demo-producer") and _demo().is_active
+    out = capsys.readouterr().out
+    assert "Created demo producer account: demo / demo-producer" in out
+    assert "Demo producer account: demo / demo-producer" in out
+
+
+def test_a_changed_password_or_a_deactivation_survives_the_next_start(capsys):
+    call_command("ensure_demo_user")
+    user = _demo()
+    user.set_password("operator-chosen-9")
+    user.is_active = False
+    user.save()
+
+    call_command("ensure_demo_user")  # what run.sh and the Docker web role run at every start
+
+    user.refresh_from_db()
+    assert user.check_password("operator-chosen-9") and not user.is_active
+    assert "left as its operator set it (deactivated); --reset restores it." in capsys.readouterr().out
+
+
+def test_reset_restores_the_known_password_on_purpose(capsys):
+    call_command("ensure_demo_user")
+    user = _demo()
+    user.set_password("operator-chosen-9")
+    user.is_active = False
+    user.save()
+
+    call_command("ensure_demo_user", reset=True)
+
+    user.refresh_from_db()
+    assert user.check_password("demo-producer") and user.is_active
+    assert "Reset demo producer account: demo / demo-producer" in capsys.readouterr().out
