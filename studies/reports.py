@@ -16,9 +16,12 @@ How a segment is judged (the verdict):
   during the rest of the ad (people differ in how expressive they are, so each
   is compared with themselves);
 - the segment MET its goal when the 95 % confidence interval of the mean lift
-  across viewers lies above zero; NOT MET otherwise; with fewer than
-  MIN_VIEWERS_FOR_VERDICT viewers seen both inside and outside it, there are
-  TOO FEW VIEWERS to tell.
+  across viewers lies above zero and the lift is at least MIN_LIFT_TO_MEET (a
+  sure rise of a tenth of a point is no reaction); NOT MET when the whole
+  interval lies below MIN_LIFT_TO_MEET (even the best case is no real rise);
+  UNCLEAR in between (the interval allows both: more viewers would tell); with
+  fewer than MIN_VIEWERS_FOR_VERDICT viewers seen both inside and outside it,
+  there are TOO FEW VIEWERS to tell.
 
 Units: probabilities, shares and lifts are fractions (0..1) in the report dict,
 except the curves' emotion means and bands, which are in percent (the JSON export and the API return the
@@ -40,13 +43,14 @@ FACE, TOTAL = 0, 1
 SUMS = slice(2, 2 + len(EMOTIONS))
 ROLLUP_COLUMNS = 2 + len(EMOTIONS)
 MIN_VIEWERS_FOR_VERDICT = 3
+MIN_LIFT_TO_MEET = 0.02  # 2 percentage points of the expected emotion above the viewers' own level
 MAX_CURVE_POINTS = 600
 
-MET, NOT_MET, TOO_FEW = "met", "not_met", "too_few_viewers"
+MET, NOT_MET, UNCLEAR, TOO_FEW = "met", "not_met", "unclear", "too_few_viewers"
 # A viewer's signal is a mean of probabilities of distinct emotions (their sum is at most 1), so it lies in
 # 0..1 and a lift (signal inside minus signal outside) in -1..1; the t interval of a few viewers can overshoot.
 LIFT_BOUNDS = (-1.0, 1.0)
-VERDICT_LABELS = {MET: "Met", NOT_MET: "Not met", TOO_FEW: "Too few viewers"}
+VERDICT_LABELS = {MET: "Met", NOT_MET: "Not met", UNCLEAR: "Unclear", TOO_FEW: "Too few viewers"}
 
 # Key moments: stretches long enough to hold one reaction (a laugh, a wince), short enough to point
 # at a shot. Neutral is what the other emotions are measured against, not a reaction.
@@ -273,11 +277,15 @@ def segment_result(rollups: np.ndarray, spec: SegmentSpec) -> dict:
     seen_in = np.isfinite(means_in[:, 0])
     emotion_means = means_in[seen_in].mean(axis=0) if seen_in.any() else np.full(len(EMOTIONS), np.nan)
     dominant = EMOTIONS[int(np.nanargmax(emotion_means))] if seen_in.any() else None
-    # Clipping to LIFT_BOUNDS never moves the low end across zero, so it cannot change a verdict.
+    # Clipping to LIFT_BOUNDS never moves an end across zero or MIN_LIFT_TO_MEET, so it cannot change a verdict.
     if lift.n < MIN_VIEWERS_FOR_VERDICT:
         verdict = TOO_FEW
+    elif lift.low > 0 and lift.mean >= MIN_LIFT_TO_MEET:
+        verdict = MET
+    elif lift.high < MIN_LIFT_TO_MEET:
+        verdict = NOT_MET
     else:
-        verdict = MET if lift.low is not None and lift.low > 0 else NOT_MET
+        verdict = UNCLEAR
     return {
         "id": spec.id, "name": spec.name, "start_s": spec.start_s, "end_s": spec.end_s,
         "expected": list(spec.expected),
@@ -309,8 +317,11 @@ def verdict_reason(expected, lift: Interval, verdict: str) -> str:
     if verdict == TOO_FEW:  # the lift column shows the figure; what is missing is viewers
         return f"only {lift.n} viewer{'s' if lift.n != 1 else ''}, {MIN_VIEWERS_FOR_VERDICT} needed for a verdict"
     change = f"{' + '.join(expected)} {signed_points(lift.mean)} pts vs the rest of the ad"
+    at_least = f"{100 * MIN_LIFT_TO_MEET:.0f} pts"
+    if verdict == UNCLEAR:
+        return f"{change}, too uncertain either way: more viewers would tell"
     if verdict == NOT_MET and lift.mean > 0:
-        return f"{change}, not clearly above zero"
+        return f"{change}, surely under the {at_least} a reaction needs"
     return change
 
 

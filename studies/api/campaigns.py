@@ -221,7 +221,7 @@ class CampaignReportApi(APIView):
     @extend_schema(operation_id="campaigns_report", parameters=REPORT_PARAMETERS, responses=OpenApiTypes.OBJECT,
                    description="Curves across viewers (percent, 95 % band) per 250 ms, overall means, and per "
                                "segment: means, dominant emotion, lift over each viewer's own baseline with its "
-                               "95 % CI, and the verdict (met, not_met, too_few_viewers); `moments`: the key "
+                               "95 % CI, and the verdict (met, not_met, unclear, too_few_viewers); `moments`: the key "
                                "moments found without segments (per emotion, the 2 s of clearest rise over "
                                "viewers' own level, and the attention dip).")
     def get(self, request, campaign_id):

@@ -183,7 +183,7 @@ def test_both_csv_exports_are_in_percent_and_the_json_keeps_its_fractions(produc
     assert float(segment["lift_ci95_low_pct_points"]) == pytest.approx(40 - half, abs=0.01)
     assert float(segment["lift_ci95_high_pct_points"]) == pytest.approx(40 + half, abs=0.01)
     assert float(segment["face_visible_pct"]) == 100.0
-    assert segment["verdict_reason"] == "happy +40.0 pts vs the rest of the ad, not clearly above zero"
+    assert segment["verdict_reason"] == "happy +40.0 pts vs the rest of the ad, too uncertain either way: more viewers would tell"
     first_bin = _csv_rows(producer, f"/campaigns/{campaign.id}/report.curves.csv")[0]
     assert float(first_bin["face_visible_pct"]) == 100.0 and float(first_bin["happy_ci95_high_pct"]) == pytest.approx(10.0)
     lift = producer.get(f"/campaigns/{campaign.id}/report.json").json()["segments"][0]["lift"]
@@ -195,7 +195,7 @@ def test_the_segment_table_shows_the_lift_in_points_and_why_the_verdict(producer
     row = page.split('class="segment-row')[1].split("</tr>")[0]
     assert "+40.0 pts" in row and "[-9.7, +89.7]" in row and "0.400" not in row
     assert "50%" in row  # the expected emotion's level, in percent like the lift
-    assert 'class="small text-body-secondary verdict-reason">happy +40.0 pts vs the rest of the ad, not clearly above zero' in row
+    assert 'class="small text-body-secondary verdict-reason">happy +40.0 pts vs the rest of the ad, too uncertain either way: more viewers would tell' in row
 
 
 def test_two_disagreeing_viewers_get_an_interval_within_what_is_possible(producer, user, make_campaign, join):
@@ -277,7 +277,7 @@ def test_comparing_two_campaigns(producer, campaign, make_campaign, user):
     other = make_campaign(user, name="Other cut")
     page = producer.get(f"/campaigns/compare/?a={campaign.id}&b={other.id}").content.decode()
     assert 'id="compare-overall-chart"' in page and "Other cut" in page
-    assert "happy +40.0 pts vs the rest of the ad, not clearly above zero" in page  # why Hook is not met
+    assert "happy +40.0 pts vs the rest of the ad, too uncertain either way: more viewers would tell" in page  # why Hook is unclear
     assert producer.get("/campaigns/compare/?a=not-a-uuid").status_code == 404
 
 

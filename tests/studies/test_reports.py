@@ -41,7 +41,7 @@ def test_three_viewers_with_a_spread_of_lifts_are_not_enough_to_be_sure():
     result = reports.segment_result(np.stack([viewer(0.2, 0.8), viewer(0.1, 0.5), viewer(0.3, 0.5)]), JOKE)
     assert result["lift"]["n"] == 3 and result["lift"]["mean"] == pytest.approx(0.4, abs=1e-6)
     assert result["lift"]["low"] == pytest.approx(0.4 - 4.303 * 0.2 / math.sqrt(3), abs=1e-4)
-    assert result["verdict"] == reports.NOT_MET
+    assert result["verdict"] == reports.UNCLEAR and result["verdict_label"] == "Unclear"
 
 
 def test_four_consistent_viewers_meet_the_goal():
@@ -158,8 +158,25 @@ def test_not_met_reasons_tell_a_fall_from_an_unclear_rise():
     falling = np.stack([viewer(0.6, 0.2), viewer(0.5, 0.1), viewer(0.7, 0.3), viewer(0.6, 0.2)])
     assert reports.segment_result(falling, JOKE)["verdict_reason"] == "happy -40.0 pts vs the rest of the ad"
     unclear = reports.segment_result(np.stack([viewer(0.2, 0.8), viewer(0.1, 0.5), viewer(0.3, 0.5)]), JOKE)
-    assert unclear["verdict"] == reports.NOT_MET
-    assert unclear["verdict_reason"] == "happy +40.0 pts vs the rest of the ad, not clearly above zero"
+    assert unclear["verdict"] == reports.UNCLEAR
+    assert unclear["verdict_reason"] == "happy +40.0 pts vs the rest of the ad, too uncertain either way: more viewers would tell"
+
+
+def test_a_sure_but_tiny_rise_is_not_met_and_a_sure_rise_of_two_points_is():
+    # every viewer +0.5 or +1.5 pts: the interval lies above zero yet wholly under the 2 points a reaction needs
+    tiny = reports.segment_result(np.stack([viewer(0.1, 0.105), viewer(0.1, 0.115)] * 2), JOKE)
+    assert tiny["lift"]["low"] > 0 and tiny["lift"]["high"] < reports.MIN_LIFT_TO_MEET
+    assert tiny["verdict"] == reports.NOT_MET
+    assert tiny["verdict_reason"] == "happy +1.0 pts vs the rest of the ad, surely under the 2 pts a reaction needs"
+    small = reports.segment_result(np.stack([viewer(0.1, 0.12), viewer(0.1, 0.13)] * 2), JOKE)
+    assert small["lift"]["low"] > 0 and small["verdict"] == reports.MET
+
+
+def test_a_fall_whose_interval_still_allows_a_rise_is_unclear_not_a_failure():
+    # lifts -0.2, +0.1, -0.05: the interval reaches above 2 points
+    result = reports.segment_result(np.stack([viewer(0.4, 0.2), viewer(0.1, 0.2), viewer(0.3, 0.25)]), JOKE)
+    assert result["lift"]["mean"] < 0 < reports.MIN_LIFT_TO_MEET < result["lift"]["high"]
+    assert result["verdict"] == reports.UNCLEAR
 
 
 def test_reasons_name_every_expected_emotion_and_an_unseen_segment():

@@ -2,7 +2,9 @@
 
 Calls the inference library directly (no jobs, no worker), printing each face's
 emotion with its confidence, box and the seven probabilities in percent, and
-writing an annotated copy of every image.
+writing an annotated copy of every image. With --json it prints, per image, the
+input "path", the API's analysis (probabilities and confidence as fractions 0..1,
+like `python -m inference.cli --json`) and "annotated_image".
 """
 
 import json
@@ -14,23 +16,21 @@ from django.core.management.base import BaseCommand, CommandError
 from studies.services import get_analysis_engine
 
 
-def _percent(value: float) -> float:
-    return round(100.0 * float(value), 1)
-
-
-def _face_summary(face) -> dict:
-    return {
-        "label": face.label,
-        "confidence": _percent(face.confidence),
-        "box": [int(value) for value in face.box],
-        "probabilities": {name: _percent(value) for name, value in face.probabilities.items()},
-    }
+def _read_file(path: Path) -> bytes:
+    # read_bytes alone would say "[Errno 21] Is a directory: ..."; users get the problem in words.
+    if path.is_dir():
+        raise IsADirectoryError("is a directory, not an image file (name the images in it, e.g. DIR/*.jpg).")
+    if not path.exists():
+        raise FileNotFoundError("no such file.")
+    return path.read_bytes()
 
 
 class Command(BaseCommand):
     help = "Detect faces in images and classify their emotions; writes annotated copies."
 
     def add_arguments(self, parser):
+        from inference import ACCURATE_DETECTOR, DETECTORS
+
         parser.add_argument("paths", nargs="+", metavar="PATH", help="image files (png, jpeg, bmp, webp)")
         parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
         parser.add_argument(
@@ -39,7 +39,10 @@ class Command(BaseCommand):
             default=str(Path(settings.BASE_DIR) / "var" / "annotated"),
             help="folder for the annotated images (default: var/annotated)",
         )
-        parser.add_argument("--detector", default=None, help="face detector name (default: the accurate one)")
+        parser.add_argument(
+            "--detector", choices=sorted(DETECTORS), default=None,
+            help=f"face detector (default: {ACCURATE_DETECTOR}, the accurate one)",
+        )
 
     def handle(self, *args, **options):
         from inference import EMOJI, decode_image, encode_jpeg, render_annotated
@@ -48,13 +51,16 @@ class Command(BaseCommand):
         out_dir = Path(options["out"])
         out_dir.mkdir(parents=True, exist_ok=True)
         # Models load up front so the first image's timing is its analysis, not the load.
-        engine = get_analysis_engine().warm_up(detectors=(options["detector"],) if options["detector"] else ())
+        try:
+            engine = get_analysis_engine().warm_up(detectors=(options["detector"],) if options["detector"] else ())
+        except InferenceError as error:
+            raise CommandError(str(error)) from error
         reports, failures = [], 0
         for raw_path in options["paths"]:
             path = Path(raw_path)
             try:
                 image = decode_image(
-                    path.read_bytes(),
+                    _read_file(path),
                     max_bytes=settings.FER_MAX_UPLOAD_BYTES,
                     max_pixels=settings.FER_MAX_IMAGE_PIXELS,
                 )
@@ -66,15 +72,7 @@ class Command(BaseCommand):
                 continue
             annotated_path = out_dir / f"{path.stem}_annotated.jpg"
             annotated_path.write_bytes(encode_jpeg(render_annotated(image, analysis)))
-            report = {
-                "path": str(path),
-                "annotated_image": str(annotated_path),
-                "width": analysis.width,
-                "height": analysis.height,
-                "detector": analysis.detector,
-                "timings_ms": analysis.timings_ms,
-                "faces": [_face_summary(face) for face in analysis.faces],
-            }
+            report = {"path": str(path), **analysis.to_dict(), "annotated_image": str(annotated_path)}
             reports.append(report)
             if not options["json"]:
                 self._print_text(report, EMOJI)
@@ -95,10 +93,10 @@ class Command(BaseCommand):
         for number, face in enumerate(faces, start=1):
             x, y, w, h = face["box"]
             self.stdout.write(
-                f"  face {number}: {emoji.get(face['label'], '')} {face['label']} {face['confidence']:.1f}%"
+                f"  face {number}: {emoji.get(face['label'], '')} {face['label']} {100 * face['confidence']:.1f}%"
                 f"  box x={x} y={y} w={w} h={h}"
             )
             self.stdout.write(
-                "    " + "  ".join(f"{name} {value:.1f}%" for name, value in face["probabilities"].items())
+                "    " + "  ".join(f"{name} {100 * value:.1f}%" for name, value in face["probabilities"].items())
             )
         self.stdout.write(f"  annotated image: {report['annotated_image']}")

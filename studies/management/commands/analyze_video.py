@@ -27,7 +27,8 @@ class _ProgressBar:
     def __init__(self, *, enabled: bool, frames_total: int):
         from tqdm import tqdm
 
-        # Opened before the first frame so its clock (frames/s, time left) covers the whole run.
+        # Open it only once the models are loaded: its clock (frames/s, time left) starts here, and
+        # the loaders' log lines would otherwise cut the bar in two.
         self.bar = None
         if enabled:
             self.bar = tqdm(total=frames_total or None, unit="frame", desc="Analysing", file=sys.stderr)
@@ -57,10 +58,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
 
     def handle(self, *args, **options):
-        from inference import VideoOptions, probe_video, process_video
+        from inference import VideoOptions, get_engine, probe_video, process_video
         from inference.errors import InferenceError
 
         path = Path(options["path"])
+        if path.is_dir():
+            raise CommandError(f"{path}: is a directory, not a video file.")
         if not path.is_file():
             raise CommandError(f"{path}: no such file.")
         out_path = Path(options["out"]) if options["out"] else _default_out(path)
@@ -69,8 +72,11 @@ class Command(BaseCommand):
         for folder in {out_path.parent, csv_path.parent}:
             folder.mkdir(parents=True, exist_ok=True)
 
+        engine_options, video_options = video_engine_options(), VideoOptions(limits=video_limits())
         try:
-            info = probe_video(path, limits=video_limits())
+            info = probe_video(path, limits=video_options.limits)
+            # The same engine process_video takes, loaded before the bar opens (see _ProgressBar).
+            get_engine(engine_options).warm_up(detectors=(video_options.detector,))
         except InferenceError as error:
             raise CommandError(f"{path}: {error}") from error
         progress = _ProgressBar(enabled=not options["no_progress"], frames_total=info.frame_count)
@@ -80,8 +86,8 @@ class Command(BaseCommand):
                 annotated_path=out_path,
                 timeline_csv_path=csv_path,
                 timeline_json_path=json_path,
-                options=video_engine_options(),
-                video_options=VideoOptions(limits=video_limits()),
+                options=engine_options,
+                video_options=video_options,
                 progress=progress,
             )
         except InferenceError as error:
