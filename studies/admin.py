@@ -1,6 +1,24 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
+from studies import services
+from studies.errors import InvalidInput
 from studies.models import AnalysisJob, Campaign, EmotionSample, Invitation, SampleBatch, Segment, ViewerSession
+from studies.services.campaigns import _clean_segment
+
+
+def _file_link(field_file, url_name=None, *args):
+    """A stored file's name, linked to the product view that serves it: /media/ is not served at all."""
+    if not field_file:
+        return None
+    if url_name is None:
+        return field_file.name
+    return format_html('<a href="{}">{}</a>', reverse(url_name, args=args), field_file.name)
 
 
 @admin.register(AnalysisJob)
@@ -11,21 +29,70 @@ class AnalysisJobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
+    # Jobs are made and run by the upload service and the worker; an edited status or file would lie.
     readonly_fields = (
-        "id", "created_at", "started_at", "finished_at", "updated_at", "attempts", "result", "timings_ms",
-        "progress_detail",
+        "id", "kind", "status", "progress", "progress_detail", "error_message", "attempts", "session_key",
+        "batch_id", "original_filename", "input_file_link", "annotated_file_link", "timeline_csv_link",
+        "timeline_json_link", "result", "timings_ms", "created_at", "started_at", "finished_at", "updated_at",
     )
     fieldsets = (
         (None, {"fields": ("id", "kind", "status", "progress", "progress_detail", "error_message", "attempts")}),
         ("Owner", {"fields": ("owner", "session_key", "batch_id")}),
-        ("Files", {"fields": ("original_filename", "input_file", "annotated_file", "timeline_csv", "timeline_json")}),
+        ("Files", {"fields": ("original_filename", "input_file_link", "annotated_file_link", "timeline_csv_link",
+                              "timeline_json_link")}),
         ("Result", {"fields": ("result", "timings_ms")}),
         ("Times", {"fields": ("created_at", "started_at", "finished_at", "updated_at")}),
     )
 
+    def has_add_permission(self, request):
+        # A job added here would skip the upload checks and never be queued.
+        return False
+
+    @admin.display(description="input file")
+    def input_file_link(self, job):
+        return _file_link(job.input_file)  # no view serves the upload back
+
+    @admin.display(description="annotated file")
+    def annotated_file_link(self, job):
+        url_name = "studies:job_annotated_video" if job.has_timeline else "studies:job_annotated_image"
+        return _file_link(job.annotated_file, url_name, job.id)
+
+    @admin.display(description="timeline CSV")
+    def timeline_csv_link(self, job):
+        return _file_link(job.timeline_csv, "studies:job_timeline_csv", job.id)
+
+    @admin.display(description="timeline JSON")
+    def timeline_json_link(self, job):
+        return _file_link(job.timeline_json, "studies:job_timeline_json", job.id)
+
+
+class SegmentAdminForm(forms.ModelForm):
+    """Holds a segment to the service's rules: the reports index the ad's time and EMOTIONS by them."""
+
+    class Meta:
+        model = Segment
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        emotions = cleaned.get("expected_emotions")
+        # The JSON box takes any value; the service expects names (a number would crash it).
+        if emotions is not None and not (isinstance(emotions, (list, str))
+                                         and all(isinstance(emotion, str) for emotion in emotions)):
+            self.add_error("expected_emotions", 'Write the emotions as a list, e.g. ["happy", "surprise"].')
+        if self.errors:  # the service needs every value
+            return cleaned
+        fields = ("name", "start_s", "end_s", "expected_emotions", "notes")
+        try:
+            cleaned.update(_clean_segment(cleaned["campaign"], **{name: cleaned[name] for name in fields}))
+        except InvalidInput as error:
+            raise ValidationError({error.field: error.message} if error.field in self.fields else error.message)
+        return cleaned
+
 
 class SegmentInline(admin.TabularInline):
     model = Segment
+    form = SegmentAdminForm
     extra = 0
 
 
@@ -41,12 +108,25 @@ class CampaignAdmin(admin.ModelAdmin):
     list_filter = ("status", "is_demo", "created_at")
     search_fields = ("name", "brand", "owner__username", "id")
     raw_id_fields = ("owner",)
-    readonly_fields = ("id", "ad_duration_s", "ad_fps", "ad_width", "ad_height", "created_at", "updated_at")
+    exclude = ("ad_video",)
+    # Sharing is the producer's Share button: a token typed here would have no snapshot to show.
+    readonly_fields = ("id", "ad_video_link", "ad_duration_s", "ad_fps", "ad_width", "ad_height", "share_token",
+                       "shared_at", "share_snapshot", "created_at", "updated_at")
     inlines = [SegmentInline, InvitationInline]
+
+    def has_add_permission(self, request):
+        # A campaign starts from its ad, checked and measured by services.campaign_create: the producer's
+        # "New campaign" page or the API. Saved from here it would have no duration.
+        return False
+
+    @admin.display(description="ad video")
+    def ad_video_link(self, campaign):
+        return _file_link(campaign.ad_video, "studies:campaign_ad_video", campaign.id)
 
 
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
+    form = SegmentAdminForm
     list_display = ("name", "campaign", "start_s", "end_s", "expected_emotions")
     search_fields = ("name", "campaign__name")
     raw_id_fields = ("campaign",)
@@ -90,3 +170,43 @@ class EmotionSampleAdmin(admin.ModelAdmin):
 class SampleBatchAdmin(admin.ModelAdmin):
     list_display = ("session", "batch_id", "count", "received_at")
     raw_id_fields = ("session",)
+
+
+def _masked_key(key: str) -> str:
+    return f"{key[:4]}…"
+
+
+# DRF's admin prints every API key, so any staff member could act as any user. Importing its
+# TokenAdmin above has registered it, whatever the order of INSTALLED_APPS.
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(TokenAdmin):
+    """Who has an API token, and revoking it; the key itself never leaves the database.
+
+    DRF's TokenAdmin is kept for its URLs, which name the user rather than the key.
+    """
+
+    list_display = ("masked_key", "user", "created")
+    fields = readonly_fields = ("user", "masked_key", "created")
+
+    @admin.display(description="key")
+    def masked_key(self, token):
+        return _masked_key(token.key)
+
+    def get_object(self, request, object_id, from_field=None):
+        token = super().get_object(request, object_id, from_field)
+        if token is not None:
+            # str(token) is the key, and the change, history and delete pages all print it.
+            token.key = _masked_key(token.key)
+        return token
+
+    def has_add_permission(self, request):
+        return False  # its owner makes one on the account page, and sees it once
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        services.api_token_revoke(obj.user)

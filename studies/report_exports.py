@@ -82,7 +82,7 @@ def chart_png(report: dict) -> bytes:
     campaign = report.get("campaign", {})
     axes.set(xlim=(0, campaign.get("ad_duration_s") or (times[-1] if len(times) else 1)), ylim=(0, 100),
              xlabel="time in the ad (s)", ylabel="probability (%), mean of viewers with 95 % band")
-    axes.set_title(f"{campaign.get('name', '')}: {report['viewers']} viewer(s)", loc="left", fontsize=11, pad=16)
+    axes.set_title(f"{campaign.get('name', '')}: {report['viewers']} viewer{'' if report['viewers'] == 1 else 's'}", loc="left", fontsize=11, pad=16)
     axes.legend(ncol=7, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     axes.grid(alpha=0.25)
     figure.tight_layout()

@@ -126,6 +126,20 @@ def test_invitations_are_created_shown_and_revoked(producer, campaign):
     assert invitation.is_revoked
 
 
+def test_an_invitation_whose_places_are_taken_says_full_not_active(producer, campaign, join):
+    producer.post(f"/campaigns/{campaign.id}/invitations/", {"label": "One only", "max_viewers": "1"})
+    invitation = campaign.invitations.get(label="One only")
+
+    def badge():
+        page = producer.get(f"/campaigns/{campaign.id}/").content.decode()
+        item = page.split(f'data-invitation="{invitation.id}"')[1].split("</li>")[0]
+        return item.split('<span class="badge')[1].split("</span>")[0].rsplit(">", 1)[1]
+
+    assert badge() == "active"
+    services.viewer_session_start(invitation_token=invitation.token, consent=services.Consent(analyse_webcam=True))
+    assert badge() == "full"
+
+
 def test_the_report_page_shows_curves_and_the_segment_table(producer, campaign):
     page = producer.get(f"/campaigns/{campaign.id}/report/").content.decode()
     assert 'id="curves-chart"' in page and 'id="report-data"' in page and "Hook" in page
