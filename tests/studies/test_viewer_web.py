@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from studies import services
-from studies.models import RecordingPart, ViewerSession
+from studies.models import Campaign, RecordingPart, ViewerSession
 from tests.studies.conftest import WEBM_HEAD, sample_series
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +67,14 @@ def test_a_fresh_consent_page_shows_no_error(client, invitation):
     page = client.get(f"/v/{invitation.token}/").content.decode()
     assert "autofocus" not in page
     assert TICK_THE_BOX not in page and "invalid-feedback" not in page
+
+
+def test_the_consent_page_says_how_long_the_answers_are_kept(client, invitation):
+    page = client.get(f"/v/{invitation.token}/").content.decode()
+    assert "until the organiser deletes it or the study" in page
+    Campaign.objects.filter(pk=invitation.campaign_id).update(retention_days=30)
+    page = client.get(f"/v/{invitation.token}/").content.decode()
+    assert "30 days after you watch; then the numbers and any recording are deleted" in page
 
 
 # Coming back to the watch page ---------------------------------------------------------------------
