@@ -120,6 +120,30 @@ def test_full_asgi_stack_authenticates_by_session_cookie_and_checks_the_origin(u
     assert not connected
 
 
+def test_an_api_client_follows_its_job_with_its_token_and_no_origin(user, other_user, make_job):
+    from rest_framework.authtoken.models import Token
+
+    from fer_platform.asgi import application
+
+    job = make_job(owner=user)
+    mine, theirs = Token.objects.create(user=user), Token.objects.create(user=other_user)
+
+    async def connect(path, headers):
+        communicator = WebsocketCommunicator(application, path, headers=[(b"host", b"testserver"), *headers])
+        connected, close_code = await communicator.connect()
+        message = await communicator.receive_json_from() if connected else None
+        await communicator.disconnect()
+        return connected, close_code, message
+
+    connected, _, message = async_to_sync(connect)(_path(job), [(b"authorization", f"Token {mine.key}".encode())])
+    assert connected and message == {"type": "job.progress", "status": "queued", "progress": 0}
+    assert async_to_sync(connect)(_path(job), [(b"authorization", f"Token {theirs.key}".encode())])[1] == \
+        CLOSE_NOT_FOUND  # someone else's job, as on the REST API
+    assert not async_to_sync(connect)(_path(job), [(b"authorization", b"Token not-a-real-key")])[0]
+    assert not async_to_sync(connect)(_path(job), [])[0]  # no token, no origin: refused as before
+    assert not async_to_sync(connect)("/ws/no-such-socket/", [(b"origin", b"http://testserver")])[0]
+
+
 @pytest.mark.slow
 def test_a_running_video_pushes_frames_per_second_and_time_left(user, make_video_job):
     job = make_video_job(owner=user, progress_detail={"frames_done": 0, "frames_total": 72})
