@@ -2,9 +2,12 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Whoever types the API's address gets its documentation.
+    path("api/", RedirectView.as_view(pattern_name="api:docs")),
     path("api/v1/", include("studies.api.urls")),
     path("", include("studies.urls")),
 ]

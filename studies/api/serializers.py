@@ -29,6 +29,12 @@ class JobCreateInputSerializer(serializers.Serializer):
         "the kind is judged from the content.",
     )
 
+    def validate(self, attrs):
+        # A second `file` part would otherwise be dropped without a word (the last one wins).
+        if len(self.initial_data.getlist("file")) > 1:
+            raise serializers.ValidationError({"file": "One file per request: send each file in a request of its own."})
+        return attrs
+
 
 def _with_probabilities_in_class_order(result: dict | None) -> dict | None:
     """PostgreSQL's jsonb does not keep key order; clients get the canonical class order back."""

@@ -1,6 +1,7 @@
 """REST API routes, mounted at /api/v1/."""
 
 from django.urls import path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
 
@@ -43,6 +44,7 @@ urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="auth_token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", RedirectView.as_view(pattern_name="api:docs")),
     # Last, so only what nothing above matched.
     re_path(r"^.*/$", views.UnknownEndpointApi.as_view(), name="unknown_endpoint"),
     re_path(r"^.*[^/]$", views.MissingSlashApi.as_view(), name="missing_slash"),

@@ -67,6 +67,12 @@ def test_an_unknown_endpoint_says_so_in_the_same_shape(user_api_client):
     assert "No API endpoint at /api/v1/campaigns/not-a-uuid/" in response.json()["detail"]
 
 
+def test_the_apis_own_address_leads_to_its_documentation(client):
+    for address in ("/api/", "/api/v1/"):
+        response = client.get(address)
+        assert response.status_code == 302 and response["Location"] == "/api/v1/docs/", address
+
+
 def test_protocol_errors_have_the_same_shape(user_api_client, campaign):
     malformed = user_api_client.post(f"/api/v1/campaigns/{campaign.id}/segments/", "{not json",
                                      content_type="application/json")

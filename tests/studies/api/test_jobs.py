@@ -114,6 +114,15 @@ def test_missing_file_field_gets_400(user_api_client):
                                "errors": {"file": ["No file was submitted."]}}
 
 
+def test_two_files_in_one_request_are_refused_instead_of_keeping_only_the_last(user_api_client, upload):
+    response = user_api_client.post(JOBS_URL, {"file": [upload("single_face.jpg"), upload("no_faces.jpg")]},
+                                    format="multipart")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"file": ["One file per request: send each file in a request of its own."]}
+    assert AnalysisJob.objects.count() == 0
+
+
 def test_list_shows_only_own_jobs_newest_first_and_paginated(user, other_user, user_api_client, make_job):
     own = [make_job(owner=user) for _ in range(3)]
     make_job(owner=other_user)
