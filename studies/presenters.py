@@ -163,10 +163,19 @@ def _video_job_context(job):
         "emotion_summary": [],
         "timings": (result or {}).get("timings", {}),
         "tracks": tracks,
-        "video_info": (result or {}).get("info", {}),
+        "video_info": _video_facts(result),
         "analysis_speed": analysis_speed((result or {}).get("realtime_factor")),
         "chart_json": video_chart_json(result) if succeeded else "",
     }
+
+
+def _video_facts(result) -> dict:
+    """The video's size, rate and length, with the frames actually analysed: a container's own
+    count can include frames an edit list hides (98 announced, 95 decoded)."""
+    info = dict((result or {}).get("info", {}))
+    if (result or {}).get("frames"):
+        info["frame_count"] = result["frames"]
+    return info
 
 
 def job_context(job):

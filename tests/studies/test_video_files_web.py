@@ -127,7 +127,8 @@ def test_status_json_carries_frames_and_time_left(client, make_video_job):
 def test_result_page_shows_the_player_downloads_chart_and_track_table(client, own_video_job):
     shares = {"angry": 0.0, "disgust": 0.0, "fear": 0.05, "happy": 0.75, "sad": 0.0, "surprise": 0.1, "neutral": 0.1}
     own_video_job.result = {
-        "info": {"width": 640, "height": 360, "fps": 30.0, "frame_count": 72, "duration_s": 2.4},
+        "info": {"width": 640, "height": 360, "fps": 30.0, "frame_count": 74, "duration_s": 2.4},
+        "frames": 72,  # decoded and analysed; the container announced 74
         "tracks": [{"track_id": 1, "first_time_s": 0.0, "last_time_s": 2.367, "frames": 72, "dominant": "happy",
                     "shares": shares}],
         "chart": [{"time_s": t / 10, "track_id": 1, "probabilities": {**shares, "happy": 0.5 + t / 100}}
@@ -146,6 +147,7 @@ def test_result_page_shows_the_player_downloads_chart_and_track_table(client, ow
     row = re.search(r'<tr data-track="1">(.*?)</tr>', html, re.S).group(1)
     assert "happy" in row and "75.0%" in row and "10.0%" in row
     assert "analysed 4.8× faster than real time" in html
+    assert "72 frames ·" in html and "74 frames" not in html
     chart_attribute = re.search(r'class="video-timeline-chart"[^>]*data-chart="([^"]*)"', html).group(1)
     chart = json.loads(html_unescape(chart_attribute))
     assert chart["emotions"] == ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
