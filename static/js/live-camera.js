@@ -26,6 +26,7 @@
   let history = []; // {t: seconds, values: {emotion: probability}} of the main face
   let recordingStartedAt = null;
   let recordingTimer = null;
+  let showingResults = false; // the stats and faces shown are from the running stream
 
   const stream = new FrameStream({
     video: video,
@@ -33,7 +34,11 @@
     maxFps: Number(app.dataset.maxFps) || 30,
     onState: (text) => { $("stat-connection").textContent = text; },
     onReady: () => { recordButton.disabled = false; },
-    onDisconnect: () => { setRecording(false); recordButton.disabled = true; },
+    onDisconnect: () => {
+      setRecording(false);
+      recordButton.disabled = true;
+      clearResults("Connection lost. The faces come back when it reconnects.");
+    },
     onResult: onResult,
     onError: (message) => showError(message.message),
     onMessage: (message) => { if (message.type === "recording") onRecording(message); },
@@ -73,13 +78,30 @@
     startButton.disabled = false;
     stopButton.disabled = true;
     $("camera-placeholder").classList.remove("d-none");
-    clearOverlay();
+    clearResults("Camera stopped. Start it to see the faces again.");
     $("stat-connection").textContent = "Not connected";
   }
 
+  // The camera stopped or the connection dropped: nothing shown may look live. The stat
+  // tiles read "–", the face panels go, the overlay is wiped and the chart gets a gap.
+  function clearResults(note) {
+    if (!showingResults) return;
+    showingResults = false;
+    ["stat-faces", "stat-latency", "stat-rate", "stat-server"].forEach((id) => { $(id).textContent = "–"; });
+    // a new stream's round trips and rate start from its own results
+    stream.latencies = [];
+    stream.resultTimes = [];
+    showFaces([], note);
+    clearOverlay();
+    breakChart(performance.now());
+  }
+
   function onResult(message) {
+    if (!camera) return; // an answer to a frame sent before Stop
+    showingResults = true;
     $("stat-results").textContent = stream.results;
-    $("stat-latency").textContent = Math.round(stream.latencyMs);
+    const latency = stream.latencyMs;
+    $("stat-latency").textContent = latency === null ? "–" : Math.round(latency);
     const rate = stream.resultsPerSecond;
     $("stat-rate").textContent = rate === null ? "–" : rate.toFixed(1);
     $("stat-server").textContent = Math.round(message.server_ms);
@@ -106,23 +128,28 @@
     const ctx = overlay.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
-    const scale = width / message.width;
+    // the video is fitted into the stage (object-fit: contain): a camera whose shape is not
+    // the stage's gets black bands, and the boxes must leave them out too
+    const scale = Math.min(width / message.width, height / message.height);
+    const offsetX = (width - message.width * scale) / 2;
+    const offsetY = (height - message.height * scale) / 2;
     message.faces.forEach((face) => {
       const [x, y, w, h] = face.box;
       // the video is shown mirrored, like a mirror; the boxes follow it
-      const left = width - (x + w) * scale;
-      const top = y * scale;
+      const left = offsetX + (message.width - (x + w)) * scale;
+      const top = offsetY + y * scale;
       const color = COLORS[face.label] || "#ffffff";
       ctx.lineWidth = 3;
       ctx.strokeStyle = color;
       ctx.strokeRect(left, top, w * scale, h * scale);
       drawLabel(ctx, face, left, top, color);
-      drawBars(ctx, face, left + w * scale + 6 + 92 <= width ? left + w * scale + 6 : Math.max(0, left - 98), top);
     });
   }
 
+  // The same face, words and figures as its panel ("face #1", "Happy 80%"): the face's
+  // number ties the box to its panel, where all seven probabilities are listed.
   function drawLabel(ctx, face, left, top, color) {
-    const text = face.label + " " + Math.round(face.confidence * 100) + "%";
+    const text = "#" + face.track_id + " " + face.label + " " + Math.round(face.confidence * 100) + "%";
     ctx.font = "600 15px system-ui, sans-serif";
     const textWidth = ctx.measureText(text).width;
     const y = Math.max(0, top - 26);
@@ -136,28 +163,13 @@
     ctx.fillText(text, left + 27, y + 12);
   }
 
-  function drawBars(ctx, face, left, top) {
-    const rowHeight = 13;
-    ctx.fillStyle = "rgba(0, 0, 0, 0.55)";
-    ctx.fillRect(left, top, 92, EMOTIONS.length * rowHeight + 6);
-    EMOTIONS.forEach((emotion, i) => {
-      const y = top + 3 + i * rowHeight;
-      ctx.font = "11px " + EMOJI_FONT;
-      ctx.textBaseline = "top";
-      ctx.fillText(emotion.emoji, left + 3, y);
-      ctx.fillStyle = "rgba(255, 255, 255, 0.18)";
-      ctx.fillRect(left + 20, y + 2, 68, 8);
-      ctx.fillStyle = COLORS[emotion.name];
-      ctx.fillRect(left + 20, y + 2, 68 * (face.probabilities[emotion.name] || 0), 8);
-      ctx.fillStyle = "rgba(0, 0, 0, 0.55)";
-    });
-  }
-
   // Face panels -----------------------------------------------------------------------------
 
-  function showFaces(faces) {
+  function showFaces(faces, note) {
     const container = $("face-panels");
-    $("no-face-note").classList.toggle("d-none", faces.length > 0);
+    const noFace = $("no-face-note");
+    noFace.textContent = note || "No face in view. Face the camera in good light.";
+    noFace.classList.toggle("d-none", faces.length > 0);
     const seen = new Set();
     faces.forEach((face) => {
       const id = "face-panel-" + face.track_id;
@@ -224,6 +236,7 @@
         borderWidth: 2,
         pointRadius: 0,
         tension: 0.2,
+        spanGaps: false, // a null point (camera off, connection lost, no face) breaks the line
       })),
     },
     options: {
@@ -249,13 +262,33 @@
       const main = message.faces.reduce((a, b) => (a.box[2] * a.box[3] >= b.box[2] * b.box[3] ? a : b));
       history.push({ t: t, values: main.probabilities });
       $("chart-subject").textContent = "(face #" + main.track_id + ")";
+    } else {
+      addGap(t); // no face: no line across the time nobody was there
     }
+    drawChart(now, false);
+  }
+
+  // A point without values: Chart.js leaves the line broken there (spanGaps: false).
+  function addGap(t) {
+    const last = history[history.length - 1];
+    if (last && last.values !== null) history.push({ t: t, values: null });
+  }
+
+  function breakChart(now) {
+    addGap(now / 1000);
+    drawChart(now, true);
+  }
+
+  function drawChart(now, force) {
+    const t = now / 1000;
     history = history.filter((point) => t - point.t <= WINDOW_S);
-    if (now - lastChartAt < CHART_EVERY_MS) return;
+    if (!force && now - lastChartAt < CHART_EVERY_MS) return;
     lastChartAt = now;
     chart.data.datasets.forEach((dataset, i) => {
       const name = EMOTIONS[i].name;
-      dataset.data = history.map((point) => ({ x: point.t - t, y: 100 * (point.values[name] || 0) }));
+      dataset.data = history.map((point) => ({
+        x: point.t - t, y: point.values === null ? null : 100 * (point.values[name] || 0),
+      }));
     });
     chart.update("none");
   }

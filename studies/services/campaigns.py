@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 BROWSER_VIDEO_CODECS = {"h264", "vp8", "vp9", "av1"}
 # A segment may end this far past the ad's measured duration (container durations are rounded).
 DURATION_TOLERANCE_S = 0.05
+MIN_SEGMENT_S = 0.5  # two of the report's quarter-second bins
 CAMPAIGN_FIELDS = ("name", "brand", "description", "status", "retention_days")
 
 
@@ -214,6 +215,14 @@ def _clean_segment(campaign: Campaign, *, name, start_s, end_s, expected_emotion
         raise InvalidInput("A segment must end after it starts.", "end_s")
     if end_s > campaign.ad_duration_s + DURATION_TOLERANCE_S:
         raise InvalidInput(f"The ad is {campaign.ad_duration_s:.2f} s long; the segment ends at {end_s:g} s.", "end_s")
+    end_s = min(end_s, campaign.ad_duration_s)
+    # Viewers' scores are kept per quarter second, and a segment is judged against the rest of the ad.
+    if end_s - start_s < MIN_SEGMENT_S:
+        raise InvalidInput(f"A segment lasts at least {MIN_SEGMENT_S:g} s, so it holds a few moments of every "
+                           "viewer's reaction.", "end_s")
+    if campaign.ad_duration_s - (end_s - start_s) < MIN_SEGMENT_S:
+        raise InvalidInput(f"A segment is judged against the rest of the ad: leave at least {MIN_SEGMENT_S:g} s "
+                           "outside it (the report's overall figures cover the whole ad).", "end_s")
     if isinstance(expected_emotions, str):
         expected_emotions = [expected_emotions]
     expected = list(dict.fromkeys(expected_emotions or []))
@@ -223,7 +232,7 @@ def _clean_segment(campaign: Campaign, *, name, start_s, end_s, expected_emotion
     if unknown:
         raise InvalidInput(f"Unknown emotion(s) {', '.join(map(str, unknown))}; choose from {', '.join(EMOTIONS)}.",
                            "expected_emotions")
-    return {"name": name, "start_s": round(start_s, 3), "end_s": round(min(end_s, campaign.ad_duration_s), 3),
+    return {"name": name, "start_s": round(start_s, 3), "end_s": round(end_s, 3),
             "expected_emotions": [e for e in EMOTIONS if e in expected], "notes": _clean_text(notes, "notes")}
 
 

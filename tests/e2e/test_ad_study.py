@@ -184,7 +184,7 @@ def test_a_segment_is_marked_by_dragging_across_the_timeline_with_a_mouse_or_a_f
 def test_overlapping_segments_sit_one_above_the_other_on_the_timeline(asgi_server, chromium_browser, samples_dir):
     producer, errors = _producer_with_a_new_campaign(chromium_browser, asgi_server, "producer-four", "Nested spot",
                                                      samples_dir / "single_face.mp4")
-    for name, start, end in (("Whole ending", 0.4, 2.2), ("Logo", 1.0, 1.6), ("Tagline", 0.0, 0.4)):
+    for name, start, end in (("Whole ending", 0.5, 2.2), ("Logo", 1.0, 1.6), ("Tagline", 0.0, 0.5)):
         producer.fill(".segment-form input[name=name]", name)
         producer.fill(".segment-form input[name=start_s]", str(start))
         producer.fill(".segment-form input[name=end_s]", str(end))

@@ -57,3 +57,43 @@ def test_a_refused_camera_is_explained(asgi_server, launch_chromium):
         assert page.get_by_role("button", name="Start camera").is_enabled()
     finally:
         browser.close()
+
+
+STAT_TILES = ["#stat-faces", "#stat-latency", "#stat-rate", "#stat-server"]
+
+
+def test_stopping_the_camera_leaves_no_stale_figures(asgi_server, camera_browser):
+    page = camera_browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(60_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(asgi_server + "/live/")
+    page.get_by_role("button", name="Start camera").click()
+    page.wait_for_function("Number(document.getElementById('stat-results').textContent) >= 20")
+    assert page.inner_text("#stat-faces").strip() == "1"
+    # the panel's bars show the percentages beside them, not a value from half a second ago
+    gaps = page.evaluate("""() => [...document.querySelectorAll('.face-panel .emotion-row')].map((row) => {
+        const bar = row.querySelector('.progress-bar').getBoundingClientRect().width;
+        const track = row.querySelector('.progress').getBoundingClientRect().width;
+        return Math.abs(parseFloat(row.querySelector('.value').textContent) - 100 * bar / track); })""")
+    assert len(gaps) == len(EMOTIONS) and max(gaps) < 3
+
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_timeout(500)  # an answer still on its way must not bring the figures back
+    assert page.inner_text("#stat-connection").strip() == "Not connected"
+    assert [page.inner_text(tile).strip() for tile in STAT_TILES] == ["–"] * len(STAT_TILES)
+    assert page.locator(".face-panel").count() == 0
+    assert "Camera stopped" in page.inner_text("#no-face-note")
+    assert page.evaluate("""() => { const canvas = document.getElementById('overlay');
+        return canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data.every((v) => v === 0); }""")
+    # the chart's line breaks where the camera was off
+    assert page.evaluate("""() => Chart.getChart(document.getElementById('rolling-chart')).data.datasets
+        .every((dataset) => dataset.spanGaps === false && dataset.data.some((point) => point.y === null))""")
+
+    page.get_by_role("button", name="Start camera").click()
+    page.wait_for_function("document.getElementById('stat-faces').textContent === '1'")
+    page.wait_for_function("document.getElementById('stat-rate').textContent !== '–'")
+    assert page.locator(".face-panel").count() == 1
+    assert page.inner_text("#stat-connection").strip() == "Live"
+    assert errors == []
+    page.close()

@@ -147,7 +147,8 @@ def test_admin_campaign_page_holds_its_segments_to_the_same_rules_and_cleans_the
     assert campaign.segments.get().expected_emotions == ["happy"]
 
     # Within the tolerance past the ad's end, in any order: saved as the service saves it.
-    response = admin_client.post(url, {**data, "segments-0-end_s": str(campaign.ad_duration_s + 0.01),
+    response = admin_client.post(url, {**data, "segments-0-start_s": "1.0",
+                                       "segments-0-end_s": str(campaign.ad_duration_s + 0.01),
                                        "segments-0-expected_emotions": '["surprise", "happy"]'})
     assert response.status_code == 302
     segment = campaign.segments.get()

@@ -61,6 +61,10 @@ def test_campaign_fields_are_checked(user, make_campaign, fields, field, phrase)
     ({"name": "Hook", "start_s": 0, "end_s": 1, "expected_emotions": []}, "expected_emotions", "Choose the emotion"),
     ({"name": "Hook", "start_s": 0, "end_s": 1, "expected_emotions": ["joy"]}, "expected_emotions", "Unknown emotion"),
     ({"name": "Hook", "start_s": "a", "end_s": 1, "expected_emotions": ["happy"]}, "start_s", "times in seconds"),
+    # a blink holds no quarter-second of anyone's reaction; the whole ad leaves nothing to compare with
+    ({"name": "Blink", "start_s": 1, "end_s": 1.2, "expected_emotions": ["happy"]}, "end_s", "at least 0.5 s"),
+    ({"name": "All", "start_s": 0, "end_s": 2.4, "expected_emotions": ["happy"]}, "end_s", "leave at least 0.5 s outside"),
+    ({"name": "Most", "start_s": 0.2, "end_s": 2.4, "expected_emotions": ["happy"]}, "end_s", "leave at least 0.5 s"),
 ])
 def test_segments_stay_inside_the_ad_and_name_known_emotions(user, make_campaign, segment, field, phrase):
     campaign = make_campaign(user)
