@@ -54,6 +54,13 @@ def run_housekeeping(**kwargs) -> None:
     services.housekeeping_run()
 
 
+@instrumented_task(name="studies.close_abandoned_sessions")
+def close_abandoned_sessions(**kwargs) -> None:
+    """Viewers who closed the page mid-ad leave "in progress" sessions; beat closes them as abandoned
+    every few minutes, so the producer's counts do not wait for the daily clearing."""
+    services.viewer_sessions_mark_abandoned()
+
+
 @worker_process_init.connect  # sent in each prefork child, and by the solo pool for the worker itself
 def load_models_once_per_process(**kwargs):
     # Pay the model load at start-up, not inside the first user's job.

@@ -58,5 +58,6 @@ def celery_settings(*, base_dir: Path, redis_url: str | None) -> dict:
         # sends the clearing on a clock, not only when a worker happens to start.
         "CELERY_BEAT_SCHEDULE": {
             "housekeeping": {"task": "studies.run_housekeeping", "schedule": housekeeping_hours * 3600.0},
+            "abandoned-sessions": {"task": "studies.close_abandoned_sessions", "schedule": 10 * 60.0},
         },
     }

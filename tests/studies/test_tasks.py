@@ -104,3 +104,20 @@ def test_the_periodic_clearing_task_applies_the_retention_periods(user, make_cam
 
     session.refresh_from_db()
     assert session.data_purged_at is not None and session.samples.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_frequent_task_closes_sessions_whose_viewer_left(user, make_campaign, join):
+    from datetime import timedelta
+
+    from studies.tasks import close_abandoned_sessions
+
+    assert app.tasks["studies.close_abandoned_sessions"].name == close_abandoned_sessions.name
+    silent, watching = join(make_campaign(user)), join(make_campaign(user, name="Other"))
+    ViewerSession.objects.filter(pk=silent.pk).update(last_seen_at=silent.last_seen_at - timedelta(minutes=31))
+
+    assert close_abandoned_sessions.apply().successful()
+
+    silent.refresh_from_db()
+    watching.refresh_from_db()
+    assert (silent.status, watching.status) == ("abandoned", "in_progress")
