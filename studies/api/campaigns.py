@@ -6,15 +6,16 @@ joining takes an invitation token and the consent, and the session's other
 endpoints take the `X-Viewer-Token` header that joining returned.
 """
 
+import math
 import secrets
 from functools import partial
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,6 +35,7 @@ from studies.api.campaign_serializers import (
     StoredSerializer,
     ViewerSessionSerializer,
 )
+from studies.api.parsers import SizeLimitedJSONParser
 from studies.api.serializers import PAGE_PARAMETER, ErrorSerializer, paginated
 from studies.errors import InvalidInput
 from studies.models import Campaign, Invitation, Segment, ViewerSession
@@ -88,7 +90,7 @@ class CampaignListCreateApi(APIView):
 
 
 class CampaignDetailApi(APIView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, SizeLimitedJSONParser]
 
     @extend_schema(operation_id="campaigns_retrieve", responses=CampaignSerializer)
     def get(self, request, campaign_id):
@@ -208,13 +210,22 @@ class ViewerSessionDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class ReportFilterSerializer(serializers.Serializer):
+    # Refused when malformed: a report silently computed over other viewers than asked for misleads.
+    include_unfinished = serializers.BooleanField(required=False, default=False)
+    min_face = serializers.FloatField(required=False, default=0.0, min_value=0.0, max_value=1.0)
+
+    def validate_min_face(self, value):
+        if math.isnan(value):  # passes both bounds
+            raise serializers.ValidationError("A share of the time from 0 to 1, e.g. 0.8.")
+        return value
+
+
 def _report_options(request) -> dict:
-    include = str(request.query_params.get("include_unfinished", "")).lower() in ("1", "true", "yes", "on")
-    try:
-        min_face = min(1.0, max(0.0, float(request.query_params.get("min_face", 0) or 0)))
-    except ValueError:
-        min_face = 0.0
-    return {"completed_only": not include, "min_face_share": min_face}
+    filters = ReportFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return {"completed_only": not filters.validated_data["include_unfinished"],
+            "min_face_share": filters.validated_data["min_face"]}
 
 
 class CampaignReportApi(APIView):

@@ -156,6 +156,15 @@ def test_the_producer_reads_and_erases_viewers(user_api_client, campaign, viewer
     assert not ViewerSession.objects.exists() and not EmotionSample.objects.exists()
 
 
+def test_report_filters_that_make_no_sense_are_refused_not_guessed(user_api_client, campaign):
+    url = f"/api/v1/campaigns/{campaign.id}/report/"
+    for query, field in (("min_face=abc", "min_face"), ("min_face=-1", "min_face"), ("min_face=5", "min_face"),
+                         ("min_face=nan", "min_face"), ("include_unfinished=maybe", "include_unfinished")):
+        response = user_api_client.get(f"{url}?{query}")
+        assert response.status_code == 400 and response.json()["field"] == field, query
+    assert user_api_client.get(f"{url}?min_face=0.5&include_unfinished=true").status_code == 200
+
+
 def _object_urls(campaign, viewer):
     segment = campaign.segments.get()
     invitation = services.invitation_create(campaign)

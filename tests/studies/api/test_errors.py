@@ -73,6 +73,15 @@ def test_the_apis_own_address_leads_to_its_documentation(client):
         assert response.status_code == 302 and response["Location"] == "/api/v1/docs/", address
 
 
+def test_a_json_body_over_the_upload_limit_is_refused_before_it_is_read(user_api_client, campaign, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    body = '{"name": "' + "x" * (1024 * 1024) + '"}'
+    response = user_api_client.post(f"/api/v1/campaigns/{campaign.id}/segments/", body,
+                                    content_type="application/json")
+    assert response.status_code == 413 and set(response.json()) == SHAPE
+    assert response.json()["detail"] == "The request body is over the 1 MB limit."
+
+
 def test_protocol_errors_have_the_same_shape(user_api_client, campaign):
     malformed = user_api_client.post(f"/api/v1/campaigns/{campaign.id}/segments/", "{not json",
                                      content_type="application/json")
