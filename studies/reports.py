@@ -325,6 +325,13 @@ def verdict_reason(expected, lift: Interval, verdict: str) -> str:
     return change
 
 
+def ad_coverage(rollup: np.ndarray) -> float:
+    """The share of the ad's quarter seconds holding at least one of the viewer's samples: "face
+    visible" counts faces among the samples received, this tells how much of the ad they span."""
+    totals = rollup[..., TOTAL]
+    return round(float((totals > 0).mean()), 4) if totals.size else 0.0
+
+
 def overall_means(rollups: np.ndarray) -> dict:
     """Each emotion's mean over the whole ad: the average of every viewer's own mean."""
     data = rollups.astype(np.float64)

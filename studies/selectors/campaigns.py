@@ -163,11 +163,13 @@ def _session_counts(campaign: Campaign) -> dict:
 
 def viewer_report(session: ViewerSession) -> dict:
     """One viewer's curves and segment figures, for the drill-down."""
-    report = reports.build_report(session_rollup(session)[None], segment_specs(session.campaign))
+    rollup = session_rollup(session)
+    report = reports.build_report(rollup[None], segment_specs(session.campaign))
     report["campaign"] = campaign_summary(session.campaign)
     report["viewer"] = {
         "id": str(session.id), "viewer_id": session.viewer_id, "status": session.status,
-        "samples": session.sample_count, "face_visible_share": session.face_visible_share,
+        "samples": session.sample_count, "ad_coverage": reports.ad_coverage(rollup),
+        "face_visible_share": session.face_visible_share,
         "mean_detection_confidence": session.mean_detection_confidence, "is_demo": session.is_demo,
         "started_at": session.started_at.isoformat(),
     }

@@ -254,6 +254,8 @@ def test_a_viewers_drill_down_and_erasure(producer, campaign):
     page = producer.get(f"/campaigns/{campaign.id}/viewers/{session.id}/").content.decode()
     assert session.viewer_id in page and 'id="curves-chart"' in page
     assert re.search(r'class="text-end lift">\+(20|40|60)\.0 pts<', page)  # signed points, as on the report
+    # samples from 0 to 1.4 s of a 2.4 s ad: 6 of its 10 quarter seconds, however many faces they held
+    assert "samples span 60% of the ad" in page
     producer.post(f"/campaigns/{campaign.id}/viewers/{session.id}/delete/")
     assert not ViewerSession.objects.filter(pk=session.pk).exists()
     assert not EmotionSample.objects.filter(session_id=session.pk).exists()
