@@ -153,6 +153,16 @@ def test_status_json_reports_progress_and_the_result_links(client, samples_dir):
     assert status["annotated_image_url"] == f"/jobs/{done.id}/annotated.jpg"
 
 
+def test_a_photo_named_like_a_video_is_said_to_be_one(client, samples_dir):
+    client.get("/")
+    client.session.save()
+    job = finished_job(samples_dir, session_key=session_key_of(client))
+    assert "named-as-video" not in client.get(f"/jobs/{job.id}/").content.decode()
+    AnalysisJob.objects.filter(pk=job.pk).update(original_filename="holiday clip.MP4")
+    page = client.get(f"/jobs/{job.id}/").content.decode()
+    assert "Its name says video, but this file holds a still image, so it was analysed as a photo." in page
+
+
 def test_result_shows_each_face_in_percent_with_the_top_emoji(client, samples_dir):
     client.get("/")  # start a session
     client.session.save()
