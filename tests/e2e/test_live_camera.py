@@ -13,13 +13,19 @@ from inference.labels import EMOTIONS
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-def test_the_live_page_labels_the_face_and_counts_results(asgi_server, camera_browser):
+def _started_live_page(camera_browser, server):
+    """(page, its page errors) of the live page with the fake camera started."""
     page = camera_browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(60_000)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(asgi_server + "/live/")
+    page.goto(server + "/live/")
     page.get_by_role("button", name="Start camera").click()
+    return page, errors
+
+
+def test_the_live_page_labels_the_face_and_counts_results(asgi_server, camera_browser):
+    page, errors = _started_live_page(camera_browser, asgi_server)
 
     page.wait_for_function("Number(document.getElementById('stat-results').textContent) >= 5")
     label = page.locator(".face-panel .face-label").first.inner_text().strip().lower()
@@ -63,12 +69,7 @@ STAT_TILES = ["#stat-faces", "#stat-latency", "#stat-rate", "#stat-server"]
 
 
 def test_stopping_the_camera_leaves_no_stale_figures(asgi_server, camera_browser):
-    page = camera_browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(60_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(asgi_server + "/live/")
-    page.get_by_role("button", name="Start camera").click()
+    page, errors = _started_live_page(camera_browser, asgi_server)
     page.wait_for_function("Number(document.getElementById('stat-results').textContent) >= 20")
     assert page.inner_text("#stat-faces").strip() == "1"
     # the panel's bars show the percentages beside them, not a value from half a second ago

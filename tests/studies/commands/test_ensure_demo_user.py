@@ -11,6 +11,15 @@ def _demo():
     return get_user_model().objects.get(username="demo")
 
 
+def _demo_changed_by_its_operator():
+    call_command("ensure_demo_user")
+    user = _demo()
+    user.set_password("operator-chosen-9")
+    user.is_active = False
+    user.save()
+    return user
+
+
 def test_the_account_is_created_once_with_the_known_password(capsys):
     call_command("ensure_demo_user")
     call_command("ensure_demo_user")
@@ -23,11 +32,7 @@ def test_the_account_is_created_once_with_the_known_password(capsys):
 
 
 def test_a_changed_password_or_a_deactivation_survives_the_next_start(capsys):
-    call_command("ensure_demo_user")
-    user = _demo()
-    user.set_password("operator-chosen-9")
-    user.is_active = False
-    user.save()
+    user = _demo_changed_by_its_operator()
 
     call_command("ensure_demo_user")  # what run.sh and the Docker web role run at every start
 
@@ -37,11 +42,7 @@ def test_a_changed_password_or_a_deactivation_survives_the_next_start(capsys):
 
 
 def test_reset_restores_the_known_password_on_purpose(capsys):
-    call_command("ensure_demo_user")
-    user = _demo()
-    user.set_password("operator-chosen-9")
-    user.is_active = False
-    user.save()
+    user = _demo_changed_by_its_operator()
 
     call_command("ensure_demo_user", reset=True)
 
