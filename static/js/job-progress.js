@@ -1,7 +1,7 @@
 // Live job cards: follow each unfinished analysis over its WebSocket
 // (/ws/jobs/<id>/) and poll status.json as a fallback, then swap in the
 // server-rendered result and draw its charts: one horizontal bar chart per
-// face of a photo, one emotion-over-time line chart per face track of a video.
+// face of a photo, an emotion-over-time line chart of a video, one face track at a time.
 // Videos also show frames done, frames/s and the time left while they run.
 (function () {
   "use strict";
@@ -24,63 +24,76 @@
   };
   const EMOTION_COLORS = window.FER_EMOTION_COLORS;
 
+  // A video's emotions over time: one chart showing one face track at a time (seven lines stay
+  // readable, 7 x N would not), picked with the track selector above it. The emotions hidden through
+  // the legend stay hidden when another track is picked, to compare the same lines across faces.
   function drawTimelineCharts(root) {
     root.querySelectorAll("canvas.video-timeline-chart[data-chart]").forEach((canvas) => {
       if (canvas.dataset.drawn) return;
       canvas.dataset.drawn = "1";
       const data = JSON.parse(canvas.dataset.chart);
-      const several = data.tracks.length > 1;
-      let anchor = canvas.parentElement;
-      data.tracks.forEach((track, index) => {
-        let target = canvas;
-        if (index > 0) {
-          // One chart per face track: seven lines on one chart stay readable, 7 x N would not.
-          const wrap = document.createElement("div");
-          wrap.className = "timeline-chart-wrap";
-          target = document.createElement("canvas");
-          target.className = "video-timeline-chart-extra";
-          target.setAttribute("role", "img");
-          target.setAttribute("aria-label", "Emotions over time for face track " + track.track_id);
-          wrap.append(target);
-          anchor.after(wrap);
-          anchor = wrap;
-        }
-        new Chart(target, {
-          type: "line",
-          data: {
-            datasets: data.emotions.map((name) => ({
-              label: data.labels[name],
-              data: track.times.map((time, i) => ({ x: time, y: track.values[name][i] })),
-              borderColor: EMOTION_COLORS[name] || "#6c757d",
-              backgroundColor: EMOTION_COLORS[name] || "#6c757d",
-              borderWidth: 2,
-              pointRadius: 0,
-              tension: 0.25,
-            })),
-          },
-          options: {
-            maintainAspectRatio: false,
-            animation: false,
-            parsing: true,
-            interaction: { mode: "index", intersect: false },
-            plugins: {
-              title: { display: several, text: "Face track #" + track.track_id },
-              legend: { labels: { boxWidth: FER_EMOTION_LEGEND_BOX_WIDTH(target) } },
-              tooltip: { callbacks: { label: (item) => item.dataset.label + ": " + item.parsed.y.toFixed(1) + "%" } },
-            },
-            scales: {
-              x: {
-                type: "linear",
-                min: 0,
-                max: data.duration_s || undefined,
-                title: { display: true, text: "time (s)" },
-                // the last tick sits at the exact duration: show it like the others
-                ticks: { callback: (value) => Math.round(value * 10) / 10 },
-              },
-              y: { min: 0, max: 100, ticks: { callback: (value) => value + "%" } },
-            },
-          },
+      if (!data.tracks.length) return;
+      const byId = new Map(data.tracks.map((track) => [String(track.track_id), track]));
+      const select = canvas.closest(".video-chart")?.querySelector("select.video-track-select");
+      if (select) {
+        // Only the first few tracks are charted; the table still lists the others.
+        Array.from(select.options).forEach((option) => {
+          if (!byId.has(option.value)) {
+            option.disabled = true;
+            option.textContent += " (no chart)";
+          }
         });
+      }
+      const trackFor = (id) => byId.get(String(id)) || data.tracks[0];
+      let track = trackFor(select ? select.value : data.tracks[0].track_id);
+      if (select) select.value = String(track.track_id);
+      const points = (name) => track.times.map((time, i) => ({ x: time, y: track.values[name][i] }));
+      const label = () => "Probability of each emotion over time, face track #" + track.track_id;
+      canvas.setAttribute("aria-label", label());
+      // the wrap's width: the canvas itself is still at its default 300 px before Chart.js sizes it
+      const boxWidth = FER_EMOTION_LEGEND_BOX_WIDTH(canvas.parentElement);
+      const chart = new Chart(canvas, {
+        type: "line",
+        data: {
+          datasets: data.emotions.map((name) => ({
+            label: data.labels[name],
+            data: points(name),
+            borderColor: EMOTION_COLORS[name] || "#6c757d",
+            backgroundColor: EMOTION_COLORS[name] || "#6c757d",
+            borderWidth: 2,
+            pointRadius: 0,
+            tension: 0.25,
+          })),
+        },
+        options: {
+          maintainAspectRatio: false,
+          animation: false,
+          parsing: true,
+          interaction: { mode: "index", intersect: false },
+          plugins: {
+            // roomier legend entries on a phone: each one is a tap target that hides or shows its line
+            legend: { labels: { boxWidth, padding: boxWidth < 40 ? 12 : 10 } },
+            tooltip: { callbacks: { label: (item) => item.dataset.label + ": " + item.parsed.y.toFixed(1) + "%" } },
+          },
+          scales: {
+            x: {
+              type: "linear",
+              min: 0,
+              max: data.duration_s || undefined,
+              title: { display: true, text: "time (s)" },
+              // the last tick sits at the exact duration: show it like the others
+              ticks: { callback: (value) => Math.round(value * 10) / 10 },
+            },
+            y: { min: 0, max: 100, ticks: { callback: (value) => value + "%" } },
+          },
+        },
+      });
+      if (!select) return;
+      select.addEventListener("change", () => {
+        track = trackFor(select.value);
+        chart.data.datasets.forEach((dataset, i) => { dataset.data = points(data.emotions[i]); });
+        chart.update();
+        canvas.setAttribute("aria-label", label());
       });
     });
   }

@@ -159,6 +159,68 @@ def test_result_page_shows_the_player_downloads_chart_and_track_table(client, ow
     assert re.search(r"happy</span> &times;1", listing)
 
 
+def test_result_page_of_several_faces_has_one_chart_a_track_selector_and_a_table_a_phone_can_read(
+        client, own_video_job):
+    """Five faces once meant five full-height charts and a phone table of "ang dis fea" columns."""
+    def shares(top):
+        return {name: (0.7 if name == top else 0.05) for name in
+                ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")}
+
+    dominants = {1: "happy", 2: "sad", 3: "neutral", 4: "surprise", 5: "angry"}
+    frames = {1: 20, 2: 30, 3: 75, 4: 40, 5: 10}  # track 3 is on screen longest
+    own_video_job.result = {
+        "info": {"width": 1280, "height": 854, "fps": 25.0, "frame_count": 75, "duration_s": 3.0},
+        "tracks": [{"track_id": track_id, "first_time_s": 0.0, "last_time_s": frames[track_id] / 25, "frames":
+                    frames[track_id], "dominant": dominant, "shares": shares(dominant)}
+                   for track_id, dominant in dominants.items()],
+        "chart": [{"time_s": t / 10, "track_id": track_id, "probabilities": shares(dominant)}
+                  for track_id, dominant in dominants.items() for t in range(3)],
+    }
+    own_video_job.save()
+
+    html = client.get(f"/jobs/{own_video_job.id}/").content.decode()
+
+    assert html.count("<canvas") == 1, "one chart, not one per track"
+    canvas = re.search(r"<canvas[^>]*>", html).group(0)
+    assert 'class="video-timeline-chart"' in canvas and "face track #3" in canvas
+    assert len(json.loads(html_unescape(re.search(r'data-chart="([^"]*)"', canvas).group(1)))["tracks"]) == 5
+    select = re.search(r'<select[^>]*class="[^"]*video-track-select[^"]*"[^>]*id="([^"]+)"[^>]*>(.*?)</select>', html, re.S)
+    assert select, "a track selector above the chart"
+    assert re.search(rf'<label[^>]*for="{select.group(1)}"[^>]*>Face track</label>', html)
+    options = re.findall(r'<option value="(\d+)"( selected)?>([^<]*)</option>', select.group(2))
+    assert [value for value, _, _ in options] == ["1", "2", "3", "4", "5"], "every track can be picked"
+    assert [value for value, selected, _ in options if selected] == ["3"], "the longest track is shown first"
+    assert "neutral" in options[2][2] and "0.0–3.0 s" in options[2][2]
+
+    # The table keeps its columns on a phone (nothing hidden below sm) and labels every share in its cell,
+    # so a stacked row reads "sad 70.0%" rather than a bare number under an abbreviated heading.
+    table = re.search(r'<table[^>]*track-table.*?</table>', html, re.S).group(0)
+    assert "d-none" not in table and "<abbr" not in table
+    for track_id, dominant in dominants.items():
+        row = re.search(rf'<tr data-track="{track_id}">(.*?)</tr>', table, re.S).group(1)
+        assert re.search(rf'class="[^"]*dominant-emotion[^"]*">.*?{dominant}</span>', row, re.S)
+        assert f"({frames[track_id]} frames)" in row
+        cells = re.findall(r'<td class="[^"]*share-cell[^"]*">(.*?)</td>', row, re.S)
+        assert len(cells) == 7
+        for cell, name in zip(cells, ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")):
+            assert re.search(rf'class="share-label[^"]*">.*?</span> {name}</span>', cell), (name, cell)
+            assert ("70.0%" if name == dominant else "5.0%") in cell
+
+
+def test_a_single_face_needs_no_track_selector(client, own_video_job):
+    shares = {"angry": 0.0, "disgust": 0.0, "fear": 0.0, "happy": 1.0, "sad": 0.0, "surprise": 0.0, "neutral": 0.0}
+    own_video_job.result = {
+        "info": {"duration_s": 1.0},
+        "tracks": [{"track_id": 7, "first_time_s": 0.0, "last_time_s": 1.0, "frames": 25, "dominant": "happy",
+                    "shares": shares}],
+        "chart": [{"time_s": 0.0, "track_id": 7, "probabilities": shares}],
+    }
+    own_video_job.save()
+    html = client.get(f"/jobs/{own_video_job.id}/").content.decode()
+    assert html.count("<canvas") == 1 and "face track #7" in html
+    assert "<select" not in html
+
+
 def test_result_page_of_a_video_without_faces_says_so(client, own_video_job):
     html = client.get(f"/jobs/{own_video_job.id}/").content.decode()
     assert "No face found in this video." in html
