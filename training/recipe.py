@@ -261,7 +261,7 @@ def run_round(spec: Round, data: str, out: Path, previous_student: Path | None, 
                        + ["--init-from", str(init), "--teacher", str(soft_targets)])
     # so is one started from a previous student that has just been retrained
     if targets_remade or (previous_retrained and spec.student_init_teacher is None and base is None):
-        run(student_command)
+        run(student_command + ["--restart"])
         return student, True
     command = continuation(student_command, student)
     if command:

@@ -67,6 +67,7 @@ class RunOptions:
     """How this invocation runs; unlike TrainConfig, free to change between resumes."""
 
     resume: bool = False
+    restart: bool = False  # start afresh in an --out that already holds a run
     stop_after: int | None = None
     time_budget_minutes: float | None = None
     # (after epoch, new --epochs) pairs, in order: a --time-budget run's schedule changes, replayed
@@ -95,6 +96,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--resume", action="store_true",
                         help="continue from OUT/checkpoints; a different --epochs re-plans the LR schedule")
+    parser.add_argument("--restart", action="store_true",
+                        help="start afresh in an OUT that already holds a run, replacing it")
     parser.add_argument("--stop-after", type=int, default=None, metavar="EPOCH",
                         help="stop once this epoch is done (continue later with --resume)")
     parser.add_argument("--time-budget", type=float, default=None, metavar="MINUTES", dest="time_budget_minutes",
@@ -140,11 +143,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[TrainConfig, RunOptions]:
         parser.error("--swa-lr needs --swa-epochs")
     if not 0.0 <= args.teacher_weight <= 1.0:
         parser.error("--teacher-weight must be between 0 and 1")
+    if args.resume and args.restart:
+        parser.error("--resume continues the run in OUT, --restart replaces it; give one or the other")
     if args.replans and args.time_budget_minutes:
         parser.error("--replan replays a --time-budget run's schedule; give one or the other")
-    run = RunOptions(resume=args.resume, stop_after=args.stop_after, time_budget_minutes=args.time_budget_minutes,
-                     replans=args.replans)
-    del args.resume, args.stop_after, args.time_budget_minutes, args.replans
+    run = RunOptions(resume=args.resume, restart=args.restart, stop_after=args.stop_after,
+                     time_budget_minutes=args.time_budget_minutes, replans=args.replans)
+    del args.resume, args.restart, args.stop_after, args.time_budget_minutes, args.replans
     args.cache_dir = args.cache_dir or None
     return TrainConfig(**vars(args)), run
 
@@ -171,6 +176,11 @@ class Trainer:
         # wall time of each epoch since this invocation started or last re-planned, saving included
         self._epoch_seconds: list[float] = []
         self.out = Path(config.out)
+        if not (run.resume or run.restart) and (self.out / STATE_FILENAME).exists():
+            # A second start into the same folder would overwrite hours of epochs without a word.
+            done = json.loads((self.out / STATE_FILENAME).read_text())["epochs_completed"]
+            raise TrainingError(f"{self.out} already holds a run ({done} epochs done): continue it with --resume, "
+                                "replace it with --restart, or give another --out")
         self.keras = keras
         self.backend = keras.backend.backend()
         keras.utils.set_random_seed(config.seed)

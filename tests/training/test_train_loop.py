@@ -53,6 +53,20 @@ def test_train_writes_model_card_plots_and_checkpoint(dataset, tmp_path):
     assert card["training"]["hardware"]
 
 
+def test_a_second_start_into_a_run_folder_is_refused_without_resume(dataset, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(dataset, out, "--stop-after", "1") == 0
+    before = (out / "checkpoints" / "state.json").read_text()
+
+    assert _train(dataset, out) != 0
+
+    assert "already holds a run (1 epochs done): continue it with --resume, replace it with --restart" in \
+        capsys.readouterr().err
+    assert (out / "checkpoints" / "state.json").read_text() == before
+    assert _train(dataset, out, "--restart") == 0  # on purpose: a fresh run of 2 epochs replaces it
+    assert json.loads((out / "checkpoints" / "state.json").read_text())["epochs_completed"] == 2
+
+
 def test_interrupted_run_resumes_to_the_same_result(dataset, tmp_path):
     assert _train(dataset, tmp_path / "straight") == 0
     assert _train(dataset, tmp_path / "split", "--stop-after", "1") == 0
@@ -200,7 +214,8 @@ def test_swa_holds_the_learning_rate_and_averages_the_last_epochs(dataset, tmp_p
     assert _train(dataset, out, "--epochs", "4", "--swa-epochs", "2", "--swa-lr", "3e-4") == 0
 
     config, run = train.parse_args(["--data", str(dataset), "--arch", "tiny", "--epochs", "4", "--out", str(out),
-                                    "--batch-size", "16", "--cache-dir", "", "--swa-epochs", "2", "--swa-lr", "3e-4"])
+                                    "--batch-size", "16", "--cache-dir", "", "--swa-epochs", "2", "--swa-lr", "3e-4",
+                                    "--restart"])  # only built, to read its schedule: the run stays
     trainer = train.Trainer(config, run)
     schedule = trainer.learning_rate_schedule()
     steps = trainer.steps_per_epoch
