@@ -43,6 +43,8 @@ DEFAULT_MAX_PIXELS = 7680 * 4320  # 8K UHD; larger frames are refused, smaller o
 # keyframe interval is 250 frames; damage before the first keyframe loses at most that many).
 _MIN_BAD_PACKETS_TO_REFUSE = 25
 _MAX_BAD_PACKETS_BEFORE_A_FRAME = 300
+# Packets ending this much before an MP4's announced end mean the file was cut (timestamps round).
+_CUT_SHORT_TOLERANCE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,38 @@ class DecodedFrame:
 
 
 def probe_video(path, *, limits: VideoLimits | None = None) -> VideoInfo:
-    """Read the metadata (decoding one frame to prove the stream is readable) and check the limits."""
+    """Read the metadata (decoding one frame to prove the stream is readable), check the limits, and
+    that the file holds the stream to its announced end."""
     with VideoReader(path, limits=limits) as reader:
-        return reader.info
+        info = reader.info
+    _check_not_cut_short(Path(path))
+    return info
+
+
+def _check_not_cut_short(path: Path) -> None:
+    """An MP4 whose index (moov) comes first opens, and decodes up to where its data was cut off,
+    without an error; the analysis would find out only at that point, after a wait. The index tells
+    where the last second lies: demux (without decoding) from there and see whether the packets go
+    on to the announced end."""
+    import av
+
+    with _open_container(path) as container:
+        stream = _video_stream(container)
+        if "mp4" not in container.format.name.split(",") or not stream.duration or not stream.time_base:
+            return
+        start = stream.start_time or 0
+        end = start + stream.duration
+        try:
+            container.seek(max(start, end - int(1 / stream.time_base)), stream=stream, backward=True)
+            reached = max((packet.pts + (packet.duration or 0) for packet in container.demux(stream)
+                           if packet.pts is not None), default=start)
+        except av.error.FFmpegError as exc:  # the worker reads it through and says what is wrong
+            logger.warning("Could not check where %s ends: %s", path.name, exc)
+            return
+    total_s, reached_s = float(stream.duration * stream.time_base), float((reached - start) * stream.time_base)
+    if total_s - reached_s > max(_CUT_SHORT_TOLERANCE_S, 0.05 * total_s):
+        raise CorruptVideoError(f"The video is truncated: the file ends after {reached_s:.1f} s of its "
+                                f"{total_s:.1f} s.")
 
 
 class VideoReader:

@@ -84,14 +84,27 @@ def test_an_mp4_cut_before_its_index(sample_path, tmp_path):
         probe_video(path)
 
 
-def test_an_mp4_cut_after_its_index_fails_without_output(faststart_copy, engine_options, tmp_path):
+def test_an_mp4_cut_after_its_index_is_refused_by_the_probe_and_fails_without_output(
+        faststart_copy, engine_options, tmp_path):
     path = tmp_path / "cut.mp4"
     data = faststart_copy.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    assert probe_video(path).frame_count == 72  # the index is intact; the frames are not
+    # the index is intact and the first frame decodes; where the packets stop gives it away at upload
+    with pytest.raises(CorruptVideoError, match=r"truncated: the file ends after 1\.\d s of its 2\.4 s"):
+        probe_video(path)
     with pytest.raises(CorruptVideoError, match=r"truncated: the file ends after \d+ of its 72 frames"):
         process(path, tmp_path / "out", engine_options)
     assert list((tmp_path / "out").iterdir()) == [], "no partial output"
+
+
+@pytest.mark.parametrize("before_input, after_input", [
+    (("-ss", "0.5"), ("-c", "copy")),  # an edit list: the stream starts before what is shown
+    ((), ("-c:v", "libx264", "-bf", "3", "-c:a", "aac", "-movflags", "+faststart")),  # B-frames, index first
+])
+def test_whole_mp4s_pass_the_probes_end_check(sample_path, tmp_path, before_input, after_input):
+    path = tmp_path / "whole.mp4"
+    ffmpeg(*before_input, "-i", sample_path("single_face.mp4"), *after_input, path)
+    assert probe_video(path).frame_count > 0
 
 
 def test_damage_inside_the_stream_is_skipped_like_players_do(faststart_copy, engine_options, tmp_path):

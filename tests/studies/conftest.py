@@ -87,6 +87,11 @@ def bad_videos(tmp_path_factory, samples_dir) -> dict:
     _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "libmp3lame", str(mp3))
     truncated = folder / "cut.mp4"
     truncated.write_bytes(clip[: len(clip) // 3])
+    # Its index (moov) first, then cut: it opens and its first frames decode.
+    faststart = folder / "faststart.mp4"
+    _ffmpeg("-i", str(samples_dir / "single_face.mp4"), "-c", "copy", "-movflags", "+faststart", str(faststart))
+    truncated_after_index = folder / "cut-after-index.mp4"
+    truncated_after_index.write_bytes(faststart.read_bytes()[: len(clip) // 2])
     # An MP4 signature followed by noise: looks like a video, is none.
     corrupt = folder / "broken.mp4"
     corrupt.write_bytes(clip[:32] + bytes(range(256)) * 64)
@@ -96,6 +101,7 @@ def bad_videos(tmp_path_factory, samples_dir) -> dict:
         "audio_only": (audio_only, "no video track"),
         "mp3": (mp3, "no video track"),
         "truncated": (truncated, "corrupt or truncated"),
+        "truncated_after_index": (truncated_after_index, "truncated: the file ends after"),
         "corrupt": (corrupt, "corrupt"),
         "text": (text, "Accepted formats"),
     }

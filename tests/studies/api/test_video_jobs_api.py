@@ -75,7 +75,7 @@ def test_video_without_faces_is_a_success_with_an_empty_timeline(
     assert timeline.strip().count("\n") == 0, "only the header"
 
 
-@pytest.mark.parametrize("case", ["audio_only", "mp3", "truncated", "corrupt", "text"])
+@pytest.mark.parametrize("case", ["audio_only", "mp3", "truncated", "truncated_after_index", "corrupt", "text"])
 def test_bad_video_gets_400_with_a_clear_detail_and_nothing_stored(
     case, user_api_client, video_upload, bad_videos, settings
 ):

@@ -24,7 +24,7 @@ def test_a_campaign_reads_duration_and_frame_rate_from_its_ad(user, make_campaig
     assert campaign.status == Campaign.Status.DRAFT
 
 
-@pytest.mark.parametrize("bad", ["truncated", "audio_only", "text"])
+@pytest.mark.parametrize("bad", ["truncated", "truncated_after_index", "audio_only", "text"])
 def test_a_bad_ad_is_refused_with_its_reason_and_leaves_nothing(user, bad_videos, video_upload, bad, settings):
     path, phrase = bad_videos[bad]
     with pytest.raises(InvalidInput, match=phrase) as raised:
