@@ -9,7 +9,6 @@ from rest_framework.authtoken.models import TokenProxy
 from studies import services
 from studies.errors import InvalidInput
 from studies.models import AnalysisJob, Campaign, EmotionSample, Invitation, SampleBatch, Segment, ViewerSession
-from studies.services.campaigns import _clean_segment
 
 
 def _file_link(field_file, url_name=None, *args):
@@ -84,7 +83,7 @@ class SegmentAdminForm(forms.ModelForm):
             return cleaned
         fields = ("name", "start_s", "end_s", "expected_emotions", "notes")
         try:
-            cleaned.update(_clean_segment(cleaned["campaign"], **{name: cleaned[name] for name in fields}))
+            cleaned.update(services.segment_fields_clean(cleaned["campaign"], **{name: cleaned[name] for name in fields}))
         except InvalidInput as error:
             raise ValidationError({error.field: error.message} if error.field in self.fields else error.message)
         return cleaned

@@ -42,6 +42,7 @@ from studies.services.campaigns import (
     invitation_create,
     invitation_revoke,
     segment_create,
+    segment_fields_clean,
     segment_delete,
     segment_update,
 )
@@ -72,7 +73,7 @@ __all__ = [
     "analysis_jobs_delete_unreachable", "housekeeping_run", "storage_orphans_delete",
     # campaigns
     "campaign_create", "campaign_delete", "campaign_share", "campaign_share_update", "campaign_unshare", "campaign_update", "invitation_create", "invitation_revoke",
-    "segment_create", "segment_delete", "segment_update",
+    "segment_create", "segment_delete", "segment_fields_clean", "segment_update",
     # recordings
     "viewer_recording_finalize", "viewer_recordings_finalize_pending",
     # viewing

@@ -199,7 +199,9 @@ def campaign_unshare(campaign: Campaign) -> None:
     logger.info("Campaign %s report no longer shared.", campaign.pk)
 
 
-def _clean_segment(campaign: Campaign, *, name, start_s, end_s, expected_emotions, notes="") -> dict:
+def segment_fields_clean(campaign: Campaign, *, name, start_s, end_s, expected_emotions, notes="") -> dict:
+    """A segment's fields as they are stored, or InvalidInput naming the field at fault; every way in
+    (the campaign page, the API, the admin) goes through it."""
     name = _clean_text(name, "name", required=True, max_length=120)
     try:
         start_s, end_s = float(start_s), float(end_s)
@@ -237,13 +239,13 @@ def _clean_segment(campaign: Campaign, *, name, start_s, end_s, expected_emotion
 
 
 def segment_create(campaign: Campaign, **fields) -> Segment:
-    return Segment.objects.create(campaign=campaign, **_clean_segment(campaign, **fields))
+    return Segment.objects.create(campaign=campaign, **segment_fields_clean(campaign, **fields))
 
 
 def segment_update(segment: Segment, **fields) -> Segment:
     current = {"name": segment.name, "start_s": segment.start_s, "end_s": segment.end_s,
                "expected_emotions": segment.expected_emotions, "notes": segment.notes}
-    for name, value in _clean_segment(segment.campaign, **{**current, **fields}).items():
+    for name, value in segment_fields_clean(segment.campaign, **{**current, **fields}).items():
         setattr(segment, name, value)
     segment.save()
     return segment
