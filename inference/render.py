@@ -1,5 +1,5 @@
 """Annotated copy of an analysed image: box, label with face number, emoji and percentage per face,
-and a panel of probability bars for all seven emotions beside each face.
+and a panel of probability bars for all seven emotions beside each face (the top three in a crowd).
 
 Layout (where each label and panel goes) is a pure function, `layout_annotations`, kept apart
 from the drawing so that "labels never collide" can be tested on rectangles.
@@ -29,6 +29,10 @@ EMOTION_COLOURS = {  # BGR, one per emotion so boxes and bars read at a glance
 }
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _WHITE, _DARK = (255, 255, 255), (25, 25, 25)
+# Bottom share of the frame that a web player's controls cover: panels go there only when nothing else
+# is free. Still images keep the same preference (a panel beside or above a face reads as well).
+PLAYER_BAND = 0.12
+_COMPACT_ROWS = 3  # a crowded face's panel: its top emotions only
 
 Rect = tuple[int, int, int, int]  # left, top, right, bottom; right and bottom exclusive
 
@@ -47,9 +51,10 @@ class LabelLayout:
 
 @dataclass(frozen=True)
 class PanelStyle:
-    """Sizes of a probability panel, all following its row height."""
+    """Sizes of a probability panel, all following its row height; `rows` < 7: the top emotions only."""
 
     row_h: int
+    rows: int
     font_scale: float
     thickness: int
     pad: int
@@ -64,7 +69,7 @@ class FaceLayout:
     """One face's annotations as layout_annotations places them."""
 
     label: LabelLayout
-    panel_rect: Rect | None  # None: no room for bars without covering something; the label alone shows
+    panel_rect: Rect | None  # None: no room for bars without covering a face, label or panel; the label shows
     panel: PanelStyle | None
 
 
@@ -79,13 +84,14 @@ def render_annotated(image_bgr: np.ndarray, analysis: ImageAnalysis) -> np.ndarr
     return canvas
 
 
-def draw_annotations(canvas: np.ndarray, analysis: ImageAnalysis, numbers: Sequence[int] | None = None) -> None:
+def draw_annotations(canvas: np.ndarray, analysis: ImageAnalysis, numbers: Sequence[int] | None = None,
+                     bottom_band: float = PLAYER_BAND) -> None:
     """render_annotated's drawing, in place: video frames are drawn on directly, skipping a full-frame copy.
 
     `numbers`, one per face, are shown as "#n" in the labels; None shows none (video frames
-    tag faces with their track ids themselves).
+    tag faces with their track ids themselves). `bottom_band`: see layout_annotations.
     """
-    layouts = layout_annotations(canvas.shape, analysis.faces, numbers)
+    layouts = layout_annotations(canvas.shape, analysis.faces, numbers, bottom_band)
     for face, layout in zip(analysis.faces, layouts):
         if layout.panel_rect is not None:
             _draw_panel(canvas, face, layout.panel_rect, layout.panel)
@@ -94,15 +100,18 @@ def draw_annotations(canvas: np.ndarray, analysis: ImageAnalysis, numbers: Seque
         _draw_box_and_label(canvas, face, layout.label, scale)
 
 
-def layout_annotations(shape, faces: Sequence[Face], numbers: Sequence[int] | None = None) -> list[FaceLayout]:
+def layout_annotations(shape, faces: Sequence[Face], numbers: Sequence[int] | None = None,
+                       bottom_band: float = PLAYER_BAND) -> list[FaceLayout]:
     """Where each face's label and probability panel go, so that none of them overlap or leave the image.
 
     Greedy, in face order: every label first (they carry the number and the top emotion), then
-    the panels in the space left. A label goes above its box, else below, else inside its top,
-    sliding sideways while it still spans the box's centre, avoiding other faces where it can
-    and shrinking if it must. A panel goes right, left, below or above, sliding along that side,
-    never over a face, label or other panel; smaller rows are tried, and with no room the face
-    keeps its label only.
+    the panels in the space left. A label sits flush with its box's left edge, on the box's top
+    edge, else just inside it; smaller text comes before other places. Only in a crowd with no
+    such room does it slide sideways (while it spans the box's centre) or go below the box.
+    A panel goes right, left, above or below, sliding along that side, never over a face, label
+    or other panel, and out of the bottom `bottom_band` of the frame (a video player's controls)
+    unless nothing else is free; smaller rows are tried, then a compact panel of the top three
+    emotions, and with no room at all the face keeps its label only.
     """
     height, width = shape[:2]
     scale = _scale_of(shape)
@@ -120,11 +129,13 @@ def layout_annotations(shape, faces: Sequence[Face], numbers: Sequence[int] | No
     face_apart, panel_apart = max(8, round(20 * scale)), max(6, round(10 * scale))
     labels_taken = [_grow(label.rect, gap) for label in labels]
     panels_taken: list[Rect] = []
+    band_top = height - int(round(height * bottom_band))
+    band = (-1, band_top, width + 1, height + 1) if bottom_band > 0 else None  # an obstacle while avoided
     layouts = []
     for index, (face, label) in enumerate(zip(faces, labels)):
         others = [_grow(box, face_apart) for i, box in enumerate(boxes) if i != index]
         obstacles = [_grow(boxes[index], gap)] + others + labels_taken + panels_taken
-        panel_rect, style = _place_panel(face, label.rect, scale, gap, (width, height), obstacles)
+        panel_rect, style = _place_panel(face, label.rect, scale, gap, (width, height), obstacles, band)
         if panel_rect is not None:
             panels_taken.append(_grow(panel_rect, panel_apart))
         layouts.append(FaceLayout(label=label, panel_rect=panel_rect, panel=style))
@@ -198,13 +209,19 @@ def _place_label(face: Face, number: int | None, scale: float, image_size, taken
         (f"{tag}{face.label} {percent}", small, max(1, round(1.6 * scale)), max(2, round(4 * scale))),
         ((tag.strip() or percent), small, max(1, round(1.6 * scale)), max(2, round(4 * scale))),
     ]
-    label = None
-    for text, font, thick, padding in variants:
-        label = _label_style(text, font, thick, padding)
-        for obstacles in (taken + other_faces, taken):  # keep off other faces if there is room
-            rect = _label_rect(face.box, _size(label.rect), image_size, obstacles)
-            if rect is not None:
-                return replace(label, rect=rect)
+    full, small, tag_only = (_label_style(*variant) for variant in variants)
+    # Flush with the box, in words at either size, before a label moves off the box's left edge;
+    # off other faces before flush; the number alone only where the words fit nowhere.
+    words = [(full, _flush_label_rect), (small, _flush_label_rect), (full, _label_rect), (small, _label_rect)]
+    tries = [(label, place, taken + other_faces) for label, place in words]
+    tries += [(label, place, taken) for label, place in words]
+    tries += [(tag_only, place, obstacles) for obstacles in (taken + other_faces, taken)
+              for place in (_flush_label_rect, _label_rect)]
+    for label, place, obstacles in tries:
+        rect = place(face.box, _size(label.rect), image_size, obstacles)
+        if rect is not None:
+            return replace(label, rect=rect)
+    label = tag_only
     # Packed tighter than the smallest label (a crowd in a thumbnail): at the box, overlapping.
     x, y, _, _ = face.box
     w, h = _size(label.rect)
@@ -223,8 +240,29 @@ def _label_style(text: str, font_scale: float, thickness: int, pad: int) -> Labe
                        text_h=text_h)
 
 
+def _flush_label_rect(box, size, image_size, obstacles) -> Rect | None:
+    """From the box's left edge (pushed left only by the image's right border): on its top edge, else inside it."""
+    x, y, _, _ = box
+    label_w, label_h = size
+    width, height = image_size
+    if label_w > width:
+        return None
+    left = min(max(x, 0), width - label_w)
+    for top in (y - label_h, y):
+        if 0 <= top <= height - label_h:
+            rect = (left, top, left + label_w, top + label_h)
+            if not any(_overlap(rect, o) for o in obstacles):
+                return rect
+    return None
+
+
+def _overlap(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def _label_rect(box, size, image_size, obstacles) -> Rect | None:
-    """Above the box, else below, else inside its top; sideways only while the label spans the box's centre."""
+    """The crowd's fallback: above the box, else below, else inside its top, sliding sideways while the
+    label spans the box's centre."""
     x, y, w, h = box
     label_w, label_h = size
     width, height = image_size
@@ -242,25 +280,49 @@ def _size(rect: Rect) -> tuple[int, int]:
     return rect[2] - rect[0], rect[3] - rect[1]
 
 
-def _place_panel(face: Face, label_rect: Rect, scale: float, gap: int, image_size, obstacles):
-    """The first free spot for the largest panel that fits: (rect, style), or (None, None)."""
+def _place_panel(face: Face, label_rect: Rect, scale: float, gap: int, image_size, obstacles,
+                 band: Rect | None):
+    """The first free spot for the largest panel that fits: (rect, style), or (None, None).
+
+    All seven rows at shrinking row heights, then the top three; each out of `band` (the player's
+    controls). Only when no size or form fits outside it does a spot reaching into it count: the one
+    that reaches in least, the larger panel among equals.
+    """
     x, y, w, h = face.box
     # Rows follow the face's height, within limits that keep them readable and bounded.
     natural = max(12, int(_clamp(h / len(EMOTIONS), 11 * scale, 24 * scale)))
     smallest = max(12, int(11 * scale))
-    row_h = natural
-    while True:
-        style = _panel_style(row_h)
-        rect = _panel_rect(face.box, label_rect, (style.width, style.height), gap, image_size, obstacles)
-        if rect is not None:
-            return rect, style
-        if row_h <= smallest:
-            return None, None
-        row_h = max(smallest, int(row_h * 0.8))
+    heights = [natural]
+    while heights[-1] > smallest:
+        heights.append(max(smallest, int(heights[-1] * 0.8)))
+    # Only obstacles within reach of the largest panel's spots can block any of them (a crowd has many).
+    largest = _panel_style(natural, len(EMOTIONS))
+    top_edge, bottom_edge = min(y, label_rect[1]), max(y + h, label_rect[3])
+    reach = (x - gap - largest.width, top_edge - gap - largest.height, x + w + gap + largest.width,
+             bottom_edge + gap + largest.height)
+    obstacles = [o for o in obstacles if _overlap(o, reach)]
+    avoiding = obstacles if band is None else obstacles + [band]
+    # The lowest top of any spot _panel_rect tries (below the face and its label; beside starts higher):
+    # a panel that cannot reach the band is searched for once, without it.
+    lowest = bottom_edge + gap
+    in_band = None
+    for rows in (len(EMOTIONS), _COMPACT_ROWS):
+        for row_h in heights:
+            style = _panel_style(row_h, rows)
+            size = (style.width, style.height)
+            reaches_band = band is not None and lowest + style.height > band[1]
+            rect = _panel_rect(face.box, label_rect, size, gap, image_size, avoiding if reaches_band else obstacles)
+            if rect is not None:
+                return rect, style
+            if reaches_band:  # the same search with the band allowed: the fallback
+                rect = _panel_rect(face.box, label_rect, size, gap, image_size, obstacles)
+                if rect is not None and (in_band is None or rect[3] < in_band[0][3]):
+                    in_band = (rect, style)
+    return in_band or (None, None)
 
 
 def _panel_rect(box, label_rect: Rect, size, gap: int, image_size, obstacles) -> Rect | None:
-    """Right of the box, else left, below, above; sliding along that side while level with its middle."""
+    """Right of the box, else left, above, below; sliding along that side while level with its middle."""
     x, y, w, h = box
     panel_w, panel_h = size
     width, height = image_size
@@ -273,7 +335,7 @@ def _panel_rect(box, label_rect: Rect, size, gap: int, image_size, obstacles) ->
             rect = _slide_y(left, size, y, row_low, row_high, obstacles)
             if rect is not None:
                 return rect
-    for top in (bottom_edge + gap, top_edge - gap - panel_h):
+    for top in (top_edge - gap - panel_h, bottom_edge + gap):
         if 0 <= top <= height - panel_h:
             rect = _slide_x(top, size, x, column_low, column_high, obstacles)
             if rect is not None:
@@ -281,8 +343,8 @@ def _panel_rect(box, label_rect: Rect, size, gap: int, image_size, obstacles) ->
     return None
 
 
-@lru_cache(maxsize=64)
-def _panel_style(row_h: int) -> PanelStyle:
+@lru_cache(maxsize=128)
+def _panel_style(row_h: int, rows: int = len(EMOTIONS)) -> PanelStyle:
     """Cached: the text measurements depend on the row height only, and video asks every frame."""
     font_scale = row_h / 34.0
     thickness = max(1, round(row_h / 20))
@@ -290,9 +352,9 @@ def _panel_style(row_h: int) -> PanelStyle:
     value_w = cv2.getTextSize("100%", _FONT, font_scale, thickness)[0][0]
     pad = max(2, row_h // 5)
     bar_max = row_h * 3
-    return PanelStyle(row_h=row_h, font_scale=font_scale, thickness=thickness, pad=pad, name_w=name_w,
+    return PanelStyle(row_h=row_h, rows=rows, font_scale=font_scale, thickness=thickness, pad=pad, name_w=name_w,
                       bar_max=bar_max, width=pad + name_w + pad + bar_max + pad + value_w + pad,
-                      height=pad + row_h * len(EMOTIONS) + pad)
+                      height=pad + row_h * rows + pad)
 
 
 def _draw_box_and_label(canvas: np.ndarray, face: Face, label: LabelLayout, scale: float) -> None:
@@ -315,7 +377,10 @@ def _draw_panel(canvas: np.ndarray, face: Face, rect: Rect, style: PanelStyle) -
     # 30% image under 70% dark grey (25 * 0.7 = 17.5; 17.0 because OpenCV rounds where astype truncated),
     # in uint8 by OpenCV: a fraction of the cost of a float32 round trip.
     region[:] = cv2.convertScaleAbs(region, alpha=0.3, beta=0.7 * _DARK[0] - 0.5)
-    for row, emotion in enumerate(EMOTIONS):
+    emotions = EMOTIONS
+    if style.rows < len(EMOTIONS):  # compact: the most likely emotions, most likely first
+        emotions = sorted(EMOTIONS, key=lambda e: -face.probabilities.get(e, 0.0))[:style.rows]
+    for row, emotion in enumerate(emotions):
         probability = float(_clamp(face.probabilities.get(emotion, 0.0), 0.0, 1.0))
         row_top = top + pad + row * row_h
         baseline_y = row_top + int(row_h * 0.75)

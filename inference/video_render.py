@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .render import EMOTION_COLOURS, draw_annotations
+from .render import EMOTION_COLOURS, PLAYER_BAND, draw_annotations
 from .types import Face, ImageAnalysis
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -23,12 +23,17 @@ def render_video_frame(image_bgr: np.ndarray, faces, scale: tuple[float, float] 
 
 
 def draw_video_annotations(canvas: np.ndarray, faces, scale: tuple[float, float] = (1.0, 1.0)) -> None:
-    """render_video_frame's drawing, in place on a frame nothing else reads (saves a full-frame copy)."""
+    """render_video_frame's drawing, in place on a frame nothing else reads (saves a full-frame copy).
+
+    Probability panels keep out of the bottom PLAYER_BAND of the frame, where a web player's
+    controls cover them, unless a face has no other free place.
+    """
     if not faces:
         return
     height, width = canvas.shape[:2]
     drawn = [_as_face(face, scale, width, height) for face in faces]
-    draw_annotations(canvas, ImageAnalysis(faces=drawn, width=width, height=height, detector="", model=""))
+    draw_annotations(canvas, ImageAnalysis(faces=drawn, width=width, height=height, detector="", model=""),
+                     bottom_band=PLAYER_BAND)
     text_scale = min(max(min(width, height) / 800.0, 0.35), 3.0) * 0.6
     thickness = max(1, round(text_scale * 2))
     for face, shown in zip(faces, drawn):
