@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from studies.demo import ensure_demo_campaign
 from studies.management.commands.ensure_demo_user import DEMO_USERNAME
+from studies.models import ViewerSession
 
 
 class Command(BaseCommand):
@@ -18,5 +19,9 @@ class Command(BaseCommand):
         if owner is None:
             raise CommandError("Create the demo producer first: python manage.py ensure_demo_user")
         campaign = ensure_demo_campaign(owner, reset=options["reset"])
-        self.stdout.write(f"Demo campaign “{campaign.name}”: {campaign.viewer_sessions.count()} synthetic viewers "
-                          f"(/campaigns/{campaign.id}/report/)")
+        sessions = campaign.viewer_sessions
+        withdrawn = sessions.filter(status=ViewerSession.Status.WITHDRAWN).count()
+        # The API and the campaign list count viewers without the withdrawn ones: say why the numbers differ.
+        self.stdout.write(f"Demo campaign “{campaign.name}”: {sessions.count()} synthetic viewers"
+                          + (f", {withdrawn} of whom withdrew" if withdrawn else "")
+                          + f" (/campaigns/{campaign.id}/report/)")
