@@ -20,9 +20,8 @@ from django.core.files import File
 from studies.errors import UploadRejected
 
 ZIP_MAGIC = b"PK\x03\x04"
-MEDIA_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"}
-)
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"})
+MEDIA_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp"}) | VIDEO_EXTENSIONS
 _COPY_CHUNK_BYTES = 1024 * 1024
 
 

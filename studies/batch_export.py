@@ -33,8 +33,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def _folder_name(number: int, job: AnalysisJob) -> str:
     # A file from a zip keeps its folders in the name: "03_shoot2_take1" beside "02_shoot1_take1".
-    path = PurePosixPath(job.original_filename or "file")
-    stem = path.with_suffix("").as_posix() if path.suffix else path.as_posix()
+    stem = PurePosixPath(job.original_filename or "file").with_suffix("").as_posix()
     return f"{number:02d}_{_UNSAFE.sub('_', stem).strip('_') or 'file'}"
 
 

@@ -6,8 +6,10 @@ emotion-over-time series for Chart.js.
 """
 
 import json
+from pathlib import PurePosixPath
 
 from inference.labels import EMOJI, EMOTIONS
+from studies.archives import VIDEO_EXTENSIONS
 from studies.models import AnalysisJob
 from studies.reports import (ATTENTION_DIP_POINTS, MIN_MOMENT_LIFT, MIN_VIEWERS_FOR_VERDICT, SHARE_MIN_VIEWERS,
                              signed_points)
@@ -72,16 +74,13 @@ def _emotion_counts(labels):
     ]
 
 
-# What a file's name says it is; its content decides how it is analysed (studies.media_checks).
-_VIDEO_NAME_ENDINGS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm")
-
-
 def _image_job_context(job):
     rows = face_rows(job.result) if job.status == AnalysisJob.Status.SUCCEEDED else []
     return {
         "job": job,
         # "clip.mp4" that holds a JPEG is analysed as the photo it is: say so, or it looks like a lost video
-        "named_as_video": job.original_filename.lower().endswith(_VIDEO_NAME_ENDINGS),
+        # (its name says what it is; its content decides how it is analysed: studies.media_checks)
+        "named_as_video": PurePosixPath(job.original_filename).suffix.lower() in VIDEO_EXTENSIONS,
         "is_terminal": job.is_finished,
         "face_rows": rows,
         "emotion_summary": emotion_summary(rows),

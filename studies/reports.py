@@ -317,11 +317,10 @@ def verdict_reason(expected, lift: Interval, verdict: str) -> str:
     if verdict == TOO_FEW:  # the lift column shows the figure; what is missing is viewers
         return f"only {lift.n} viewer{'s' if lift.n != 1 else ''}, {MIN_VIEWERS_FOR_VERDICT} needed for a verdict"
     change = f"{' + '.join(expected)} {signed_points(lift.mean)} pts vs the rest of the ad"
-    at_least = f"{100 * MIN_LIFT_TO_MEET:.0f} pts"
     if verdict == UNCLEAR:
         return f"{change}, too uncertain either way: more viewers would tell"
     if verdict == NOT_MET and lift.mean > 0:
-        return f"{change}, surely under the {at_least} a reaction needs"
+        return f"{change}, surely under the {100 * MIN_LIFT_TO_MEET:.0f} pts a reaction needs"
     return change
 
 

@@ -27,14 +27,13 @@
   const LANE_PX = 13;
 
   // Segments shaded behind the curves, with their names along the top: overlapping segments' names
-  // one row below the other (segment-lanes.js).
+  // one row below the other (options.lanes: segment-lanes.js, worked out once per chart).
   const segmentBoxes = {
     id: "segmentBoxes",
     beforeDatasetsDraw(chart, args, options) {
       const { ctx, chartArea, scales } = chart;
-      const segments = options.segments || [];
-      const { laneOf } = window.FER_SEGMENT_LANES(segments);
-      segments.forEach((segment) => {
+      const laneOf = options.lanes.laneOf;
+      options.segments.forEach((segment) => {
         const left = scales.x.getPixelForValue(segment.start_s);
         const right = scales.x.getPixelForValue(segment.end_s);
         const color = COLORS[segment.expected[0]] || "#6c757d";
@@ -57,7 +56,7 @@
       const moments = options.moments;
       if (!moments) return;
       const { ctx, chartArea, scales } = chart;
-      const top = chartArea.top + LANE_PX * (window.FER_SEGMENT_LANES(chart.options.plugins.segmentBoxes.segments || []).lanes - 1);
+      const top = chartArea.top + LANE_PX * (chart.options.plugins.segmentBoxes.lanes.lanes - 1);
       const marks = moments.peaks.map((peak) => ({ peak: peak, color: COLORS[peak.emotion], label: peak.emotion }));
       if (moments.attention_dip) marks.push({ peak: moments.attention_dip, color: "#6c757d", label: "looked away" });
       ctx.save();
@@ -147,7 +146,7 @@
               label: (item) => item.dataset.label + ": " + item.parsed.y.toFixed(1) + "%",
             },
           },
-          segmentBoxes: { segments: report.segments, highlight: null },
+          segmentBoxes: { segments: report.segments, lanes: window.FER_SEGMENT_LANES(report.segments), highlight: null },
           momentMarks: { moments: report.moments || null },
           playhead: { video: options.video || null },
         },

@@ -94,6 +94,9 @@
     handle(message) {
       if (message.type === "ready") {
         this.ready = true;
+        // round trips and the result rate describe this connection, not one that stopped or dropped
+        this.latencies = [];
+        this.resultTimes = [];
         this.state("Live");
         if (this.handlers.onReady) this.handlers.onReady(message);
         this.sendNext();

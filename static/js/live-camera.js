@@ -88,9 +88,6 @@
     if (!showingResults) return;
     showingResults = false;
     ["stat-faces", "stat-latency", "stat-rate", "stat-server"].forEach((id) => { $(id).textContent = "–"; });
-    // a new stream's round trips and rate start from its own results
-    stream.latencies = [];
-    stream.resultTimes = [];
     showFaces([], note);
     clearOverlay();
     breakChart(performance.now());
