@@ -13,6 +13,7 @@ from pathlib import Path
 from . import EMOJI, EMOTIONS, EngineOptions, InferenceError, get_engine, load_image, render_annotated
 from .detectors import ACCURATE_DETECTOR, DETECTORS
 from .imageio import encode_jpeg
+from .native_logs import startup_notices_hidden
 from .pipeline import DEFAULT_MIN_FACE_SIZE
 
 
@@ -40,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
                                       min_face_size=args.min_face_size))
     try:
         # Loaded before the first image so its reported time is the analysis, not the model load.
-        engine.warm_up()
+        with startup_notices_hidden():
+            engine.warm_up()
     except InferenceError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -71,9 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from inference.errors import InferenceError
+    from inference.native_logs import startup_notices_hidden
 
     try:
-        report = evaluate(Path(args.data), Path(args.model) if args.model else None, VIEWS_BY_NAME[args.views])
+        with startup_notices_hidden():  # no progress to show: evaluating takes seconds
+            report = evaluate(Path(args.data), Path(args.model) if args.model else None, VIEWS_BY_NAME[args.views])
     except (TrainingError, InferenceError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -554,7 +554,12 @@ def main(argv: list[str] | None = None) -> int:
     config, run = parse_args(argv)
     from training import backend
 
-    backend.prepare_environment(os.environ.get("KERAS_BACKEND", "tensorflow"))
+    backend_name = os.environ.get("KERAS_BACKEND", "tensorflow")
+    backend.prepare_environment(backend_name)
+    if backend_name == "tensorflow":
+        from inference.native_logs import start_tensorflow_quietly
+
+        start_tensorflow_quietly()
     try:
         best = Trainer(config, run).run()
     except TrainingError as error:

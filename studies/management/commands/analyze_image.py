@@ -47,12 +47,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from inference import EMOJI, decode_image, encode_jpeg, render_annotated
         from inference.errors import InferenceError
+        from inference.native_logs import startup_notices_hidden
 
         out_dir = Path(options["out"])
         out_dir.mkdir(parents=True, exist_ok=True)
         # Models load up front so the first image's timing is its analysis, not the load.
         try:
-            engine = get_analysis_engine().warm_up(detectors=(options["detector"],) if options["detector"] else ())
+            with startup_notices_hidden():
+                engine = get_analysis_engine().warm_up(detectors=(options["detector"],) if options["detector"] else ())
         except InferenceError as error:
             raise CommandError(str(error)) from error
         reports, failures = [], 0

@@ -60,6 +60,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from inference import VideoOptions, get_engine, probe_video, process_video
         from inference.errors import InferenceError
+        from inference.native_logs import startup_notices_hidden
 
         path = Path(options["path"])
         if path.is_dir():
@@ -76,7 +77,8 @@ class Command(BaseCommand):
         try:
             info = probe_video(path, limits=video_options.limits)
             # The same engine process_video takes, loaded before the bar opens (see _ProgressBar).
-            get_engine(engine_options).warm_up(detectors=(video_options.detector,))
+            with startup_notices_hidden():
+                get_engine(engine_options).warm_up(detectors=(video_options.detector,))
         except InferenceError as error:
             raise CommandError(f"{path}: {error}") from error
         progress = _ProgressBar(enabled=not options["no_progress"], frames_total=info.frame_count)
