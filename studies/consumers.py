@@ -285,7 +285,11 @@ class ViewerCaptureConsumer(LiveAnalysisConsumer):
             return
         await self.frame_in_flight_done()  # its frame belongs in the samples
         await self.flush()
-        await database_sync_to_async(services.viewer_session_finish)(self.viewer_session)
+        try:
+            await database_sync_to_async(services.viewer_session_finish)(self.viewer_session)
+        except ParticipationRefused as error:  # erased by the producer while the ad played
+            await self.send_message({"type": "error", "code": "not_allowed", "message": error.message})
+            return
         await self.send_message({"type": "finished",
                                  "url": reverse("studies:viewer_thanks", args=[self.viewer_session.id])})
 

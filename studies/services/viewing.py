@@ -46,6 +46,7 @@ COPY_BLOCK_BYTES = 1024 * 1024
 # record a webcam at 1-3 Mbit/s; 8 Mbit/s leaves room for any of them).
 RECORDING_SPARE_S = 120
 RECORDING_BYTES_PER_S = 1_000_000
+SESSION_ERASED_MESSAGE = "This session's data was deleted; nothing more is recorded."
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,9 @@ def viewer_samples_add(session: ViewerSession, samples: list[Sample], *, batch_i
     """
     rows = _validated(session, samples)
     with transaction.atomic():
-        locked = ViewerSession.objects.select_for_update().get(pk=session.pk)
+        locked = ViewerSession.objects.select_for_update().filter(pk=session.pk).first()
+        if locked is None:  # the producer erased it while the viewer was watching
+            raise ParticipationRefused(SESSION_ERASED_MESSAGE)
         if batch_id is not None:
             earlier = SampleBatch.objects.filter(session=locked, batch_id=batch_id).first()
             if earlier is not None:
@@ -213,7 +216,10 @@ def _inside_a_watched_stretch(t_ms: int, stored_times: list[int]) -> bool:
 def viewer_session_finish(session: ViewerSession) -> ViewerSession:
     """The ad played to its end: the session is complete and its rollup computed. Idempotent."""
     _close_if_open(session.pk, ViewerSession.Status.COMPLETED)
-    session.refresh_from_db()
+    try:
+        session.refresh_from_db()
+    except ViewerSession.DoesNotExist:
+        raise ParticipationRefused(SESSION_ERASED_MESSAGE) from None
     return session
 
 
@@ -221,8 +227,8 @@ def _close_if_open(session_id, status: str) -> bool:
     """Close an in-progress session (its rollup computed from every sample); the row is locked so a
     withdrawal or another close at the same moment is never overwritten."""
     with transaction.atomic():
-        session = ViewerSession.objects.select_for_update().select_related("campaign").get(pk=session_id)
-        if session.status != ViewerSession.Status.IN_PROGRESS:
+        session = ViewerSession.objects.select_for_update().select_related("campaign").filter(pk=session_id).first()
+        if session is None or session.status != ViewerSession.Status.IN_PROGRESS:  # None: erased meanwhile
             return False
         session.status = status
         session.finished_at = timezone.now()
@@ -319,7 +325,7 @@ def viewer_recording_append(session: ViewerSession, chunk: RecordingChunk) -> Re
     with transaction.atomic():
         locked = ViewerSession.objects.select_for_update().select_related("campaign").filter(pk=session.pk).first()
         if locked is None or locked.status == ViewerSession.Status.WITHDRAWN or locked.data_purged_at:
-            raise ParticipationRefused("This session's data was deleted; nothing more is stored.")
+            raise ParticipationRefused(SESSION_ERASED_MESSAGE)
         if locked.status != ViewerSession.Status.IN_PROGRESS:
             raise ParticipationRefused("This session has finished; its recording is complete.")
         part = locked.recording_parts.filter(pk=chunk.part_id).first()

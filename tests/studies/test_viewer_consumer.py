@@ -108,6 +108,19 @@ def test_a_withdrawn_session_cannot_capture(viewer):
     assert first["code"] == "not_allowed" and close["code"] == CLOSE_NOT_ALLOWED
 
 
+def test_a_session_erased_while_the_ad_plays_is_told_so_at_the_finish(viewer, frames):
+    from studies import services
+
+    async def scenario(communicator):
+        await ask(communicator, {"type": "frame", "seq": 1, "t": 0, "image": frames[0], "ad_ms": 0})
+        await database_sync_to_async(lambda: services.viewer_session_erase(ViewerSession.objects.get(pk=viewer.pk)))()
+        return await ask(communicator, {"type": "finish"})
+
+    _, answer = connect_and(browser_session(viewer.id), viewer.id, scenario)
+    assert answer["type"] == "error" and "data was deleted" in answer["message"]
+    assert not ViewerSession.objects.exists() and not EmotionSample.objects.exists()
+
+
 def test_bad_ad_times_are_refused_without_closing(viewer, frames):
     async def scenario(communicator):
         bad = await ask(communicator, {"type": "frame", "seq": 1, "t": 0, "image": frames[0], "ad_ms": -5})

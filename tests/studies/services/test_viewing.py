@@ -258,6 +258,22 @@ def test_withdrawing_a_session_the_producer_just_erased_finds_nothing_left(user,
     assert not ViewerSession.objects.exists() and not EmotionSample.objects.exists()
 
 
+def test_a_session_erased_while_the_viewer_watches_refuses_samples_and_the_finish_politely(user, make_campaign, join):
+    session = join(make_campaign(user))  # the viewer's page holds this object while the producer erases
+    services.viewer_session_erase(ViewerSession.objects.get(pk=session.pk))
+    with pytest.raises(ParticipationRefused, match="data was deleted"):
+        services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.7))
+    with pytest.raises(ParticipationRefused, match="data was deleted"):
+        services.viewer_session_finish(session)
+    assert not ViewerSession.objects.exists() and not EmotionSample.objects.exists()
+
+
+def test_closing_abandoned_sessions_skips_one_erased_meanwhile(user, make_campaign, join):
+    session = join(make_campaign(user))
+    ViewerSession.objects.filter(pk=session.pk).delete()
+    assert viewing._close_if_open(session.pk, ViewerSession.Status.ABANDONED) is False
+
+
 def test_erasure_and_retention_delete_the_recording_files(user, make_campaign, join, settings,
                                                          django_capture_on_commit_callbacks):
     campaign = make_campaign(user, retention_days=30)
