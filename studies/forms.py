@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 
+from studies.archives import VIDEO_EXTENSIONS
+
 
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
@@ -35,7 +37,9 @@ class MultipleFileField(forms.FileField):
 
 
 IMAGE_TYPES = "image/png,image/jpeg,image/bmp,image/webp"
-VIDEO_TYPES = "video/mp4,video/quicktime,video/x-msvideo,video/x-matroska,video/webm,.mp4,.mov,.avi,.mkv,.webm"
+# The extensions a zip's entries are taken by, so the file picker offers the same files (.m4v too).
+VIDEO_TYPES = ",".join(["video/mp4", "video/x-m4v", "video/quicktime", "video/x-msvideo", "video/x-matroska",
+                        "video/webm", *sorted(VIDEO_EXTENSIONS)])
 ZIP_TYPES = "application/zip,.zip"
 
 

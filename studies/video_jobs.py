@@ -35,7 +35,7 @@ class VideoOutputs:
 
 
 def _work_root() -> Path:
-    return Path(getattr(settings, "FER_VIDEO_WORK_DIR", None) or Path(tempfile.gettempdir()) / WORK_ROOT_NAME)
+    return Path(settings.FER_VIDEO_WORK_DIR or Path(tempfile.gettempdir()) / WORK_ROOT_NAME)
 
 
 @contextmanager

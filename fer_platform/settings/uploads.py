@@ -1,6 +1,6 @@
 """Upload limits shared by Django's request parsing and the content checks in services."""
 
-from fer_platform.settings.env import env_int, env_pixels
+from fer_platform.settings.env import env_int, env_pixels, env_str
 
 FER_MAX_UPLOAD_MB = env_int("FER_MAX_UPLOAD_MB", 20)
 FER_MAX_UPLOAD_BYTES = FER_MAX_UPLOAD_MB * 1024 * 1024
@@ -14,6 +14,9 @@ FER_MAX_VIDEO_SECONDS = env_int("FER_MAX_VIDEO_SECONDS", 600)
 # Frames larger than this (width x height, after rotation) are refused; smaller ones
 # above the detection size are processed downscaled.
 FER_MAX_VIDEO_PIXELS = env_pixels("FER_MAX_VIDEO_PIXELS", 3840 * 2160)
+# Where a worker writes a video's outputs until the whole video succeeded (as large as the upload
+# and its annotated copy); None: the system's temporary folder, which may be a small tmpfs.
+FER_VIDEO_WORK_DIR = env_str("FER_VIDEO_WORK_DIR") or None
 
 # Batches: files chosen at once, or the entries of one .zip.
 FER_MAX_BATCH_FILES = env_int("FER_MAX_BATCH_FILES", 50)

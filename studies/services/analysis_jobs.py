@@ -373,7 +373,7 @@ def analysis_jobs_delete(jobs, *, only_if_anonymous: bool = False) -> int:
     died is marked failed first, and goes). `only_if_anonymous` skips any that an account claimed
     since they were read.
     """
-    live_recordings_fail_stale()
+    live_recordings_fail_stale(among=[job.pk for job in jobs])
     still = {"owner__isnull": True} if only_if_anonymous else {}
     with transaction.atomic():
         locked = list(AnalysisJob.objects.select_for_update().filter(pk__in=[job.pk for job in jobs], **still)
@@ -546,12 +546,15 @@ def live_recording_finish(recording) -> AnalysisJob | None:
     return job
 
 
-def live_recordings_fail_stale() -> int:
-    """Mark failed the recordings whose web process died; returns how many."""
+def live_recordings_fail_stale(among=None) -> int:
+    """Mark failed the recordings whose web process died (only those of the job ids `among`, if
+    given); returns how many."""
     cutoff = timezone.now() - timedelta(seconds=LIVE_RECORDING_STALE_AFTER_S)
-    failed = AnalysisJob.objects.filter(
-        kind=AnalysisJob.Kind.LIVE, status=AnalysisJob.Status.RUNNING, updated_at__lt=cutoff
-    ).update(
+    stale = AnalysisJob.objects.filter(kind=AnalysisJob.Kind.LIVE, status=AnalysisJob.Status.RUNNING,
+                                       updated_at__lt=cutoff)
+    if among is not None:
+        stale = stale.filter(pk__in=among)
+    failed = stale.update(
         status=AnalysisJob.Status.FAILED, error_message=LIVE_RECORDING_INTERRUPTED_MESSAGE,
         finished_at=timezone.now(), updated_at=timezone.now(),
     )

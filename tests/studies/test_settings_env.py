@@ -64,18 +64,19 @@ def test_video_and_batch_limits_come_from_the_environment():
         "FER_MAX_BATCH_FILES": "7",
         "FER_MAX_ZIP_MB": "128",
         "FER_CELERY_QUEUE": "fer-video",
+        "FER_VIDEO_WORK_DIR": "/srv/fer-work",
     }
     script = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.FER_MAX_VIDEO_BYTES, s.FER_MAX_VIDEO_SECONDS, s.FER_MAX_VIDEO_PIXELS, "
-        "s.FER_MAX_BATCH_FILES, s.FER_MAX_ZIP_BYTES, s.CELERY_TASK_DEFAULT_QUEUE)"
+        "s.FER_MAX_BATCH_FILES, s.FER_MAX_ZIP_BYTES, s.CELERY_TASK_DEFAULT_QUEUE, s.FER_VIDEO_WORK_DIR)"
     )
     completed = subprocess.run(
         [sys.executable, "-c", script], cwd=repo_root, env=environment, capture_output=True, text=True, timeout=60,
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == [
-        str(64 * 1024 * 1024), "90", "2073600", "7", str(128 * 1024 * 1024), "fer-video",
+        str(64 * 1024 * 1024), "90", "2073600", "7", str(128 * 1024 * 1024), "fer-video", "/srv/fer-work",
     ]
 
 

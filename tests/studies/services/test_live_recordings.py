@@ -95,3 +95,15 @@ def test_a_recording_whose_job_was_deleted_meanwhile_keeps_nothing(user):
 
     assert services.live_recording_finish(recording) is None
     assert not recording.folder.exists() and not AnalysisJob.objects.exists()
+
+
+def test_deleting_a_recording_whose_page_died_touches_no_other_recording(user, other_user):
+    mine = services.live_recording_start(owner=user, session_key=None)
+    theirs = services.live_recording_start(owner=other_user, session_key=None)
+    AnalysisJob.objects.filter(pk__in=[mine.job_id, theirs.job_id]).update(
+        updated_at=timezone.now() - timedelta(minutes=10))
+
+    assert services.analysis_jobs_delete([AnalysisJob.objects.get(pk=mine.job_id)]) == 1
+    assert AnalysisJob.objects.get(pk=theirs.job_id).status == "running"  # for housekeeping, not this deletion
+    mine.discard()
+    theirs.discard()
