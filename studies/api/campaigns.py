@@ -180,15 +180,21 @@ class InvitationRevokeApi(APIView):
         return Response(InvitationSerializer(invitation, context={"request": request}).data)
 
 
+class ViewerSessionFilterSerializer(serializers.Serializer):
+    # An unknown status is refused: an empty list would read as "no such viewers".
+    status = serializers.ChoiceField(choices=ViewerSession.Status.values, required=False)
+
+
 class ViewerSessionListApi(APIView):
     @extend_schema(operation_id="campaign_viewer_sessions_list",
                    responses=paginated(ViewerSessionSerializer, "PaginatedViewerSessionList"),
                    parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=ViewerSession.Status.values),
                                PAGE_PARAMETER])
     def get(self, request, campaign_id):
-        sessions = _campaign(request, campaign_id).viewer_sessions.order_by("-started_at")
-        if request.query_params.get("status"):
-            sessions = sessions.filter(status=request.query_params["status"])
+        campaign = _campaign(request, campaign_id)
+        filters = ViewerSessionFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        sessions = selectors.viewer_sessions_listed(campaign, status=filters.validated_data.get("status"))
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(sessions, request, view=self)
         return paginator.get_paginated_response(ViewerSessionSerializer(page, many=True).data)

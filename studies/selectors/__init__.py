@@ -31,6 +31,7 @@ from studies.selectors.campaigns import (
     viewer_session_sample_times,
     viewer_session_get_for_owner,
     viewer_sessions_for_campaign,
+    viewer_sessions_listed,
 )
 
 __all__ = ["account_holdings", "api_token_created", "analysis_job_get_for_viewer", "analysis_job_list_for_batch", "analysis_job_list_for_viewer",
@@ -39,4 +40,4 @@ __all__ = ["account_holdings", "api_token_created", "analysis_job_get_for_viewer
            "report_viewers",
            "segment_get_for_owner", "session_rollup", "viewer_report", "viewer_session_for_capture",
            "viewer_recording_parts", "viewer_session_furthest_ms", "viewer_session_get_for_owner", "viewer_session_sample_times",
-           "viewer_sessions_for_campaign"]
+           "viewer_sessions_for_campaign", "viewer_sessions_listed"]

@@ -79,6 +79,12 @@ def invitation_get_by_token(token: str) -> Invitation | None:
     return Invitation.objects.select_related("campaign").filter(token=token).first()
 
 
+def viewer_sessions_listed(campaign: Campaign, *, status: str | None = None) -> QuerySet[ViewerSession]:
+    """Every session of the campaign, withdrawn ones included (their consent record stays), newest first."""
+    sessions = campaign.viewer_sessions.order_by("-started_at", "-pk")
+    return sessions.filter(status=status) if status else sessions
+
+
 def viewer_sessions_for_campaign(campaign: Campaign, *, completed_only: bool = False,
                                  min_face_share: float = 0.0, consent_since: str | None = None) -> QuerySet[ViewerSession]:
     """Sessions whose data may be reported: never withdrawn or purged ones; with `consent_since`, only

@@ -156,6 +156,15 @@ def test_the_producer_reads_and_erases_viewers(user_api_client, campaign, viewer
     assert not ViewerSession.objects.exists() and not EmotionSample.objects.exists()
 
 
+def test_the_viewer_list_filters_by_status_and_refuses_an_unknown_one(user_api_client, campaign, viewer):
+    url = f"/api/v1/campaigns/{campaign.id}/viewer-sessions/"
+    assert [row["viewer_id"] for row in user_api_client.get(url, {"status": viewer.status}).json()["results"]] \
+        == [viewer.viewer_id]
+    assert user_api_client.get(url, {"status": "withdrawn"}).json()["results"] == []
+    refused = user_api_client.get(url, {"status": "finished"})
+    assert refused.status_code == 400 and "status" in str(refused.json())
+
+
 def test_report_filters_that_make_no_sense_are_refused_not_guessed(user_api_client, campaign):
     url = f"/api/v1/campaigns/{campaign.id}/report/"
     for query, field in (("min_face=abc", "min_face"), ("min_face=-1", "min_face"), ("min_face=5", "min_face"),
