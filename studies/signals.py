@@ -30,10 +30,16 @@ def delete_recording_file(sender, instance, **kwargs):
 
 
 def delete_viewer_folder(sender, instance, **kwargs):
+    delete_viewer_folder_on_commit(instance)
+
+
+def delete_viewer_folder_on_commit(session) -> None:
+    """The session's folder of recordings goes once the transaction commits (also for a session that
+    stays, withdrawn or past its retention period)."""
     from studies.models import RecordingPart, viewer_session_storage_folder
 
     storage = RecordingPart._meta.get_field("file").storage
-    _delete_folder_on_commit(storage, viewer_session_storage_folder(instance.campaign_id, instance.pk))
+    _delete_folder_on_commit(storage, viewer_session_storage_folder(session.campaign_id, session.pk))
 
 
 def delete_campaign_folder(sender, instance, **kwargs):

@@ -20,7 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from inference.labels import EMOTIONS
-from studies import media_checks, reports
+from studies import media_checks, reports, signals
 from studies.selectors import campaigns as selectors
 from studies.services.recordings import viewer_recording_finalize_on_commit
 from studies.consent import CONSENT_VERSION
@@ -241,13 +241,21 @@ def _close_if_open(session_id, status: str) -> bool:
     return True
 
 
-def _delete_emotion_data(session: ViewerSession) -> None:
-    """Delete the session's samples, batch records and recording parts (their files go when the
-    transaction commits: studies.signals) and forget its rollup; the caller saves."""
+# What a viewer told or their browser sent about them: it goes with their answers.
+PERSONAL_FIELDS = ("self_report_age", "self_report_gender", "user_agent")
+
+
+def _delete_personal_data(session: ViewerSession) -> None:
+    """Delete the session's samples, batch records and recording parts, and its folder of recordings
+    when the transaction commits; blank its PERSONAL_FIELDS and forget its rollup. What stays is the
+    consent record: who invited, which wording was agreed to, when. The caller saves."""
     EmotionSample.objects.filter(session=session).delete()
     SampleBatch.objects.filter(session=session).delete()
     RecordingPart.objects.filter(session=session).delete()
+    signals.delete_viewer_folder_on_commit(session)
     session.rollup = None
+    for field in PERSONAL_FIELDS:
+        setattr(session, field, "")
 
 
 def _leave_shared_figures(session: ViewerSession) -> None:
@@ -273,14 +281,14 @@ def viewer_session_withdraw(session: ViewerSession) -> ViewerSession:
         if locked is None:
             logger.info("Viewer session %s was erased before it was withdrawn.", session.pk)
             return session
-        _delete_emotion_data(locked)
+        _delete_personal_data(locked)
         _leave_shared_figures(locked)
         locked.status = ViewerSession.Status.WITHDRAWN
         locked.withdrawn_at = timezone.now()
         locked.sample_count = locked.face_sample_count = 0
         locked.face_visible_share = locked.mean_detection_confidence = None
-        locked.save(update_fields=["status", "withdrawn_at", "rollup", "sample_count",
-                                   "face_sample_count", "face_visible_share", "mean_detection_confidence"])
+        locked.save(update_fields=["status", "withdrawn_at", "rollup", "sample_count", "face_sample_count",
+                                   "face_visible_share", "mean_detection_confidence", *PERSONAL_FIELDS])
     session.refresh_from_db()
     logger.info("Viewer session %s withdrawn; its data was deleted.", session.id)
     return session
@@ -419,10 +427,10 @@ def campaign_data_purge_expired(now=None) -> int:
                            .filter(pk=session.pk, data_purged_at__isnull=True).first())
                 if session is None:
                     continue  # erased (or purged) since the list was read
-                _delete_emotion_data(session)
+                _delete_personal_data(session)
                 _leave_shared_figures(session)
                 session.data_purged_at = now
-                session.save(update_fields=["rollup", "data_purged_at"])
+                session.save(update_fields=["rollup", "data_purged_at", *PERSONAL_FIELDS])
             purged += 1
     if purged:
         logger.info("Retention: deleted the emotion data of %d viewer session(s).", purged)

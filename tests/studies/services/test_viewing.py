@@ -160,14 +160,17 @@ def stored_bytes(part) -> bytes:
 
 def test_withdrawal_deletes_every_sample_and_the_recording(user, make_campaign, join, settings,
                                                           django_capture_on_commit_callbacks):
-    session = join(make_campaign(user), keep_recording=True)
+    session = join(make_campaign(user), keep_recording=True, age_band="25_34", gender="woman")
     services.viewer_samples_add(session, sample_series(range(0, 1000, 100), 0.7))
     record(session, WEBM_HEAD + b"\x00" * 200)
-    assert [path.name for path in settings.MEDIA_ROOT.rglob("webcam*")] == ["webcam-1.webm"]
+    folder, = {path.parent for path in settings.MEDIA_ROOT.rglob("webcam*")}
     with django_capture_on_commit_callbacks(execute=True):  # the file goes when the deletion commits
         services.viewer_session_withdraw(session)
     session.refresh_from_db()
     assert session.status == "withdrawn" and session.withdrawn_at and session.consent_version  # the consent record stays
+    # "Only a note that you consented and then withdrew is kept": nothing they told, nor their browser
+    assert (session.self_report_age, session.self_report_gender, session.user_agent) == ("", "", "")
+    assert not folder.exists()
     assert not EmotionSample.objects.filter(session=session).exists()
     assert session.sample_count == 0 and not session.rollup and not RecordingPart.objects.exists()
     assert not [path for path in settings.MEDIA_ROOT.rglob("webcam*")]
@@ -291,7 +294,7 @@ def test_erasure_and_retention_delete_the_recording_files(user, make_campaign, j
 
 def test_retention_purges_old_sessions_data_only(user, make_campaign, join):
     campaign = make_campaign(user, retention_days=30)
-    old, recent = join(campaign), join(campaign)
+    old, recent = join(campaign, age_band="25_34"), join(campaign, age_band="25_34")
     for session in (old, recent):
         services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.7))
         services.viewer_session_finish(session)
@@ -299,7 +302,9 @@ def test_retention_purges_old_sessions_data_only(user, make_campaign, join):
     assert services.campaign_data_purge_expired() == 1
     assert services.campaign_data_purge_expired() == 0  # already done
     old.refresh_from_db()
+    recent.refresh_from_db()
     assert old.data_purged_at and old.rollup is None
+    assert (old.self_report_age, old.user_agent, recent.self_report_age, recent.user_agent) == ("", "", "25_34", "pytest")
     assert not EmotionSample.objects.filter(session=old).exists()
     assert EmotionSample.objects.filter(session=recent).count() == 5
     assert selectors.campaign_report(campaign)["viewers"] == 1
