@@ -98,6 +98,11 @@ class ConsentForm(forms.Form):
     gender = forms.ChoiceField(choices=[("", "Prefer not to say"), *ViewerSession.Gender.choices], required=False,
                                label="Gender (optional)", widget=forms.Select(attrs={"class": "form-select"}))
 
+    def __init__(self, *args, recording_offered: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not recording_offered:  # services.recording_offered: a shared account's study
+            del self.fields["keep_recording"]
+
     def full_clean(self):
         super().full_clean()
         # The page comes back scrolled to its top, and on a phone the error sits below the fold:

@@ -44,9 +44,9 @@ def viewer_consent(request, token):
     if request.method == "POST" and "decline" in request.POST:
         # only the explicit "No thanks" declines, whatever else the form holds
         return render(request, "viewing/declined.html", {"campaign": invitation.campaign})
-    form = ConsentForm(request.POST or None)
+    form = ConsentForm(request.POST or None, recording_offered=services.recording_offered(invitation.campaign))
     if request.method == "POST" and form.is_valid():
-        consent = services.Consent(analyse_webcam=True, keep_recording=form.cleaned_data["keep_recording"],
+        consent = services.Consent(analyse_webcam=True, keep_recording=form.cleaned_data.get("keep_recording", False),
                                    age_band=form.cleaned_data["age_band"], gender=form.cleaned_data["gender"])
         try:
             session = services.viewer_session_start(invitation_token=token, consent=consent,

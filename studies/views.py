@@ -217,5 +217,10 @@ class LoginView(auth_views.LoginView):
     next_page = "studies:job_list"
 
     def form_valid(self, form):
-        services.analysis_jobs_claim_for_user(user=form.get_user(), session_key=self.request.session.session_key)
+        user = form.get_user()
+        services.analysis_jobs_claim_for_user(user=user, session_key=self.request.session.session_key)
+        if selectors.account_is_shared(user):
+            messages.warning(self.request, "This is a shared demo account: everyone who signs in to it sees what "
+                                           "is uploaded here. What you analysed before signing in was not moved "
+                                           "into it; sign up for an account of your own to keep your analyses.")
         return super().form_valid(form)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Web role: apply migrations, make sure the demo account and its demo campaign exist,
-# serve HTTP and WebSockets with Daphne.
+# Web role: apply migrations, make sure the demo account and its demo campaign exist when
+# FER_DEMO_ACCOUNT=1, serve HTTP and WebSockets with Daphne.
 set -euo pipefail
 python manage.py migrate --noinput
 python manage.py ensure_demo_user

@@ -20,6 +20,9 @@ VAR_DIR.mkdir(exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 _PRODUCTION = not DEBUG
+# The demo producer account has a published password, so everyone who signs in to it shares it:
+# made by `ensure_demo_user` on a development machine, in production only when asked for.
+FER_DEMO_ACCOUNT = env_bool("FER_DEMO_ACCOUNT", DEBUG)
 
 SECRET_KEY = env_required_in_production(
     "DJANGO_SECRET_KEY",

@@ -6,6 +6,15 @@ from rest_framework.authtoken.models import Token
 from studies.models import AnalysisJob, Campaign, RecordingPart, ViewerSession
 
 
+# Accounts whose password is public (the demo one): whatever lands in them, everyone who signs in sees.
+SHARED_ACCOUNTS_GROUP = "Shared accounts (public password)"
+
+
+def account_is_shared(user) -> bool:
+    return bool(user is not None and user.is_authenticated
+                and user.groups.filter(name=SHARED_ACCOUNTS_GROUP).exists())
+
+
 def account_holdings(*, user) -> dict:
     """What the account holds, as its deletion would take it: counts of each kind of data."""
     return {

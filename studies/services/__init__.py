@@ -26,7 +26,7 @@ from studies.services.analysis_jobs import (
     video_engine_options,
 )
 
-from studies.services.accounts import account_delete, api_token_replace, api_token_revoke
+from studies.services.accounts import account_delete, account_mark_shared, api_token_replace, api_token_revoke
 from studies.services.housekeeping import (
     analysis_jobs_delete_unreachable,
     housekeeping_run,
@@ -53,6 +53,7 @@ from studies.services.viewing import (
     Sample,
     campaign_data_purge_expired,
     invitation_check,
+    recording_offered,
     viewer_recording_append,
     viewer_samples_add,
     viewer_session_erase,
@@ -63,7 +64,7 @@ from studies.services.viewing import (
 )
 
 __all__ = [
-    "account_delete", "api_token_replace", "api_token_revoke",
+    "account_delete", "account_mark_shared", "api_token_replace", "api_token_revoke",
     "LIVE_RECORDING_INTERRUPTED_MESSAGE", "LIVE_RECORDING_STALE_AFTER_S", "PROGRESS_DONE",
     "UNEXPECTED_FAILURE_MESSAGE", "BatchUpload", "VideoProgressReporter", "analysis_job_create", "analysis_job_run",
     "analysis_jobs_claim_for_user", "analysis_jobs_create_batch", "analysis_jobs_delete", "analysis_jobs_requeue_stale",
@@ -80,5 +81,6 @@ __all__ = [
     "Consent", "RecordingChunk", "Sample", "campaign_data_purge_expired", "invitation_check",
     "viewer_recording_append",
     "viewer_samples_add", "viewer_session_erase", "viewer_session_finish", "viewer_session_start",
+    "recording_offered",
     "viewer_session_withdraw", "viewer_sessions_mark_abandoned",
 ]

@@ -2,15 +2,24 @@
 
 import logging
 
+from django.contrib.auth.models import Group
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from studies.errors import InvalidInput
+from studies.selectors.accounts import SHARED_ACCOUNTS_GROUP
 from studies.models import AnalysisJob, Campaign
 from studies.services.analysis_jobs import live_recordings_fail_stale
 from studies.services.viewing import lock_viewer_sessions
 
 logger = logging.getLogger(__name__)
+
+
+def account_mark_shared(user) -> None:
+    """The account's password is published: nothing private is moved into it (analyses made before
+    signing in stay with the browser) and its studies keep no webcam recordings."""
+    group, _ = Group.objects.get_or_create(name=SHARED_ACCOUNTS_GROUP)
+    user.groups.add(group)
 
 
 def account_delete(user, *, password: str) -> None:

@@ -25,6 +25,7 @@ from kombu.exceptions import OperationalError
 from studies import media_checks
 from studies.errors import InvalidInput, UploadRejected
 from studies.models import AnalysisJob
+from studies.selectors.accounts import account_is_shared
 
 logger = logging.getLogger(__name__)
 
@@ -410,9 +411,10 @@ def analysis_jobs_claim_for_user(*, user, session_key: str | None) -> int:
     """Move an anonymous browser session's analyses to the account that just signed in or up.
 
     Django gives the session a new key at login, so callers pass the key read
-    before logging in. Returns how many jobs moved.
+    before logging in. Returns how many jobs moved. Nothing moves into a shared account
+    (the demo one, whose password is public): everyone signing in to it would see them.
     """
-    if not session_key or user is None or not user.is_authenticated:
+    if not session_key or user is None or not user.is_authenticated or account_is_shared(user):
         return 0
     moved = AnalysisJob.objects.filter(owner__isnull=True, session_key=session_key).update(
         owner=user, session_key="", updated_at=timezone.now()

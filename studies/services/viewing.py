@@ -22,6 +22,7 @@ from django.utils import timezone
 from inference.labels import EMOTIONS
 from studies import media_checks, reports, signals
 from studies.selectors import campaigns as selectors
+from studies.selectors.accounts import account_is_shared
 from studies.services.recordings import viewer_recording_finalize_on_commit
 from studies.consent import CONSENT_VERSION
 from studies.errors import InvalidInput, ParticipationRefused, RecordingGap
@@ -46,6 +47,8 @@ COPY_BLOCK_BYTES = 1024 * 1024
 # record a webcam at 1-3 Mbit/s; 8 Mbit/s leaves room for any of them).
 RECORDING_SPARE_S = 120
 RECORDING_BYTES_PER_S = 1_000_000
+RECORDING_NOT_OFFERED_MESSAGE = ("This demo study keeps no webcam recordings: its account is shared, so anyone "
+                                 "could watch them. Untick the recording box to take part.")
 SESSION_ERASED_MESSAGE = "This session's data was deleted; nothing more is recorded."
 
 
@@ -79,6 +82,8 @@ def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent:
         invitation = Invitation.objects.select_for_update().select_related("campaign").filter(
             token=invitation_token).first()
         invitation_check(invitation)
+        if consent.keep_recording and not recording_offered(invitation.campaign):
+            raise InvalidInput(RECORDING_NOT_OFFERED_MESSAGE, "keep_recording")
         session = ViewerSession.objects.create(
             campaign=invitation.campaign, invitation=invitation, consent_version=CONSENT_VERSION,
             consented_at=timezone.now(), consent_analyse_webcam=True, consent_keep_recording=consent.keep_recording,
@@ -86,6 +91,12 @@ def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent:
         )
     logger.info("Viewer session %s joined campaign %s.", session.id, invitation.campaign_id)
     return session
+
+
+def recording_offered(campaign: Campaign) -> bool:
+    """Whether viewers may agree to a webcam recording: not in a study of an account whose password
+    is public (the demo one), where everyone who signs in could watch it."""
+    return not account_is_shared(campaign.owner)
 
 
 def invitation_check(invitation: Invitation | None) -> None:

@@ -47,6 +47,20 @@ def test_signup_moves_the_sessions_analyses_to_the_new_account(client, make_job,
     assert job.session_key == ""
 
 
+def test_signing_in_to_the_shared_demo_account_moves_nothing_into_it_and_says_so(client, user, make_job):
+    services.account_mark_shared(user)
+    key = _anonymous_session_key(client)
+    job = make_job(session_key=key)
+
+    response = client.post("/accounts/login/", {"username": "producer", "password": "producer-password"},
+                           follow=True)
+
+    job.refresh_from_db()
+    assert job.owner is None and job.session_key == key  # everyone signing in as demo would see it
+    assert "shared demo account" in response.content.decode()
+    assert str(job.id) not in client.get("/jobs/").content.decode()
+
+
 def test_failed_login_moves_nothing(client, user, make_job):
     key = _anonymous_session_key(client)
     job = make_job(session_key=key)

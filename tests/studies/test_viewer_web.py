@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from studies import services
+from studies.errors import InvalidInput
 from studies.models import Campaign, RecordingPart, ViewerSession
 from tests.studies.conftest import WEBM_HEAD, sample_series
 
@@ -75,6 +76,18 @@ def test_the_consent_page_says_how_long_the_answers_are_kept(client, invitation)
     Campaign.objects.filter(pk=invitation.campaign_id).update(retention_days=30)
     page = client.get(f"/v/{invitation.token}/").content.decode()
     assert "30 days after you watch; then the numbers and any recording are deleted" in page
+
+
+def test_a_shared_accounts_study_offers_no_recording_and_refuses_one(client, invitation):
+    services.account_mark_shared(invitation.campaign.owner)  # the demo account: its password is public
+    page = client.get(f"/v/{invitation.token}/").content.decode()
+    assert 'name="keep_recording"' not in page
+    with pytest.raises(InvalidInput, match="keeps no webcam recordings"):
+        services.viewer_session_start(invitation_token=invitation.token,
+                                      consent=services.Consent(analyse_webcam=True, keep_recording=True))
+    # a stale page that still has the box: its tick is not taken
+    client.post(f"/v/{invitation.token}/", {"agree": "1", "analyse_webcam": "on", "keep_recording": "on"})
+    assert ViewerSession.objects.get().consent_keep_recording is False
 
 
 # Coming back to the watch page ---------------------------------------------------------------------

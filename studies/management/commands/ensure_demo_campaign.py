@@ -1,5 +1,6 @@
 """Create the demo campaign with synthetic viewers for the demo producer (once; --reset makes it anew)."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
@@ -16,6 +17,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         owner = get_user_model().objects.filter(username=DEMO_USERNAME).first()
+        if owner is None and not settings.FER_DEMO_ACCOUNT:
+            self.stdout.write("No demo study: there is no demo account (FER_DEMO_ACCOUNT is off).")
+            return
         if owner is None:
             raise CommandError("Create the demo producer first: python manage.py ensure_demo_user")
         campaign = ensure_demo_campaign(owner, reset=options["reset"])

@@ -3,10 +3,17 @@
 An existing account is left as it is: `run.sh` and the Docker web role run this at every start, and an
 operator who changed its password or deactivated it must not see it come back open. `--reset` restores
 the known password and reactivates it on purpose.
+
+Its password is published, so the account is marked shared (services.account_mark_shared): a visitor's
+own analyses are not moved into it at sign-in, and its studies keep no webcam recordings. Production
+(DJANGO_DEBUG off) makes none unless FER_DEMO_ACCOUNT=1.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+
+from studies import services
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-producer"
@@ -21,14 +28,21 @@ class Command(BaseCommand):
                             help=f"give an existing demo account the password {DEMO_PASSWORD!r} again and reactivate it")
 
     def handle(self, *args, **options):
-        user, created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
-        if created or options["reset"]:
+        existing = get_user_model().objects.filter(username=DEMO_USERNAME).first()
+        if existing is None and not settings.FER_DEMO_ACCOUNT:
+            self.stdout.write("No demo account: FER_DEMO_ACCOUNT is off (the default in production); "
+                              "set FER_DEMO_ACCOUNT=1 to have one.")
+            return
+        user = existing or get_user_model().objects.create(username=DEMO_USERNAME)
+        if existing is None or options["reset"]:
             user.set_password(DEMO_PASSWORD)
             user.is_active = True
             user.save()
-            verb = "Created" if created else "Reset"
+            services.account_mark_shared(user)
+            verb = "Reset" if existing else "Created"
             self.stdout.write(f"{verb} demo producer account: {DEMO_USERNAME} / {DEMO_PASSWORD}")
         elif user.is_active and user.check_password(DEMO_PASSWORD):
+            services.account_mark_shared(user)  # made before accounts were marked
             self.stdout.write(f"Demo producer account: {DEMO_USERNAME} / {DEMO_PASSWORD}")
         else:
             self.stdout.write(f"Demo producer account {DEMO_USERNAME!r} left as its operator set it "

@@ -27,3 +27,9 @@ def test_the_demo_campaign_is_made_once_and_says_how_many_viewers_withdrew(capsy
     expected = f"{campaign.viewer_sessions.count()} synthetic viewers"
     expected += f", {withdrawn} of whom withdrew" if withdrawn else ""
     assert re.search(rf": {expected} \(/campaigns/{campaign.id}/report/\)$", lines[0]), lines[0]
+
+
+def test_without_a_demo_account_in_production_there_is_no_demo_study_and_no_error(settings, capsys):
+    settings.FER_DEMO_ACCOUNT = False
+    call_command("ensure_demo_campaign")
+    assert "No demo study" in capsys.readouterr().out

@@ -49,3 +49,16 @@ def test_reset_restores_the_known_password_on_purpose(capsys):
     user.refresh_from_db()
     assert user.check_password("demo-producer") and user.is_active
     assert "Reset demo producer account: demo / demo-producer" in capsys.readouterr().out
+
+
+def test_the_demo_account_is_marked_shared_and_production_makes_none_unless_asked(settings, capsys):
+    from studies import selectors
+
+    settings.FER_DEMO_ACCOUNT = False
+    call_command("ensure_demo_user")
+    assert not get_user_model().objects.filter(username="demo").exists()
+    assert "FER_DEMO_ACCOUNT is off" in capsys.readouterr().out
+
+    settings.FER_DEMO_ACCOUNT = True
+    call_command("ensure_demo_user")
+    assert selectors.account_is_shared(_demo())
