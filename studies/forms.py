@@ -2,7 +2,7 @@
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from studies.archives import VIDEO_EXTENSIONS
 
@@ -69,6 +69,19 @@ class VideoUploadForm(forms.Form):
         required_message="Choose at least one video to analyse.",
         accept=f"{VIDEO_TYPES},{IMAGE_TYPES},{ZIP_TYPES}",
     )
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, saying why when the address is refused for failing too often (it would
+    otherwise call a right password wrong)."""
+
+    def clean(self):
+        from studies import services
+
+        refusal = services.sign_in_refusal(self.request, self.data.get("username"))
+        if refusal:
+            raise forms.ValidationError(refusal, code="too_many_failures")
+        return super().clean()
 
 
 class SignupForm(UserCreationForm):

@@ -18,6 +18,7 @@ from studies.consent import CONSENT_VERSION
 from studies.errors import InvalidInput, ParticipationRefused, RecordingGap
 from studies.file_responses import video_file_response
 from studies.models import ViewerSession
+from studies.rate_limits import client_address
 
 # The viewer page sends at most this many frames a second: 10 samples a second per viewer.
 VIEWER_FRAMES_PER_S = 10
@@ -50,7 +51,8 @@ def viewer_consent(request, token):
                                    age_band=form.cleaned_data["age_band"], gender=form.cleaned_data["gender"])
         try:
             session = services.viewer_session_start(invitation_token=token, consent=consent,
-                                                     user_agent=request.headers.get("User-Agent", ""))
+                                                     user_agent=request.headers.get("User-Agent", ""),
+                                                     client_address=client_address(request))
         except ParticipationRefused as refusal:
             return _closed(request, refusal.message)
         except InvalidInput as error:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from inference.labels import EMOJI, EMOTIONS
 from studies import presenters, selectors, services
 from studies.errors import InvalidInput
-from studies.forms import ImageUploadForm, SignupForm, VideoUploadForm
+from studies.forms import ImageUploadForm, SignInForm, SignupForm, VideoUploadForm
 from studies.models import AnalysisJob
 
 JOBS_PER_PAGE = 20
@@ -201,7 +201,7 @@ def signup(request):
         # Before login(), which ends the anonymous session: the daily clearing deletes the
         # analyses of ended sessions, and must not find these between the two.
         services.analysis_jobs_claim_for_user(user=user, session_key=request.session.session_key)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         messages.success(request, f"Welcome, {user.username}! Your analyses are now saved to your account.")
         return redirect("studies:job_list")
     return render(request, "registration/signup.html", {"form": form})
@@ -213,6 +213,7 @@ class LoginView(auth_views.LoginView):
     Logging in ends the anonymous session, so its analyses move to the account first.
     """
 
+    authentication_form = SignInForm
     redirect_authenticated_user = True
     next_page = "studies:job_list"
 

@@ -20,6 +20,9 @@ def _media_in_tmp_path(request, tmp_path):
         return
     settings = request.getfixturevalue("settings")
     settings.MEDIA_ROOT = tmp_path / "media"
+    from django.core.cache import cache
+
+    cache.clear()  # counted sign-ins and joins (studies.rate_limits) are the test's own
 
 
 @pytest.fixture(scope="session")

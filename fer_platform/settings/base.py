@@ -125,6 +125,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Refuses sign-ins from an address that failed too often (studies.services.sign_in_refusal).
+AUTHENTICATION_BACKENDS = ["studies.auth_backends.SignInLimitedBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/jobs/"
 LOGOUT_REDIRECT_URL = "/"
@@ -152,6 +154,10 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 MEDIA_URL = "/media/"
 
 REDIS_URL = env_str("REDIS_URL") or None
+# Counts of failed sign-ins and viewer joins (studies.rate_limits): in Redis, every process counts together.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": "fer"}} if REDIS_URL else \
+    {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CHANNEL_LAYERS = channel_layers(redis_url=REDIS_URL)
 globals().update(celery_settings(base_dir=BASE_DIR, redis_url=REDIS_URL))
 

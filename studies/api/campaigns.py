@@ -39,6 +39,7 @@ from studies.api.parsers import SizeLimitedJSONParser
 from studies.api.serializers import PAGE_PARAMETER, ErrorSerializer, paginated
 from studies.errors import InvalidInput
 from studies.models import Campaign, Invitation, Segment, ViewerSession
+from studies.rate_limits import client_address
 
 REPORT_PARAMETERS = [
     OpenApiParameter("include_unfinished", OpenApiTypes.BOOL, description="also viewers who did not finish"),
@@ -267,7 +268,7 @@ class JoinApi(APIView):
         serializer.is_valid(raise_exception=True)
         session = services.viewer_session_start(
             invitation_token=token, consent=services.Consent(**serializer.validated_data),
-            user_agent=request.headers.get("User-Agent", ""))
+            user_agent=request.headers.get("User-Agent", ""), client_address=client_address(request))
         return Response({"session_id": session.id, "viewer_id": session.viewer_id, "ingest_token": session.ingest_token,
                          "consent_version": session.consent_version,
                          "ad_duration_s": session.campaign.ad_duration_s}, status=status.HTTP_201_CREATED)

@@ -3,7 +3,6 @@
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
 
 from studies.api import campaigns, views
 
@@ -41,7 +40,7 @@ urlpatterns = [
     path("viewer-sessions/<uuid:session_id>/samples/", campaigns.SampleIngestApi.as_view(), name="viewer_samples"),
     path("viewer-sessions/<uuid:session_id>/finish/", campaigns.ViewerFinishApi.as_view(), name="viewer_finish"),
     path("viewer-sessions/<uuid:session_id>/withdraw/", campaigns.ViewerWithdrawApi.as_view(), name="viewer_withdraw"),
-    path("auth/token/", ObtainAuthToken.as_view(), name="auth_token"),
+    path("auth/token/", views.AuthTokenApi.as_view(), name="auth_token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", RedirectView.as_view(pattern_name="api:docs")),

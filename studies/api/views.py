@@ -5,7 +5,8 @@ from django.urls import Resolver404, resolve
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -139,6 +140,17 @@ class JobTimelineJsonApi(_JobVideoFileApi):
     @extend_schema(operation_id="jobs_timeline_json", responses={(200, "application/json"): OpenApiTypes.OBJECT})
     def get(self, request, job_id):
         return super().get(request, job_id)
+
+
+class AuthTokenApi(ObtainAuthToken):
+    """The account's API token for its username and password; 429 with the reason for an address
+    refused for failing too often (the password is then not even checked)."""
+
+    def post(self, request, *args, **kwargs):
+        refusal = services.sign_in_refusal(request, request.data.get("username"))
+        if refusal:
+            raise Throttled(detail=refusal)
+        return super().post(request, *args, **kwargs)
 
 
 class UnknownEndpointApi(APIView):

@@ -26,7 +26,8 @@ from studies.services.analysis_jobs import (
     video_engine_options,
 )
 
-from studies.services.accounts import account_delete, account_mark_shared, api_token_replace, api_token_revoke
+from studies.services.accounts import (account_delete, account_mark_shared, api_token_replace, api_token_revoke,
+                                       sign_in_failed, sign_in_refusal, sign_in_succeeded)
 from studies.services.housekeeping import (
     analysis_jobs_delete_unreachable,
     housekeeping_run,
@@ -65,6 +66,7 @@ from studies.services.viewing import (
 
 __all__ = [
     "account_delete", "account_mark_shared", "api_token_replace", "api_token_revoke",
+    "sign_in_failed", "sign_in_refusal", "sign_in_succeeded",
     "LIVE_RECORDING_INTERRUPTED_MESSAGE", "LIVE_RECORDING_STALE_AFTER_S", "PROGRESS_DONE",
     "UNEXPECTED_FAILURE_MESSAGE", "BatchUpload", "VideoProgressReporter", "analysis_job_create", "analysis_job_run",
     "analysis_jobs_claim_for_user", "analysis_jobs_create_batch", "analysis_jobs_delete", "analysis_jobs_requeue_stale",

@@ -7,12 +7,41 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from studies.errors import InvalidInput
+from studies.rate_limits import RateLimit, client_address
 from studies.selectors.accounts import SHARED_ACCOUNTS_GROUP
 from studies.models import AnalysisJob, Campaign
 from studies.services.analysis_jobs import live_recordings_fail_stale
 from studies.services.viewing import lock_viewer_sessions
 
 logger = logging.getLogger(__name__)
+
+
+# Password guessing: after this many failed sign-ins for one account from one address, or from one
+# address for any accounts, sign-ins from there are refused until the window has passed (people who
+# forgot their password get ten tries; a guesser gets ten per quarter hour instead of thousands).
+SIGN_INS_FAILED_PER_ACCOUNT = RateLimit("sign-in-account", limit=10, window_s=15 * 60)
+SIGN_INS_FAILED_PER_ADDRESS = RateLimit("sign-in-address", limit=50, window_s=15 * 60)
+SIGN_IN_REFUSED_MESSAGE = "Too many failed sign-ins from your network address: wait 15 minutes, then try again."
+
+
+def sign_in_refusal(request, username: str | None) -> str | None:
+    """Why a sign-in from this request is refused before its password is even checked, or None."""
+    address = client_address(request)
+    if SIGN_INS_FAILED_PER_ACCOUNT.exceeded((username or "").lower(), address) \
+            or SIGN_INS_FAILED_PER_ADDRESS.exceeded(address):
+        return SIGN_IN_REFUSED_MESSAGE
+    return None
+
+
+def sign_in_failed(request, username: str | None) -> None:
+    address = client_address(request)
+    SIGN_INS_FAILED_PER_ACCOUNT.record((username or "").lower(), address)
+    SIGN_INS_FAILED_PER_ADDRESS.record(address)
+
+
+def sign_in_succeeded(request, username: str) -> None:
+    """The account's own count starts over; the address's does not (a guesser may own one account)."""
+    SIGN_INS_FAILED_PER_ACCOUNT.reset(username.lower(), client_address(request))
 
 
 def account_mark_shared(user) -> None:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from inference.labels import EMOTIONS
 from studies import media_checks, reports, signals
 from studies.selectors import campaigns as selectors
+from studies.rate_limits import RateLimit
 from studies.selectors.accounts import account_is_shared
 from studies.services.recordings import viewer_recording_finalize_on_commit
 from studies.consent import CONSENT_VERSION
@@ -49,6 +50,9 @@ RECORDING_SPARE_S = 120
 RECORDING_BYTES_PER_S = 1_000_000
 RECORDING_NOT_OFFERED_MESSAGE = ("This demo study keeps no webcam recordings: its account is shared, so anyone "
                                  "could watch them. Untick the recording box to take part.")
+# Viewers joining one study from one address within an hour: a room of people sharing a network
+# (a viewing lab, an office) fits; a script inventing viewers through the API does not.
+JOINS_PER_ADDRESS = RateLimit("viewer-join", limit=60, window_s=3600)
 SESSION_ERASED_MESSAGE = "This session's data was deleted; nothing more is recorded."
 
 
@@ -68,8 +72,12 @@ class Sample:
     detection: float = 0.0
 
 
-def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent: str = "") -> ViewerSession:
-    """Record the consent and open a session; raises ParticipationRefused with a message for the viewer."""
+def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent: str = "",
+                         client_address: str = "") -> ViewerSession:
+    """Record the consent and open a session; raises ParticipationRefused with a message for the viewer.
+
+    `client_address` counts joins (JOINS_PER_ADDRESS): one link cannot be used to pour invented
+    viewers into a study."""
     if not consent.analyse_webcam:
         raise ParticipationRefused("Taking part means letting this page analyse your webcam while the ad plays; "
                                    "without that, nothing is recorded and you are free to leave.")
@@ -84,11 +92,15 @@ def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent:
         invitation_check(invitation)
         if consent.keep_recording and not recording_offered(invitation.campaign):
             raise InvalidInput(RECORDING_NOT_OFFERED_MESSAGE, "keep_recording")
+        if JOINS_PER_ADDRESS.exceeded(str(invitation.campaign_id), client_address):
+            raise ParticipationRefused("Too many viewers joined this study from your network address in the last "
+                                       "hour. Please try again later.")
         session = ViewerSession.objects.create(
             campaign=invitation.campaign, invitation=invitation, consent_version=CONSENT_VERSION,
             consented_at=timezone.now(), consent_analyse_webcam=True, consent_keep_recording=consent.keep_recording,
             self_report_age=consent.age_band, self_report_gender=consent.gender, user_agent=(user_agent or "")[:400],
         )
+    JOINS_PER_ADDRESS.record(str(invitation.campaign_id), client_address)
     logger.info("Viewer session %s joined campaign %s.", session.id, invitation.campaign_id)
     return session
 

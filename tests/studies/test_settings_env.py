@@ -141,3 +141,14 @@ def test_https_turns_on_secure_cookies_the_redirect_and_the_proxy_header():
     assert settings_with(DJANGO_HTTPS="0") == "False False False None 0"
     assert settings_with(DJANGO_HTTPS="1", DJANGO_HSTS_SECONDS="31536000") == \
         "True True True ('HTTP_X_FORWARDED_PROTO', 'https') 31536000"
+
+
+def test_with_redis_every_web_process_counts_sign_ins_in_it():
+    repo_root = Path(__file__).resolve().parents[2]
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "fer_platform.settings.base",
+                   "REDIS_URL": "redis://redis.example:6379/0"}
+    script = "import django; django.setup(); from django.conf import settings as s; print(s.CACHES['default'])"
+    completed = subprocess.run([sys.executable, "-c", script], cwd=repo_root, env=environment,
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert "RedisCache" in completed.stdout and "redis://redis.example:6379/0" in completed.stdout

@@ -31,6 +31,24 @@ def test_joining_records_the_consent_given(user, make_campaign):
     assert session.status == "in_progress" and session.viewer_id.startswith("viewer-") and session.invitation == invitation
 
 
+def test_one_address_joins_a_study_at_most_sixty_times_an_hour(user, make_campaign):
+    campaign, other_study = make_campaign(user), make_campaign(user)
+    consent = services.Consent(analyse_webcam=True)
+
+    def join_from(study, address):
+        invitation = services.invitation_create(study)
+        return services.viewer_session_start(invitation_token=invitation.token, consent=consent,
+                                             client_address=address)
+
+    for _ in range(viewing.JOINS_PER_ADDRESS.limit):
+        join_from(campaign, "203.0.113.7")
+    with pytest.raises(ParticipationRefused, match="Too many viewers joined this study from your network"):
+        join_from(campaign, "203.0.113.7")
+    join_from(campaign, "198.51.100.2")  # other viewers, and this address in other studies, go on
+    join_from(other_study, "203.0.113.7")
+    assert ViewerSession.objects.count() == viewing.JOINS_PER_ADDRESS.limit + 2
+
+
 def test_no_consent_no_session(user, make_campaign):
     campaign = make_campaign(user)
     invitation = services.invitation_create(campaign)

@@ -1,0 +1,46 @@
+"""Counting attempts per client address in the cache, to slow down password guessing and floods of
+fake viewers.
+
+The cache is Redis when REDIS_URL is set, so every web process counts together; on the embedded
+defaults each process counts on its own, which is enough on one machine. Counts are kept under a
+hash of what they count (account names and addresses are not stored as such).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `limit` recorded attempts per key within `window_s` of the first one."""
+
+    name: str
+    limit: int
+    window_s: int
+
+    def _key(self, parts: tuple[str, ...]) -> str:
+        digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+        return f"rate-limit:{self.name}:{digest}"
+
+    def exceeded(self, *parts: str) -> bool:
+        return (cache.get(self._key(parts)) or 0) >= self.limit
+
+    def record(self, *parts: str) -> None:
+        key = self._key(parts)
+        cache.add(key, 0, self.window_s)  # the window starts with the first attempt
+        try:
+            cache.incr(key)
+        except ValueError:  # it expired between the two calls
+            cache.set(key, 1, self.window_s)
+
+    def reset(self, *parts: str) -> None:
+        cache.delete(self._key(parts))
+
+
+def client_address(request) -> str:
+    """The client's address (behind a proxy, Daphne's --proxy-headers puts the forwarded one here)."""
+    return (request.META.get("REMOTE_ADDR") or "") if request is not None else ""

@@ -1,0 +1,37 @@
+"""RateLimit: counts per key within a window, shared through Redis by every process when it is there."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from studies.rate_limits import RateLimit
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_counts_stop_at_the_limit_per_key_and_start_over_when_reset():
+    limit = RateLimit("test", limit=3, window_s=60)
+    for _ in range(3):
+        assert not limit.exceeded("a", "1")
+        limit.record("a", "1")
+    assert limit.exceeded("a", "1") and not limit.exceeded("a", "2") and not limit.exceeded("a1")
+    limit.reset("a", "1")
+    assert not limit.exceeded("a", "1")
+
+
+def test_two_processes_count_together_through_redis(redis_url):
+    """What production does: each web process records, all see the sum."""
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "fer_platform.settings.base", "REDIS_URL": redis_url}
+    key = f"test-{os.getpid()}"
+    script = ("import django, sys; django.setup(); from studies.rate_limits import RateLimit; "
+              f"limit = RateLimit({key!r}, limit=2, window_s=60); "
+              "print(limit.exceeded('address')); limit.record('address')")
+
+    def one_process() -> str:
+        completed = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=environment,
+                                   capture_output=True, text=True, timeout=60)
+        assert completed.returncode == 0, completed.stderr
+        return completed.stdout.strip()
+
+    assert [one_process() for _ in range(3)] == ["False", "False", "True"]
