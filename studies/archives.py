@@ -21,7 +21,12 @@ from studies.errors import UploadRejected
 
 ZIP_MAGIC = b"PK\x03\x04"
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"})
-MEDIA_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp"}) | VIDEO_EXTENSIONS
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp"})
+MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+# Photos and videos are compressed already and shrink little more in a zip (a flat BMP the most,
+# tens of times); a member past this ratio is a decompression bomb, refused before it is expanded.
+MAX_COMPRESSION_RATIO = 100
+_RATIO_CHECKED_FROM_BYTES = 1024 * 1024
 _COPY_CHUNK_BYTES = 1024 * 1024
 
 
@@ -60,8 +65,12 @@ def _is_symlink(info: zipfile.ZipInfo) -> bool:
     return stat.S_ISLNK(info.external_attr >> 16)
 
 
-def _max_member_bytes() -> int:
-    return max(settings.FER_MAX_UPLOAD_BYTES, settings.FER_MAX_VIDEO_BYTES)
+def _max_member_bytes(name: str) -> int:
+    """A member is held to the upload limit of what its name says it is (an image is judged by its
+    content once extracted, so a video named .jpg is refused there, not expanded to video size)."""
+    if PurePosixPath(name).suffix.lower() in IMAGE_EXTENSIONS:
+        return settings.FER_MAX_UPLOAD_BYTES
+    return settings.FER_MAX_VIDEO_BYTES
 
 
 def _open_archive(uploaded_file) -> zipfile.ZipFile:
@@ -84,19 +93,25 @@ def _classify(info: zipfile.ZipInfo) -> ArchiveMember | None:
         return ArchiveMember(name=name, skipped_because="skipped because it is encrypted.")
     if PurePosixPath(name).suffix.lower() not in MEDIA_EXTENSIONS:
         return ArchiveMember(name=name, skipped_because="skipped because it is not an image or a video.")
-    if info.file_size > _max_member_bytes():
-        limit_mb = _max_member_bytes() / 1024 / 1024
-        return ArchiveMember(name=name, skipped_because=f"skipped because it is over the {limit_mb:.0f} MB limit.")
+    limit = _max_member_bytes(name)
+    if info.file_size > limit:
+        return ArchiveMember(name=name, skipped_because=f"skipped because it is over the {limit / 1024 / 1024:.0f} MB "
+                                                        "limit.")
+    if info.file_size >= _RATIO_CHECKED_FROM_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        return ArchiveMember(name=name, skipped_because=(
+            f"skipped because it expands {info.file_size / max(info.compress_size, 1):.0f} times in size; photos and "
+            "videos hardly shrink in a zip, so it holds something else."))
     return None
 
 
-def zip_members(uploaded_file, *, max_files: int) -> Iterator[ArchiveMember]:
+def zip_members(uploaded_file, *, max_files: int, max_bytes: int | None = None) -> Iterator[ArchiveMember]:
     """The archive's members one at a time; the caller closes each member's file when done.
 
     The whole archive is refused (UploadRejected, before anything is yielded)
     when it holds more media files than `max_files` or would expand beyond
-    FER_MAX_ZIP_BYTES.
+    `max_bytes` (default FER_MAX_ZIP_BYTES; less for a second zip of one upload).
     """
+    max_bytes = settings.FER_MAX_ZIP_BYTES if max_bytes is None else max_bytes
     archive = _open_archive(uploaded_file)
     with archive:
         members = [
@@ -110,11 +125,11 @@ def zip_members(uploaded_file, *, max_files: int) -> Iterator[ArchiveMember]:
                 f"The archive holds {len(accepted)} images and videos; at most {max_files} can be analysed at once."
             )
         total = sum(info.file_size for info in accepted)
-        if total > settings.FER_MAX_ZIP_BYTES:
-            raise UploadRejected(
-                f"The archive expands to {total / 1024 / 1024:.1f} MB; "
-                f"the limit is {settings.FER_MAX_ZIP_BYTES / 1024 / 1024:.1f} MB."
-            )
+        if total > max_bytes:
+            limit = f"{settings.FER_MAX_ZIP_BYTES / 1024 / 1024:.1f} MB"
+            if max_bytes < settings.FER_MAX_ZIP_BYTES:
+                limit += f" for all the archives of one upload, {max_bytes / 1024 / 1024:.1f} MB of it left"
+            raise UploadRejected(f"The archive expands to {total / 1024 / 1024:.1f} MB; the limit is {limit}.")
         for info, verdict in verdicts:
             if verdict is not None:
                 yield verdict

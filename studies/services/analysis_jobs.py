@@ -458,16 +458,18 @@ def analysis_jobs_create_batch(*, owner, session_key: str | None, uploaded_files
         except UploadRejected as rejection:
             batch.rejections.append((name, rejection.message))
 
+    zip_bytes_left = settings.FER_MAX_ZIP_BYTES  # for all the archives of this upload together
     for uploaded_file in uploaded_files:
         name = getattr(uploaded_file, "name", "") or "upload"
         if not archives.is_zip(uploaded_file):
             create(name, uploaded_file)
             continue
         try:
-            for member in archives.zip_members(uploaded_file, max_files=max_files):
+            for member in archives.zip_members(uploaded_file, max_files=max_files, max_bytes=zip_bytes_left):
                 if member.file is None:
                     batch.rejections.append((f"{name}: {member.name}", member.skipped_because))
                     continue
+                zip_bytes_left -= member.file.size
                 with member.file:  # named by its path in the zip, folders included
                     create(f"{name}: {member.name}", member.file, original_filename=member.file.name)
         except UploadRejected as rejection:

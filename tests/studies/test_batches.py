@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import random
 import uuid
 import zipfile
 from unittest import mock
@@ -26,7 +27,7 @@ def _zip(members: dict) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
-            archive.writestr(zipfile.ZipInfo(name), data)
+            archive.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
@@ -90,15 +91,46 @@ def test_zip_with_more_files_than_allowed_is_refused_whole(user, sample_bytes, n
     assert AnalysisJob.objects.count() == 0
 
 
+def _incompressible(size: int) -> bytes:
+    return random.Random(size).randbytes(size)
+
+
 def test_zip_expanding_past_the_limit_is_refused_whole(user, no_enqueue, settings):
     settings.FER_MAX_ZIP_BYTES = 1024 * 1024
-    # 2 MB of zeros compresses to a few KB: the archive's directory gives the real size away.
-    archive = _zip_upload({"bomb.png": b"\x89PNG\r\n\x1a\n" + bytes(2 * 1024 * 1024)})
+    # the archive's directory gives the real sizes away before anything is expanded
+    archive = _zip_upload({"a.png": _incompressible(600 * 1024), "b.png": _incompressible(600 * 1024)})
 
     batch = services.analysis_jobs_create_batch(owner=user, session_key=None, uploaded_files=[archive])
 
     assert batch.jobs == []
-    assert batch.rejections == [("campaign.zip", "The archive expands to 2.0 MB; the limit is 1.0 MB.")]
+    assert batch.rejections == [("campaign.zip", "The archive expands to 1.2 MB; the limit is 1.0 MB.")]
+
+
+def test_zips_of_one_upload_share_the_expansion_limit(user, no_enqueue, settings):
+    settings.FER_MAX_ZIP_BYTES = 1024 * 1024
+    first = _zip_upload({"a.png": _incompressible(600 * 1024)}, name="first.zip")
+    second = _zip_upload({"b.png": _incompressible(600 * 1024)}, name="second.zip")
+
+    batch = services.analysis_jobs_create_batch(owner=user, session_key=None, uploaded_files=[first, second])
+
+    assert batch.rejections[-1] == ("second.zip", "The archive expands to 0.6 MB; the limit is 1.0 MB for all the "
+                                                  "archives of one upload, 0.4 MB of it left.")
+
+
+def test_a_member_is_refused_unexpanded_when_it_is_a_bomb_or_over_its_kinds_limit(user, no_enqueue, settings):
+    settings.FER_MAX_UPLOAD_BYTES = 1024 * 1024  # images; videos keep their own, larger limit
+    archive = _zip_upload({
+        "zeros.mp4": bytes(8 * 1024 * 1024),  # 8 MB of zeros: a few KB in the zip
+        "big.jpg": _incompressible(1024 * 1024 + 1),
+    })
+
+    with mock.patch("studies.archives._extract", side_effect=AssertionError("expanded")):
+        batch = services.analysis_jobs_create_batch(owner=user, session_key=None, uploaded_files=[archive])
+
+    reasons = dict(batch.rejections)
+    assert reasons["campaign.zip: zeros.mp4"].startswith("skipped because it expands ")
+    assert "photos and videos hardly shrink in a zip" in reasons["campaign.zip: zeros.mp4"]
+    assert reasons["campaign.zip: big.jpg"] == "skipped because it is over the 1 MB limit."
 
 
 def test_corrupt_zip_is_named(user, no_enqueue):
