@@ -61,7 +61,6 @@ class AnnotatedVideoWriter:
         self._origin_pts = int(round(origin_s / time_base))
         self._time_base = time_base
         self._last_pts: int | None = None
-        self._frames = 0
         self._frame_step = max(1, int(round(1 / (frame_rate * time_base)))) if frame_rate else 1
 
     def write(self, image_bgr: np.ndarray, pts: int | None) -> None:
@@ -83,7 +82,6 @@ class AnnotatedVideoWriter:
         if self._audio is not None:
             self._audio.mux_until(float(pts * self._time_base) + _AUDIO_LEAD_S)
         self._output.mux(self._video.encode(frame))
-        self._frames += 1
 
     def finish(self) -> Path:
         """Flush, close, and move the file into place; returns its path."""

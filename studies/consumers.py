@@ -1,7 +1,7 @@
 """WebSocket consumers: a job's progress, and the live camera.
 
 They stay thin: the protocol rules are in live_protocol.py, the analysis in
-studies.live (and inference.live), the writes in services.py.
+studies.live (and inference.live), the writes in studies.services.
 """
 
 import asyncio
@@ -53,10 +53,7 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group_name, self.channel_name)
 
     async def job_progress(self, event):
-        message = {"type": "job.progress", "status": event["status"], "progress": event["progress"]}
-        if event.get("detail"):
-            message["detail"] = event["detail"]
-        await self.send_json(message)
+        await self.send_json(event)  # services.job_progress_message made it as clients read it
 
     @database_sync_to_async
     def _viewable_job(self, job_id):

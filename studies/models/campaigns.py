@@ -104,10 +104,6 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_collecting(self) -> bool:
-        return self.status == self.Status.COLLECTING
-
 
 class Segment(models.Model):
     """A named stretch of the ad and the emotion(s) it is meant to evoke."""

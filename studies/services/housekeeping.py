@@ -1,7 +1,8 @@
 """Writes that keep what is stored honest: analyses nobody can open any more, and files no row names.
 
-`housekeeping_run` does all the daily clearing: `manage.py purge_expired_data` (cron) and every
-starting worker call it.
+`housekeeping_run` does all the daily clearing: Celery beat sends it every FER_HOUSEKEEPING_INTERVAL_H
+hours (the `studies.run_housekeeping` task), and `manage.py purge_expired_data` and every starting worker
+call it.
 """
 
 import logging
