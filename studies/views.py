@@ -7,8 +7,6 @@ the same fragment), so there is a single way results look. Files and batches
 are served from `file_views.py`.
 """
 
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -120,11 +118,10 @@ def _upload_page(request, page_name):
     batch_jobs, batch_id = [], request.GET.get("batch")
     if batch_id:
         try:
-            batch_uuid = uuid.UUID(batch_id)
-        except ValueError:
-            raise Http404("No such batch.")
-        jobs = selectors.analysis_job_list_for_viewer(**viewer_of(request))
-        batch_jobs = [presenters.job_context(job) for job in jobs.filter(batch_id=batch_uuid).order_by("created_at")]
+            batch_jobs = [presenters.job_context(job) for job in
+                          selectors.analysis_job_list_for_batch(batch_id=batch_id, **viewer_of(request))]
+        except AnalysisJob.DoesNotExist:  # deleted since, or someone else's: the bare upload page
+            pass
     context = {"form": form, "batch_jobs": batch_jobs, "batch_id": batch_id if batch_jobs else None,
                "max_files": settings.FER_MAX_BATCH_FILES}
     return render(request, page["template"], context)
