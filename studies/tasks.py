@@ -54,6 +54,13 @@ def run_housekeeping(**kwargs) -> None:
     services.housekeeping_run()
 
 
+@instrumented_task(name="studies.requeue_stale_jobs")
+def requeue_stale_jobs(**kwargs) -> None:
+    """Jobs whose worker died (silent for minutes) are queued again, and live recordings whose page died
+    are marked failed; sent by Celery beat every minute."""
+    services.analysis_jobs_requeue_stale()
+
+
 @instrumented_task(name="studies.close_abandoned_sessions")
 def close_abandoned_sessions(**kwargs) -> None:
     """Viewers who closed the page mid-ad leave "in progress" sessions; beat closes them as abandoned

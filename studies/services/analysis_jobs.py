@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -41,6 +42,17 @@ UNEXPECTED_FAILURE_MESSAGE = "The analysis failed because of an internal error. 
 MAX_RUN_ATTEMPTS = 3
 WORKER_LOST_MESSAGE = (f"The analysis stopped its worker {MAX_RUN_ATTEMPTS} times, so it was given up. "
                        "The file may be damaged in a way the decoder cannot survive: re-encode it and upload it again.")
+# A run saves its progress at least every few seconds (a video's every second); one silent this long
+# lost its worker, and the job is queued again. Until then a second message for the job (a worker that
+# restarted, a redelivery) leaves the run alone: two runs of one job would fight over its progress.
+RUN_SILENT_AFTER = timedelta(minutes=3)
+# A job queued this long without any worker starting it may have lost its message (the broker was
+# down at upload, or restarted without keeping its queue): it is sent again, at most this often.
+QUEUED_SILENT_AFTER = timedelta(minutes=10)
+
+
+class RunSuperseded(Exception):
+    """This run went silent for so long that the job was queued again, and another run took it over."""
 
 def analysis_job_create(
     *, owner, session_key: str | None, uploaded_file, kind: str | None = None, batch_id=None,
@@ -104,12 +116,8 @@ def analysis_job_run(*, job_id) -> AnalysisJob:
     Idempotent: a finished job is returned untouched, and a job left running by a
     crashed worker is simply analysed again from its stored input.
     """
-    job = _claim_for_run(job_id)
-    if job.is_finished:
-        logger.info("Job %s already %s; not running it again.", job.id, job.status)
-        return job
-    if job.is_live:
-        logger.warning("Job %s is a live recording; the web process writes it, not a worker.", job.id)
+    job, claimed = _claim_for_run(job_id)
+    if not claimed:
         return job
     if job.attempts > MAX_RUN_ATTEMPTS:
         return _finish_failed(job, WORKER_LOST_MESSAGE)
@@ -125,16 +133,30 @@ def analysis_job_run(*, job_id) -> AnalysisJob:
         return _finish_failed(job, str(error))
     except AnalysisJob.DoesNotExist:
         raise  # its owner deleted it meanwhile: nothing to finish
+    except RunSuperseded:
+        logger.warning("Job %s: this run (attempt %d) was taken over by a later one; it stops.", job.id, job.attempts)
+        job.refresh_from_db()
+        return job
     except Exception:
         logger.exception("Job %s failed unexpectedly.", job.id)
         return _finish_failed(job, UNEXPECTED_FAILURE_MESSAGE)
 
 
-def _claim_for_run(job_id) -> AnalysisJob:
+def _claim_for_run(job_id) -> tuple[AnalysisJob, bool]:
+    """The job, and whether this run is to analyse it: not when it is finished, a live recording, or
+    being run by a worker that reported progress within RUN_SILENT_AFTER."""
     with transaction.atomic():
         job = AnalysisJob.objects.select_for_update().get(pk=job_id)
-        if job.is_finished or job.is_live:
-            return job
+        if job.is_finished:
+            logger.info("Job %s already %s; not running it again.", job.id, job.status)
+            return job, False
+        if job.is_live:
+            logger.warning("Job %s is a live recording; the web process writes it, not a worker.", job.id)
+            return job, False
+        if job.status == AnalysisJob.Status.RUNNING and job.updated_at > timezone.now() - RUN_SILENT_AFTER:
+            logger.info("Job %s is running elsewhere (attempt %d, heard from at %s); not running it twice.",
+                        job.id, job.attempts, job.updated_at)
+            return job, False
         job.status = AnalysisJob.Status.RUNNING
         job.attempts += 1
         job.started_at = timezone.now()
@@ -150,7 +172,7 @@ def _claim_for_run(job_id) -> AnalysisJob:
                 "status", "progress", "progress_detail", "attempts", "started_at", "error_message", "updated_at",
             ]
         )
-    return job
+    return job, True
 
 
 def _run_image(job: AnalysisJob) -> AnalysisJob:
@@ -249,9 +271,14 @@ def _set_progress(job: AnalysisJob, value: int) -> None:
 
 
 def _save_progress(job: AnalysisJob, **fields) -> None:
-    """Store a running job's progress; a job deleted meanwhile raises DoesNotExist, which ends its run."""
-    if not AnalysisJob.objects.filter(pk=job.pk).update(**fields, updated_at=timezone.now()):
+    """Store a running job's progress; a job deleted meanwhile raises DoesNotExist, and one that a later
+    run took over RunSuperseded, either of which ends this run."""
+    if AnalysisJob.objects.filter(pk=job.pk, attempts=job.attempts, status=AnalysisJob.Status.RUNNING).update(
+            **fields, updated_at=timezone.now()):
+        return
+    if not AnalysisJob.objects.filter(pk=job.pk).exists():
         raise AnalysisJob.DoesNotExist(f"Job {job.pk} was deleted while it ran.")
+    raise RunSuperseded(str(job.pk))
 
 
 def _finish_succeeded(job: AnalysisJob, *, analysis, annotated_jpeg: bytes, timings: dict) -> AnalysisJob:
@@ -278,14 +305,15 @@ def _finish_succeeded(job: AnalysisJob, *, analysis, annotated_jpeg: bytes, timi
 def _finishing(job: AnalysisJob):
     """Lock the job's row while a run records its outcome.
 
-    Yields False when another run of the same job (requeued by a worker that
-    started meanwhile) finished first: its outcome stands and this one is dropped.
+    Yields False when another run of the same job (it went silent and was queued again) took it over
+    or finished first: that run's outcome stands and this one is dropped.
     """
     with transaction.atomic():
-        current = AnalysisJob.objects.select_for_update().only("status").get(pk=job.pk)
-        yield not current.is_finished
-    if current.is_finished:
-        logger.info("Job %s was finished by another run meanwhile; keeping that outcome.", job.id)
+        current = AnalysisJob.objects.select_for_update().only("status", "attempts").get(pk=job.pk)
+        ours = not current.is_finished and current.attempts == job.attempts
+        yield ours
+    if not ours:
+        logger.info("Job %s was taken over by another run meanwhile; keeping that one's outcome.", job.id)
         job.refresh_from_db()
 
 
@@ -347,20 +375,25 @@ def _run_ms(job: AnalysisJob) -> float:
     return round((job.finished_at - job.started_at).total_seconds() * 1000, 1)
 
 
-def analysis_jobs_requeue_stale() -> list:
-    """Queue again every job a dead worker left queued or running; returns their ids.
+def analysis_jobs_requeue_stale(now=None) -> list:
+    """Queue again the jobs a dead worker left running (silent for RUN_SILENT_AFTER) or whose message
+    may be lost (queued for QUEUED_SILENT_AFTER); returns their ids.
 
-    Called when a worker starts. A job that is in fact still queued may run twice,
-    which is harmless: runs are idempotent and a finished job is never redone.
+    Sent by Celery beat every minute and run when a worker starts. Healthy runs are left alone, so
+    starting a worker never restarts the others' jobs. A job sent twice runs once: the second message
+    finds it running or finished (_claim_for_run).
     """
+    now = now or timezone.now()
     live_recordings_fail_stale()
-    stale_ids = list(
-        AnalysisJob.objects.filter(status__in=[AnalysisJob.Status.QUEUED, AnalysisJob.Status.RUNNING])
-        .exclude(kind=AnalysisJob.Kind.LIVE)
-        .values_list("id", flat=True)
-    )
-    for job_id in stale_ids:
-        _enqueue_on_commit(job_id)
+    silent = (Q(status=AnalysisJob.Status.RUNNING, updated_at__lt=now - RUN_SILENT_AFTER)
+              | Q(status=AnalysisJob.Status.QUEUED, updated_at__lt=now - QUEUED_SILENT_AFTER))
+    with transaction.atomic():
+        stale_ids = list(AnalysisJob.objects.select_for_update().filter(silent).exclude(kind=AnalysisJob.Kind.LIVE)
+                         .values_list("id", flat=True))
+        # Queued again, and not sent again before QUEUED_SILENT_AFTER has passed once more.
+        AnalysisJob.objects.filter(pk__in=stale_ids).update(status=AnalysisJob.Status.QUEUED, updated_at=now)
+        for job_id in stale_ids:
+            _enqueue_on_commit(job_id)
     if stale_ids:
         logger.info("Requeued %d job(s) left unfinished by a previous worker.", len(stale_ids))
     return stale_ids

@@ -10,10 +10,12 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from fer_platform import devservers
 from fer_platform.celery import app as celery_app
@@ -127,7 +129,7 @@ def test_video_job_is_run_by_a_real_worker_and_its_outputs_land_in_storage(
     assert f"Job {job.id} succeeded: video with 1 face track(s)" in worker_log
 
 
-def test_video_job_of_a_killed_worker_is_requeued_by_the_next_worker_and_completes(
+def test_video_job_of_a_killed_worker_is_requeued_once_silent_and_completes(
     start_worker, user, samples_dir, tmp_path, monkeypatch
 ):
     import signal
@@ -157,6 +159,9 @@ def test_video_job_of_a_killed_worker_is_requeued_by_the_next_worker_and_complet
     job.refresh_from_db()
     assert job.status == AnalysisJob.Status.RUNNING and job.progress < 100
     assert not job.annotated_file and not job.timeline_csv and not job.timeline_json and job.result is None
+    # the minutes without progress after which a run counts as dead (a live one saves it every second)
+    AnalysisJob.objects.filter(pk=job.pk).update(
+        updated_at=timezone.now() - services.RUN_SILENT_AFTER - timedelta(seconds=1))
 
     _, second_log = start_worker("second")
     _poll_job_until(job, lambda: job.is_finished)

@@ -1,10 +1,12 @@
 """analysis_job_run: real photos through the real model; idempotent; failures recorded."""
 
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.utils import timezone
 from PIL import Image
 
 from studies.services import analysis_jobs as services
@@ -96,8 +98,15 @@ def test_a_photo_run_that_finishes_second_keeps_the_first_outcome(make_job):
     assert not job.annotated_file, "the second run attached nothing"
 
 
+def _silent_since_the_crash(job) -> None:
+    """A run that reports nothing for minutes lost its worker (services.RUN_SILENT_AFTER)."""
+    AnalysisJob.objects.filter(pk=job.pk).update(
+        updated_at=timezone.now() - services.RUN_SILENT_AFTER - timedelta(seconds=1))
+
+
 def test_job_left_running_by_a_crashed_worker_completes_when_run_again(make_job):
     job = make_job(sample="single_face.jpg", status=AnalysisJob.Status.RUNNING, progress=20, attempts=1)
+    _silent_since_the_crash(job)
 
     services.analysis_job_run(job_id=job.id)
 
@@ -109,6 +118,7 @@ def test_job_left_running_by_a_crashed_worker_completes_when_run_again(make_job)
 
 def test_a_job_that_took_its_worker_down_every_time_is_given_up(make_job):
     job = make_job(sample="single_face.jpg", status=AnalysisJob.Status.RUNNING, attempts=services.MAX_RUN_ATTEMPTS)
+    _silent_since_the_crash(job)
 
     services.analysis_job_run(job_id=job.id)
 

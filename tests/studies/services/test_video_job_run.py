@@ -3,12 +3,14 @@
 import csv
 import io
 import json
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from studies import video_jobs
 from studies.services import analysis_jobs as services
@@ -142,8 +144,9 @@ def test_worker_killed_mid_video_leaves_no_output_and_the_rerun_completes(
     # A save interrupted by the kill would leave a file nobody points to.
     job.input_file.storage.save(f"jobs/{job.id}/annotated_Xy12.mp4", ContentFile(b"half a video"))
 
+    later = timezone.now() + services.RUN_SILENT_AFTER + timedelta(seconds=1)  # the sweep after the silence
     with mock.patch.object(run_analysis_job, "delay") as enqueue, django_capture_on_commit_callbacks(execute=True):
-        requeued = services.analysis_jobs_requeue_stale()
+        requeued = services.analysis_jobs_requeue_stale(now=later)
     assert requeued == [job.id]
     enqueue.assert_called_once_with(job_id=str(job.id))
 
