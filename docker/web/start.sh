@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Web role: apply migrations, make sure the demo account and its demo campaign exist when
-# FER_DEMO_ACCOUNT=1, serve HTTP and WebSockets with Daphne.
+# Web role: serve HTTP and WebSockets with Daphne (the setup role has migrated the database).
+# FER_BEHIND_PROXY=1 trusts X-Forwarded-For and X-Forwarded-Proto, which only a reverse proxy in
+# front may set: a client reaching Daphne directly could otherwise pose as any address.
 set -euo pipefail
-python manage.py migrate --noinput
-python manage.py ensure_demo_user
-python manage.py ensure_demo_campaign
-exec daphne -b 0.0.0.0 -p "${PORT:-8000}" --proxy-headers fer_platform.asgi:application
+proxy_flags=()
+case "$(printf '%s' "${FER_BEHIND_PROXY:-0}" | tr '[:upper:]' '[:lower:]')" in
+  1|true|yes|on) proxy_flags=(--proxy-headers) ;;
+esac
+exec daphne -b 0.0.0.0 -p "${PORT:-8000}" "${proxy_flags[@]}" fer_platform.asgi:application
