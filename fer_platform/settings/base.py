@@ -137,14 +137,17 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start while it is missing
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "staticfiles")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns at every start while it is missing
 STATICFILES_DIRS = [BASE_DIR / "static"]
-if (BASE_DIR / "node_modules").is_dir():
-    # Bootstrap and Chart.js installed from npm, referenced as e.g. 'bootstrap/dist/css/...'.
-    STATICFILES_DIRS.append(BASE_DIR / "node_modules")
-# Serve straight from the finders so no collectstatic step is needed to run.
-WHITENOISE_USE_FINDERS = True
+# Only the built files of the npm packages, under their package paths ('bootstrap/dist/css/...'):
+# the rest of node_modules (sources, lock files) is never collected or served.
+for _package in ("bootstrap", "chart.js"):
+    if (BASE_DIR / "node_modules" / _package / "dist").is_dir():
+        STATICFILES_DIRS.append((f"{_package}/dist", BASE_DIR / "node_modules" / _package / "dist"))
+# In development straight from the source folders, so no collectstatic step is needed; in production
+# from STATIC_ROOT, collected and compressed once (run.sh, the Docker build), never files mid-edit.
+WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

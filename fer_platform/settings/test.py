@@ -20,6 +20,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # tests/conftest.py points each test at its own folder; this is the fallback.
 MEDIA_ROOT = Path(tempfile.gettempdir()) / "fer-test-media"
 
+# DEBUG is off above, but the pages under test are served from the source folders as in development.
+WHITENOISE_USE_FINDERS = True
+
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # Each test starts with no counted sign-ins (tests/conftest.py clears it); Redis would share them.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -153,3 +153,17 @@ def test_with_redis_every_web_process_counts_sign_ins_in_it():
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
     assert "RedisCache" in completed.stdout and "redis://redis.example:6379/0" in completed.stdout
+
+
+def test_production_serves_collected_static_files_and_only_the_npm_packages_built_files(tmp_path):
+    repo_root = Path(__file__).resolve().parents[2]
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "fer_platform.settings.base", "DJANGO_DEBUG": "0",
+                   "DJANGO_SECRET_KEY": "x" * 50, "DJANGO_ALLOWED_HOSTS": "fer.example.com",
+                   "STATIC_ROOT": str(tmp_path / "collected")}
+    script = ("import django; django.setup(); from django.conf import settings as s; "
+              "print(s.WHITENOISE_USE_FINDERS, s.STATIC_ROOT, [d[0] for d in s.STATICFILES_DIRS if isinstance(d, tuple)])")
+    completed = subprocess.run([sys.executable, "-c", script], cwd=repo_root, env=environment,
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split(" ", 2) == ["False", str(tmp_path / "collected"),
+                                              "['bootstrap/dist', 'chart.js/dist']\n"]
