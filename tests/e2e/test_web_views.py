@@ -275,3 +275,11 @@ def test_video_page_takes_videos_images_and_zips(client):
 def test_video_page_without_files_asks_for_one(client):
     response = client.post("/analyze/video/", {})
     assert "Choose at least one video to analyse." in response.content.decode()
+
+
+def test_the_npm_packages_built_files_are_served_and_nothing_else_of_node_modules(client):
+    assert client.get("/static/bootstrap/dist/css/bootstrap.min.css").status_code == 200
+    assert client.get("/static/chart.js/dist/chart.umd.min.js").status_code == 200
+    for private in ("/static/.package-lock.json", "/static/bootstrap/package.json",
+                    "/static/bootstrap/scss/_variables.scss"):
+        assert client.get(private).status_code == 404, private
