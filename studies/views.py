@@ -155,7 +155,8 @@ def job_list(request):
         context = presenters.job_context(job)
         summary = presenters.track_summary(context["tracks"]) if job.has_timeline else context["emotion_summary"]
         rows.append({"job": job, "emotion_summary": summary, "face_count": job.face_count})
-    return render(request, "studies/job_list.html", {"page": page, "rows": rows})
+    return render(request, "studies/job_list.html", {"page": page, "rows": rows,
+                                                     "account_is_shared": selectors.account_is_shared(request.user)})
 
 
 @require_GET

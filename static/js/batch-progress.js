@@ -8,6 +8,18 @@
   if (!overview) return;
   const bar = overview.querySelector(".batch-progress-bar");
   const download = overview.querySelector(".batch-download");
+  let finished = Number(overview.querySelector(".batch-finished").textContent);
+
+  // The status line is said when one more file has finished, not at every poll.
+  function announce(batch) {
+    if (batch.finished === finished) return;
+    finished = batch.finished;
+    let text = batch.finished + " of " + batch.total + " finished.";
+    if (batch.is_finished) {
+      text = "All " + batch.total + " finished: " + batch.counts.succeeded + " succeeded, " + batch.counts.failed + " failed.";
+    }
+    document.getElementById("batch-announce").textContent = text;
+  }
 
   function show(batch) {
     const percent = Math.max(0, Math.min(100, Number(batch.progress) || 0));
@@ -17,6 +29,7 @@
     overview.querySelector(".batch-finished").textContent = batch.finished;
     overview.querySelector(".batch-succeeded").textContent = batch.counts.succeeded;
     overview.querySelector(".batch-failed").textContent = batch.counts.failed;
+    announce(batch);
     if (batch.download_url) {
       download.classList.remove("disabled");
       download.removeAttribute("aria-disabled");

@@ -50,6 +50,7 @@
   };
 
   // Key moments marked along the top: a bar per peak in its emotion's colour, grey where attention dips.
+  // The name is dark text with a swatch of that colour: yellow text on white was unreadable.
   const momentMarks = {
     id: "momentMarks",
     afterDatasetsDraw(chart, args, options) {
@@ -67,8 +68,13 @@
         const right = scales.x.getPixelForValue(mark.peak.end_s);
         ctx.fillStyle = alpha(mark.color, 0.85);
         ctx.fillRect(left, top + 17, right - left, 5); // under the segment names, above the curves
+        const label = fittedLabel(ctx, mark.label, right - left + 14);
+        if (!label) return;
+        const center = (left + right) / 2 + 5; // the label and its swatch, centred together
         ctx.fillStyle = mark.color;
-        ctx.fillText(fittedLabel(ctx, mark.label, right - left + 24), (left + right) / 2, top + 33);
+        ctx.fillRect(center - ctx.measureText(label).width / 2 - 10, top + 25, 7, 7);
+        ctx.fillStyle = "#212529";
+        ctx.fillText(label, center, top + 33);
       });
       ctx.restore();
     },
@@ -104,10 +110,8 @@
     const datasets = EMOTIONS.map((name) => ({
       label: name,
       data: series(curves.times_s, curves.emotions[name].mean),
-      borderColor: COLORS[name],
-      backgroundColor: COLORS[name],
+      ...FER_EMOTION_LINE(name), // colour, dashes and markers
       borderWidth: 2,
-      pointRadius: 0,
       tension: 0.2,
       spanGaps: false,
     }));
@@ -138,8 +142,9 @@
           y: { min: 0, max: 100, title: { display: true, text: "probability (%)" }, ticks: { callback: (v) => v + "%" } },
         },
         plugins: {
-          legend: { labels: { filter: (item) => !item.text.startsWith("band-"), boxWidth: FER_EMOTION_LEGEND_BOX_WIDTH(canvas) } },
+          legend: { labels: FER_EMOTION_LEGEND_LABELS(FER_EMOTION_LEGEND_BOX_WIDTH(canvas), { filter: (item) => !item.text.startsWith("band-") }) },
           tooltip: {
+            usePointStyle: true, // each line's marker, not only its colour
             filter: (item) => !item.dataset.label.startsWith("band-"),
             callbacks: {
               title: (items) => items.length ? items[0].parsed.x.toFixed(2) + " s" : "",
@@ -158,6 +163,13 @@
       },
     });
     chart.setBand = (name) => { setBand(name); chart.update("none"); };
+    const table = canvas.id && document.querySelector('details.chart-data[data-chart="' + canvas.id + '"]');
+    if (table) {
+      FER_FILL_CURVE_TABLE(table, {
+        caption: table.dataset.caption, times: curves.times_s, names: EMOTIONS, labels: {},
+        values: Object.fromEntries(EMOTIONS.map((name) => [name, curves.emotions[name].mean])),
+      });
+    }
     if (options.video) {
       options.video.addEventListener("timeupdate", () => chart.draw());
       options.video.addEventListener("seeked", () => chart.draw());
@@ -165,16 +177,21 @@
     return chart;
   }
 
+  // The second group's bars are outlined, the first's filled: told apart without their colours.
+  const BAR_COLORS = ["#3a4fb8", "#b85500"];
+
   function drawBars(canvas, groups) {
-    // groups: [{label, color, means: {emotion: 0..1}}]
+    // groups: [{label, means: {emotion: 0..1}}], two at most
     return new Chart(canvas, {
       type: "bar",
       data: {
         labels: EMOTIONS,
-        datasets: groups.map((group) => ({
+        datasets: groups.map((group, i) => ({
           label: group.label,
           data: EMOTIONS.map((name) => group.means[name] === null || group.means[name] === undefined ? null : 100 * group.means[name]),
-          backgroundColor: group.color,
+          backgroundColor: i === 0 ? BAR_COLORS[0] : alpha(BAR_COLORS[1], 0.15),
+          borderColor: BAR_COLORS[i],
+          borderWidth: i === 0 ? 0 : 2,
         })),
       },
       options: {
@@ -198,14 +215,18 @@
     const chart = drawCurves(canvas, report, { video: video, band: firstExpected });
     if (bandSelect) bandSelect.addEventListener("change", () => chart.setBand(bandSelect.value));
 
+    // A click anywhere on a segment's row, or on its name's button (which a keyboard reaches; its
+    // click comes up to the row), highlights the segment and seeks the ad there.
     document.querySelectorAll("tr.segment-row").forEach((row) => {
-      row.addEventListener("click", () => {
+      row.addEventListener("click", (event) => {
         const segment = report.segments.find((s) => String(s.id) === row.dataset.segmentId);
         if (!segment) return;
         chart.options.plugins.segmentBoxes.highlight = segment.id;
         if (bandSelect) { bandSelect.value = segment.expected[0]; chart.setBand(segment.expected[0]); }
         if (video) video.currentTime = segment.start_s;
         chart.update("none");
+        // the chart is far above the table: the button brings it into view (the focus stays here)
+        if (event.target.closest(".segment-show")) canvas.scrollIntoView({ behavior: "smooth", block: "nearest" });
       });
     });
 
@@ -230,9 +251,8 @@
       const redraw = () => {
         if (bars) bars.destroy();
         const picked = [first.value, second.value].map((id) => report.segments.find((s) => String(s.id) === id)).filter(Boolean);
-        bars = drawBars(compareCanvas, picked.map((segment, i) => ({
+        bars = drawBars(compareCanvas, picked.map((segment) => ({
           label: segment.name + " (" + segment.start_s + "–" + segment.end_s + " s)",
-          color: i === 0 ? "#3a4fb8" : "#fd7e14",
           means: segment.means,
         })));
       };
@@ -247,10 +267,9 @@
     const dataElement = document.getElementById("compare-data");
     if (!dataElement) return;
     const reports = JSON.parse(dataElement.textContent);
-    const palette = ["#3a4fb8", "#fd7e14"];
     const overall = document.getElementById("compare-overall-chart");
     if (overall && reports.length) {
-      drawBars(overall, reports.map((report, i) => ({ label: report.campaign.name, color: palette[i], means: report.overall })));
+      drawBars(overall, reports.map((report) => ({ label: report.campaign.name, means: report.overall })));
     }
     reports.forEach((report, i) => {
       const canvas = document.getElementById("compare-curves-" + i);

@@ -18,6 +18,7 @@
   const resetButton = document.querySelector(".segment-form-reset");
 
   const percent = (seconds) => (100 * seconds / duration) + "%";
+
   const round = (seconds) => Math.round(seconds * 10) / 10;
 
   // One lane fills the bar; overlapping segments get a thinner lane each, the bar growing to fit them.
@@ -33,7 +34,11 @@
     block.style.height = (laneRem - (lanes === 1 ? 0 : 0.2)) + "rem";
     block.style.left = percent(segment.start_s);
     block.style.width = percent(segment.end_s - segment.start_s);
-    block.style.background = COLORS[segment.expected[0]] || "#6c757d";
+    // opaque, with dark or white text by contrast: white on the light ones (happy) was 2.3:1, and
+    // see-through blocks lost 4.5:1 whatever the text
+    const color = COLORS[segment.expected[0]] || "#6c757d";
+    block.style.background = color;
+    block.style.color = FER_TEXT_ON(color);
     block.title = segment.name + " (" + segment.start_s + "–" + segment.end_s + " s): " + segment.expected.join(", ");
     block.textContent = segment.name;
     block.addEventListener("pointerdown", (event) => event.stopPropagation());
@@ -131,6 +136,10 @@
       }
       button.textContent = "Copied";
       setTimeout(() => { button.textContent = "Copy"; }, 1500);
+      // emptied first, so a second copy of the same link is said again
+      const status = document.getElementById("copy-status");
+      status.textContent = "";
+      setTimeout(() => { status.textContent = "Link copied to the clipboard."; }, 50);
     });
   });
 })();

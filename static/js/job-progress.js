@@ -23,6 +23,8 @@
     failed: "text-bg-danger",
   };
   const EMOTION_COLORS = window.FER_EMOTION_COLORS;
+  // A video's progress is said at each quarter: its figures change about once a second.
+  const ANNOUNCE_STEP = 25;
 
   // A video's emotions over time: one chart showing one face track at a time (seven lines stay
   // readable, 7 x N would not), picked with the track selector above it. The emotions hidden through
@@ -50,6 +52,16 @@
       const points = (name) => track.times.map((time, i) => ({ x: time, y: track.values[name][i] }));
       const label = () => "Probability of each emotion over time, face track #" + track.track_id;
       canvas.setAttribute("aria-label", label());
+      // the chart's figures in words, for the track shown
+      const table = canvas.closest(".video-chart")?.querySelector("details.chart-data");
+      const fillTable = () => {
+        if (!table) return;
+        FER_FILL_CURVE_TABLE(table, {
+          caption: label() + ", per second (%)", times: track.times, values: track.values,
+          names: data.emotions, labels: data.labels,
+        });
+      };
+      fillTable();
       // the wrap's width: the canvas itself is still at its default 300 px before Chart.js sizes it
       const boxWidth = FER_EMOTION_LEGEND_BOX_WIDTH(canvas.parentElement);
       const chart = new Chart(canvas, {
@@ -58,10 +70,8 @@
           datasets: data.emotions.map((name) => ({
             label: data.labels[name],
             data: points(name),
-            borderColor: EMOTION_COLORS[name] || "#6c757d",
-            backgroundColor: EMOTION_COLORS[name] || "#6c757d",
+            ...FER_EMOTION_LINE(name), // colour, dashes and markers
             borderWidth: 2,
-            pointRadius: 0,
             tension: 0.25,
           })),
         },
@@ -72,8 +82,8 @@
           interaction: { mode: "index", intersect: false },
           plugins: {
             // roomier legend entries on a phone: each one is a tap target that hides or shows its line
-            legend: { labels: { boxWidth, padding: boxWidth < 40 ? 12 : 10 } },
-            tooltip: { callbacks: { label: (item) => item.dataset.label + ": " + item.parsed.y.toFixed(1) + "%" } },
+            legend: { labels: FER_EMOTION_LEGEND_LABELS(boxWidth, { padding: boxWidth < 40 ? 12 : 10 }) },
+            tooltip: { usePointStyle: true, callbacks: { label: (item) => item.dataset.label + ": " + item.parsed.y.toFixed(1) + "%" } },
           },
           scales: {
             x: {
@@ -94,6 +104,7 @@
         chart.data.datasets.forEach((dataset, i) => { dataset.data = points(data.emotions[i]); });
         chart.update();
         canvas.setAttribute("aria-label", label());
+        fillTable();
       });
     });
   }
@@ -176,6 +187,36 @@
       this.polls = 0;
       this.timer = null;
       this.finished = false;
+      this.announcedStep = this.progressStep(Number(element.dataset.jobProgress) || 0);
+    }
+
+    progressStep(percent) {
+      return Math.floor(percent / ANNOUNCE_STEP) * ANNOUNCE_STEP;
+    }
+
+    // Into the card's status region: screen readers say it once, whatever else changes on the card.
+    announce(text) {
+      const region = this.element.querySelector(".job-announce");
+      if (region) region.textContent = text;
+    }
+
+    name() {
+      const link = this.element.querySelector("header a");
+      return link ? link.textContent.trim() : "The analysis";
+    }
+
+    announceProgress(percent) {
+      if (this.element.dataset.jobKind !== "video") return;
+      const step = this.progressStep(percent);
+      if (step <= this.announcedStep || step >= 100) return; // the end is said by finish()
+      this.announcedStep = step;
+      this.announce(this.name() + ": " + step + " % analysed.");
+    }
+
+    // The batch page says "3 of 5 finished" itself (batch-progress.js); elsewhere each card says it.
+    announceEnd(status) {
+      if (document.getElementById("batch-overview")) return;
+      this.announce(this.name() + (status === "failed" ? ": the analysis failed." : ": the analysis finished, the result is below."));
     }
 
     start() {
@@ -269,6 +310,7 @@
       bar.parentElement.setAttribute("aria-valuenow", String(percent));
       const percentText = this.element.querySelector(".job-progress-percent");
       if (percentText) percentText.textContent = percent + "%";
+      this.announceProgress(percent);
       const text = this.element.querySelector(".job-progress-text");
       const texts = this.element.dataset.jobKind === "video" ? VIDEO_STATUS_TEXT : STATUS_TEXT;
       if (text && texts[status]) text.textContent = texts[status];
@@ -305,12 +347,14 @@
         if (!response.ok) throw new Error("status " + response.status);
         body.innerHTML = await response.text();
         drawCharts(body);
+        this.announceEnd(status.status);
       } catch (error) {
         body.innerHTML = "";
         const alert = document.createElement("div");
         alert.className = "alert alert-warning mb-0";
         alert.textContent = "The analysis finished but its result could not be loaded. Reload the page to see it.";
         body.append(alert);
+        this.announce(alert.textContent);
       }
       settleUploadNote();
     }

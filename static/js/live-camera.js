@@ -13,6 +13,8 @@
   const COLORS = window.FER_EMOTION_COLORS;
   const WINDOW_S = 30; // the rolling chart
   const CHART_EVERY_MS = 250;
+  // A screen reader hears the faces' emotions at most this often: each result would be ~25 a second.
+  const ANNOUNCE_EVERY_MS = 2500;
   const EMOJI_FONT = '"Apple Color Emoji", "Segoe UI Emoji", "Noto Color Emoji", sans-serif';
 
   const $ = (id) => document.getElementById(id);
@@ -27,6 +29,7 @@
   let recordingStartedAt = null;
   let recordingTimer = null;
   let showingResults = false; // the stats and faces shown are from the running stream
+  let announced = { text: "", at: -Infinity }; // what #face-status last said, and when
 
   const stream = new FrameStream({
     video: video,
@@ -50,6 +53,14 @@
     box.classList.toggle("d-none", !text);
   }
 
+  // A button disabled while it has focus drops the focus to the page's start: a keyboard user
+  // would have to tab all the way back. The focus moves to the button that takes over.
+  function disableAndFocus(disabled, next) {
+    const hadFocus = document.activeElement === disabled;
+    disabled.disabled = true;
+    if (hadFocus) next.focus();
+  }
+
   async function startCamera() {
     showError("");
     startButton.disabled = true;
@@ -58,6 +69,7 @@
     } catch (error) {
       camera = null;
       startButton.disabled = false;
+      startButton.focus();
       showError(FrameStream.cameraErrorText(error));
       return;
     }
@@ -65,6 +77,7 @@
     await video.play().catch(() => {});
     $("camera-placeholder").classList.add("d-none");
     stopButton.disabled = false;
+    stopButton.focus();
     stream.start();
   }
 
@@ -76,7 +89,7 @@
     setRecording(false);
     recordButton.disabled = true;
     startButton.disabled = false;
-    stopButton.disabled = true;
+    disableAndFocus(stopButton, startButton);
     $("camera-placeholder").classList.remove("d-none");
     clearResults("Camera stopped. Start it to see the faces again.");
     $("stat-connection").textContent = "Not connected";
@@ -89,6 +102,7 @@
     showingResults = false;
     ["stat-faces", "stat-latency", "stat-rate", "stat-server"].forEach((id) => { $(id).textContent = "–"; });
     showFaces([], note);
+    announced = { text: "", at: -Infinity }; // the next face is news again
     clearOverlay();
     breakChart(performance.now());
   }
@@ -105,6 +119,7 @@
     $("stat-faces").textContent = message.faces.length;
     drawOverlay(message);
     showFaces(message.faces);
+    announceFaces(message.faces, performance.now());
     remember(message, performance.now());
   }
 
@@ -156,7 +171,7 @@
     ctx.textBaseline = "middle";
     ctx.fillText(face.emoji, left + 5, y + 12);
     ctx.font = "600 15px system-ui, sans-serif";
-    ctx.fillStyle = face.label === "happy" ? "#212529" : "#ffffff";
+    ctx.fillStyle = FER_TEXT_ON(color);
     ctx.fillText(text, left + 27, y + 12);
   }
 
@@ -190,6 +205,17 @@
     container.querySelectorAll(".face-panel").forEach((panel) => {
       if (!seen.has(panel.id)) panel.remove();
     });
+  }
+
+  // "Face 1: happy." per face: said when a face's emotion changes (or a face comes or goes), and
+  // no sooner than ANNOUNCE_EVERY_MS after the last time; a change in between waits for a later result.
+  function announceFaces(faces, now) {
+    const text = faces.length
+      ? faces.map((face) => "Face " + Number(face.track_id) + ": " + face.label + ".").join(" ")
+      : "No face in view.";
+    if (text === announced.text || now - announced.at < ANNOUNCE_EVERY_MS) return;
+    announced = { text: text, at: now };
+    $("face-status").textContent = text;
   }
 
   function buildPanel(id, trackId) {
@@ -228,10 +254,9 @@
       datasets: EMOTIONS.map((emotion) => ({
         label: emotion.emoji + " " + emotion.name,
         data: [],
-        borderColor: COLORS[emotion.name],
-        backgroundColor: COLORS[emotion.name],
+        ...FER_EMOTION_LINE(emotion.name), // colour and dashes
+        pointRadius: 0, // markers would crawl along as the window slides
         borderWidth: 2,
-        pointRadius: 0,
         tension: 0.2,
         spanGaps: false, // a null point (camera off, connection lost, no face) breaks the line
       })),
@@ -246,7 +271,8 @@
         y: { min: 0, max: 100, title: { display: true, text: "probability (%)" } },
       },
       plugins: {
-        tooltip: { callbacks: { label: (item) => item.dataset.label + ": " + item.parsed.y.toFixed(0) + "%" } },
+        legend: { labels: FER_EMOTION_LEGEND_LABELS(FER_EMOTION_LEGEND_BOX_WIDTH($("rolling-chart").parentElement), {}, false) },
+        tooltip: { usePointStyle: true, callbacks: { label: (item) => item.dataset.label + ": " + item.parsed.y.toFixed(0) + "%" } },
       },
     },
   });
@@ -297,7 +323,10 @@
     $("recording-badge").classList.toggle("d-none", !on);
     recordButton.classList.toggle("btn-danger", on);
     recordButton.classList.toggle("btn-outline-danger", !on);
-    recordButton.querySelector(".record-label").textContent = on ? "Stop and save" : "Record emotions";
+    // A toggle keeps its name ("Record emotions", pressed or not); the title says how to stop.
+    recordButton.setAttribute("aria-pressed", String(on));
+    recordButton.title = on ? "Recording the emotion scores: press again to stop and save them"
+      : "Save the emotion scores (never the images) as an analysis you can chart and download";
     clearInterval(recordingTimer);
     if (on) {
       recordingTimer = setInterval(() => {

@@ -34,6 +34,12 @@
     camera = null;
   }
 
+  // Results come several times a second; rewriting a live region (or a badge) with the same words
+  // each time makes screen readers say them again and again. Only a change is written.
+  function setText(element, text) {
+    if (element.textContent !== text) element.textContent = text;
+  }
+
   function csrfToken() {
     const input = document.querySelector('[name="csrfmiddlewaretoken"]');
     return input ? input.value : "";
@@ -51,7 +57,7 @@
 
     function setState(id, ok, text) {
       const state = $(id).querySelector(".check-state");
-      state.textContent = text;
+      setText(state, text);
       state.className = "check-state fw-semibold " + (ok === null ? "text-body-secondary" : ok ? "text-success" : "text-danger");
     }
 
@@ -77,8 +83,8 @@
         const level = brightness();
         const lightOk = level >= 60 && level <= 210;
         setState("check-light", lightOk, level < 60 ? "too dark" : level > 210 ? "too bright" : "good");
-        $("check-hint").textContent = !faceOk ? "Move so your whole face is in the picture, facing the screen."
-          : level < 60 ? "Turn on a light in front of you, or face a window." : level > 210 ? "Avoid a bright light or window behind you." : "All set.";
+        setText($("check-hint"), !faceOk ? "Move so your whole face is in the picture, facing the screen."
+          : level < 60 ? "Turn on a light in front of you, or face a window." : level > 210 ? "Avoid a bright light or window behind you." : "All set.");
         continueButton.disabled = !faceOk;
       },
       onError: (message) => showError(message.message),
@@ -115,6 +121,7 @@
     const overlay = $("ad-overlay");
     const overlayText = $("ad-overlay-text");
     const startButton = $("ad-start");
+    const stage = $("ad-stage");
     const badge = $("face-badge");
     let started = false;
     let finishing = false;
@@ -144,8 +151,9 @@
       },
       onResult: (message) => {
         const seen = message.faces.length > 0;
-        badge.textContent = seen ? "face visible" : "face not visible";
-        badge.className = "badge position-absolute top-0 start-0 m-2 " + (seen ? "text-bg-success" : "text-bg-warning");
+        setText(badge, seen ? "face visible" : "face not visible");
+        const look = "badge position-absolute top-0 start-0 m-2 " + (seen ? "text-bg-success" : "text-bg-warning");
+        if (badge.className !== look) badge.className = look;
       },
       onError: (message) => showError(message.message),
       onMessage: (message) => {
@@ -157,21 +165,30 @@
       },
     });
 
+    // The overlay's text is a status region, so the pause or "Saving…" is heard; its button takes
+    // the focus, so Enter or Space continues without hunting for it.
     function showOverlay(text, buttonText) {
       overlayText.textContent = text;
       startButton.textContent = buttonText || "";
       startButton.classList.toggle("d-none", !buttonText);
       overlay.classList.remove("d-none");
       overlay.classList.add("d-flex");
+      if (buttonText) startButton.focus();
     }
 
+    // The focused start button disappears with the overlay: the focus goes to the stage it covered,
+    // not to the page's start.
     function hideOverlay() {
+      const hadFocus = overlay.contains(document.activeElement);
       overlay.classList.add("d-none");
       overlay.classList.remove("d-flex");
+      if (hadFocus) stage.focus({ preventScroll: true });
     }
 
     function showProgress() {
-      $("ad-progress").style.width = (100 * ad.currentTime / (ad.duration || 1)) + "%";
+      const percent = 100 * ad.currentTime / (ad.duration || 1);
+      $("ad-progress").style.width = percent + "%";
+      $("ad-progress").parentElement.setAttribute("aria-valuenow", String(Math.round(percent)));
     }
 
     function seekToResumePoint() {

@@ -92,7 +92,7 @@ def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent:
         invitation_check(invitation)
         if consent.keep_recording and not recording_offered(invitation.campaign):
             raise InvalidInput(RECORDING_NOT_OFFERED_MESSAGE, "keep_recording")
-        if JOINS_PER_ADDRESS.exceeded(str(invitation.campaign_id), client_address):
+        if client_address and JOINS_PER_ADDRESS.exceeded(str(invitation.campaign_id), client_address):
             raise ParticipationRefused("Too many viewers joined this study from your network address in the last "
                                        "hour. Please try again later.")
         session = ViewerSession.objects.create(
@@ -100,7 +100,8 @@ def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent:
             consented_at=timezone.now(), consent_analyse_webcam=True, consent_keep_recording=consent.keep_recording,
             self_report_age=consent.age_band, self_report_gender=consent.gender, user_agent=(user_agent or "")[:400],
         )
-    JOINS_PER_ADDRESS.record(str(invitation.campaign_id), client_address)
+    if client_address:  # none from the project's own code (the demo study's synthetic viewers)
+        JOINS_PER_ADDRESS.record(str(invitation.campaign_id), client_address)
     logger.info("Viewer session %s joined campaign %s.", session.id, invitation.campaign_id)
     return session
 

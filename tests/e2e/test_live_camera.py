@@ -40,7 +40,8 @@ def test_the_live_page_labels_the_face_and_counts_results(asgi_server, camera_br
     page.get_by_role("button", name="Record emotions").click()
     page.wait_for_selector("#recording-badge:not(.d-none)")
     page.wait_for_timeout(1500)
-    page.get_by_role("button", name="Stop and save").click()
+    # a toggle: pressed again (its name stays), it stops and saves
+    page.get_by_role("button", name="Record emotions", pressed=True).click()
     saved = page.wait_for_selector("#recording-saved:not(.d-none)")
     assert "Recording saved" in saved.inner_text()
     page.click("#recording-saved a")

@@ -58,7 +58,8 @@ def test_signing_in_to_the_shared_demo_account_moves_nothing_into_it_and_says_so
     job.refresh_from_db()
     assert job.owner is None and job.session_key == key  # everyone signing in as demo would see it
     assert "shared demo account" in response.content.decode()
-    assert str(job.id) not in client.get("/jobs/").content.decode()
+    listing = client.get("/jobs/").content.decode()
+    assert str(job.id) not in listing and "made by anyone signed in to it" in listing
 
 
 def test_failed_login_moves_nothing(client, user, make_job):

@@ -81,7 +81,7 @@ def test_the_consent_page_says_how_long_the_answers_are_kept(client, invitation)
 def test_a_shared_accounts_study_offers_no_recording_and_refuses_one(client, invitation):
     services.account_mark_shared(invitation.campaign.owner)  # the demo account: its password is public
     page = client.get(f"/v/{invitation.token}/").content.decode()
-    assert 'name="keep_recording"' not in page
+    assert 'name="keep_recording"' not in page and "This demo study keeps no webcam recording" in page
     with pytest.raises(InvalidInput, match="keeps no webcam recordings"):
         services.viewer_session_start(invitation_token=invitation.token,
                                       consent=services.Consent(analyse_webcam=True, keep_recording=True))
