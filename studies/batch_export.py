@@ -63,10 +63,16 @@ def _add_stored(archive: zipfile.ZipFile, field_file, entry: zipfile.ZipInfo) ->
         shutil.copyfileobj(source, target, 1024 * 1024)
 
 
-def _why_not_included(job: AnalysisJob) -> str:
+def _why_not_included(job: AnalysisJob) -> str | None:
+    """None for a job whose results go into the zip."""
     if job.status == AnalysisJob.Status.FAILED:
         return f"failed: {job.error_message or 'no reason recorded'}"
-    return "still being analysed when this zip was made; download it again once the batch has finished"
+    if job.status != AnalysisJob.Status.SUCCEEDED:
+        return "still being analysed when this zip was made; download it again once the batch has finished"
+    outputs = [job.annotated_file, job.timeline_csv, job.timeline_json] if job.has_timeline else [job.annotated_file]
+    if any(output and not output.storage.exists(output.name) for output in outputs):
+        return "its result files are missing from the server's storage; analyse it again"
+    return None
 
 
 def write_batch_zip(jobs: list[AnalysisJob], target) -> None:
@@ -83,8 +89,9 @@ def write_batch_zip(jobs: list[AnalysisJob], target) -> None:
     # Videos are already compressed; deflating them again only costs time.
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
         for number, job in enumerate(jobs, start=1):
-            if job.status != AnalysisJob.Status.SUCCEEDED:
-                not_included.append(f"{job.original_filename or 'file'}: {_why_not_included(job)}")
+            reason = _why_not_included(job)
+            if reason:
+                not_included.append(f"{job.original_filename or 'file'}: {reason}")
                 continue
             folder = _folder_name(number, job)
             finished_at = job.finished_at or made_at

@@ -89,7 +89,8 @@ def ranged_file_response(request, field_file, *, content_type: str, download_nam
     try:
         size = field_file.size if size is None else min(size, field_file.size)
     except FileNotFoundError:
-        raise Http404("This file was just replaced or deleted; reload the page.") from None
+        raise Http404("This file is no longer stored: it was just replaced or deleted, or is missing from the "
+                      "server's storage. Reload the page.") from None
     etag = '"' + hashlib.sha256(f"{field_file.name}:{size}".encode()).hexdigest()[:32] + '"'
     if_range = request.headers.get("If-Range")
     wants_range = request.headers.get("Range") and (not if_range or if_range == etag)

@@ -26,6 +26,9 @@ JOB_FILES = {
 }
 
 
+MISSING_FILE_MESSAGE = "This file is missing from the server's storage. Analyse the upload again to get it back."
+
+
 def job_download_name(job: AnalysisJob, ending: str) -> str:
     """The name to save a job's file under: "ad_timeline.csv" for an upload "ad.mp4".
 
@@ -38,7 +41,11 @@ def annotated_image_response(job: AnalysisJob) -> FileResponse:
     """The annotated JPEG for an <img>, saved as "holiday_annotated.jpg" from a download link."""
     # Without a name FileResponse would offer the stored one, "annotated.jpg", for every photo.
     filename = download_name_for(job.original_filename, "annotated.jpg", fallback="annotated.jpg")
-    return FileResponse(job.annotated_file.open("rb"), content_type="image/jpeg", filename=filename)
+    try:
+        stored = job.annotated_file.open("rb")
+    except FileNotFoundError:  # removed from the storage behind the database's back
+        raise Http404(MISSING_FILE_MESSAGE) from None
+    return FileResponse(stored, content_type="image/jpeg", filename=filename)
 
 
 @require_GET

@@ -144,3 +144,18 @@ def test_files_from_a_zips_folders_keep_the_folders_in_their_names(client, make_
     assert [(row["file"], row["folder"]) for row in _combined_rows(archive)] == [
         ("shoot 1/take.jpg", "01_shoot_1_take"), ("shoot 2/take.jpg", "02_shoot_2_take")]
     assert {"01_shoot_1_take/annotated.jpg", "02_shoot_2_take/annotated.jpg"} <= set(archive.namelist())
+
+
+def test_a_job_whose_files_went_missing_from_storage_is_named_not_a_server_error(client, make_job, make_video_job,
+                                                                                 sample_bytes):
+    key = _session_key(client)
+    kept = _photo(make_job, sample_bytes, key, "kept.jpg", [1, 2, 3, 4])
+    lost = _video(make_video_job, key, "lost.mp4", [1, 2, 3, 4])
+    lost.timeline_csv.storage.delete(lost.timeline_csv.name)  # removed by hand, say
+
+    archive = _download(client)
+
+    assert "lost.mp4: its result files are missing from the server's storage" in archive.read(
+        "not_included.txt").decode()
+    assert not any(name.startswith("002") for name in archive.namelist())  # no half folder
+    assert [row["file"] for row in _combined_rows(archive)] == [kept.original_filename]

@@ -131,3 +131,14 @@ def test_the_api_serves_a_videos_files_under_the_same_names(user, user_api_clien
         response = user_api_client.get(f"/api/v1/jobs/{job.id}/{path}")
         assert response.status_code == 200, path
         assert response["Content-Disposition"] == disposition
+
+
+def test_a_file_missing_from_storage_is_a_404_that_says_so(client, finished_photo, finished_video):
+    photo, video = finished_photo("holiday.jpg"), finished_video("ad.mp4")
+    photo.annotated_file.storage.delete(photo.annotated_file.name)
+    video.annotated_file.storage.delete(video.annotated_file.name)
+
+    image = client.get(f"/jobs/{photo.id}/annotated.jpg")
+    assert image.status_code == 404 and "missing from the server" in image.content.decode()
+    player = client.get(f"/jobs/{video.id}/annotated.mp4")
+    assert player.status_code == 404 and "missing from the server" in player.content.decode()
