@@ -9,6 +9,7 @@ import logging
 import shutil
 import tempfile
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 WORK_ROOT_NAME = "fer-video-work"
 # No run lasts a day (videos are at most FER_MAX_VIDEO_SECONDS long), so an older folder is a dead run's.
 ABANDONED_AFTER_S = 24 * 3600
+# A work folder touched this recently may belong to a run that is just finishing.
+RECENT_S = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,10 @@ def _work_root() -> Path:
 def work_folder(job: AnalysisJob):
     """A folder of this attempt's own, removed afterwards.
 
-    Per attempt, because a worker that starts while another is still running the
-    job requeues it, and the two runs must not write into one folder. Folders that
-    killed attempts left behind are cleared once they are clearly abandoned.
+    Per attempt, because a run that went silent (a paused machine, say) may wake up after
+    another run took the job over, and the two must not write into one folder. Folders that
+    killed attempts left behind are cleared once they are clearly abandoned, here and by
+    work_folders_sweep.
     """
     job_folder = _work_root() / str(job.id)
     folder = job_folder / f"attempt-{job.attempts}"
@@ -71,6 +75,34 @@ def _remove_abandoned_attempts(job_folder: Path) -> None:
                 shutil.rmtree(attempt, ignore_errors=True)
         except FileNotFoundError:
             continue
+
+
+def work_folders_sweep(now_s: float | None = None) -> int:
+    """Remove the work folders of jobs that finished or were deleted, which killed runs left behind
+    (a partial annotated video each); returns how many. A folder younger than RECENT_S is left alone:
+    its run may be finishing and removing it itself."""
+    root = _work_root()
+    if not root.is_dir():
+        return 0
+    cutoff = (now_s if now_s is not None else time.time()) - RECENT_S
+    folders = {}
+    for folder in root.iterdir():
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                folders[str(uuid.UUID(folder.name))] = folder
+        except (ValueError, FileNotFoundError):
+            continue  # not a job's folder, or gone meanwhile
+    unfinished = {str(job_id) for job_id in AnalysisJob.objects.filter(
+        pk__in=list(folders), status__in=[AnalysisJob.Status.QUEUED, AnalysisJob.Status.RUNNING])
+        .values_list("pk", flat=True)}
+    removed = 0
+    for job_id, folder in folders.items():
+        if job_id not in unfinished:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    if removed:
+        logger.info("Removed %d video work folder(s) that runs of finished or deleted jobs left behind.", removed)
+    return removed
 
 
 def discard_unattached_outputs(job: AnalysisJob) -> None:

@@ -15,7 +15,7 @@ from django.contrib.sessions.backends import db as db_sessions
 from django.contrib.sessions.backends import file as file_sessions
 from django.utils import timezone
 
-from studies import storage_files
+from studies import storage_files, video_jobs
 from studies.models import (CAMPAIGNS_STORAGE_ROOT, JOBS_STORAGE_ROOT, AnalysisJob, Campaign, RecordingPart,
                             campaign_ad_folder, campaign_viewers_folder, job_storage_folder,
                             viewer_session_storage_folder)
@@ -50,6 +50,7 @@ def housekeeping_run(now=None) -> dict[str, int | None]:
         "interrupted_live_recordings": live_recordings_fail_stale,
         "unreachable_analyses": lambda: analysis_jobs_delete_unreachable(now),
         "orphaned_files": lambda: storage_orphans_delete(now),
+        "video_work_folders": lambda: video_jobs.work_folders_sweep(now.timestamp() if now else None),
     }
     done = {}
     for name, step in steps.items():

@@ -150,3 +150,24 @@ def test_an_analysis_claimed_by_an_account_meanwhile_is_kept(user, make_job):
     services.analysis_jobs_claim_for_user(user=user, session_key="ended-at-login")
     assert services.analysis_jobs_delete([job], only_if_anonymous=True) == 0
     assert AnalysisJob.objects.filter(pk=job.pk, owner=user).exists()
+
+
+def test_video_work_folders_that_killed_runs_left_go_once_their_job_finished_or_went(settings, tmp_path,
+                                                                                     make_video_job):
+    settings.FER_VIDEO_WORK_DIR = str(tmp_path / "work")
+    running = make_video_job(status=AnalysisJob.Status.RUNNING)
+    finished = make_video_job(status=AnalysisJob.Status.SUCCEEDED, progress=100)
+    just_finished = make_video_job(status=AnalysisJob.Status.SUCCEEDED, progress=100)
+    deleted = uuid.uuid4()
+    an_hour_ago = (timezone.now() - timedelta(hours=1)).timestamp()
+    for name in (running.id, finished.id, just_finished.id, deleted, "not-a-job"):
+        attempt = tmp_path / "work" / str(name) / "attempt-1"
+        attempt.mkdir(parents=True)
+        (attempt / ".annotated.mp4.x.partial").write_bytes(b"half a video of faces")
+        if name != just_finished.id:  # its run may be removing it right now
+            os.utime(attempt.parent, (an_hour_ago, an_hour_ago))
+
+    assert services.housekeeping_run()["video_work_folders"] == 2
+
+    assert sorted(path.name for path in (tmp_path / "work").iterdir()) == sorted(
+        [str(running.id), str(just_finished.id), "not-a-job"])
