@@ -192,6 +192,15 @@ def track_summary(tracks):
     return _emotion_counts(track["dominant"] for track in tracks)
 
 
+def job_summary(job):
+    """The emotions a list row shows for a job, without the rest of its page (its chart above all)."""
+    if job.status != AnalysisJob.Status.SUCCEEDED:
+        return []
+    if job.has_timeline:
+        return track_summary(_track_rows(job.result))
+    return emotion_summary(face_rows(job.result))
+
+
 def _percent(value):
     return None if value is None else 100.0 * float(value)
 

@@ -150,11 +150,8 @@ def _create_jobs(request, files, page_name):
 def job_list(request):
     jobs = selectors.analysis_job_list_for_viewer(**viewer_of(request))
     page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = []
-    for job in page.object_list:
-        context = presenters.job_context(job)
-        summary = presenters.track_summary(context["tracks"]) if job.has_timeline else context["emotion_summary"]
-        rows.append({"job": job, "emotion_summary": summary, "face_count": job.face_count})
+    rows = [{"job": job, "emotion_summary": presenters.job_summary(job), "face_count": job.face_count}
+            for job in page.object_list]
     return render(request, "studies/job_list.html", {"page": page, "rows": rows,
                                                      "account_is_shared": selectors.account_is_shared(request.user)})
 
