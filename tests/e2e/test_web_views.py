@@ -283,4 +283,3 @@ def test_the_npm_packages_built_files_are_served_and_nothing_else_of_node_module
     for private in ("/static/.package-lock.json", "/static/bootstrap/package.json",
                     "/static/bootstrap/scss/_variables.scss"):
         assert client.get(private).status_code == 404, private
-
