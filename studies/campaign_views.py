@@ -200,8 +200,7 @@ def _viewer_or_404(campaign, session_id) -> ViewerSession:
 def viewer_detail(request, campaign_id, session_id):
     campaign = _campaign_or_404(request, campaign_id)
     session = _viewer_or_404(campaign, session_id)
-    has_data = session.status != ViewerSession.Status.WITHDRAWN and session.data_purged_at is None
-    report = selectors.viewer_report(session) if has_data else None
+    report = selectors.viewer_report(session) if session.holds_data else None
     tables = presenters.report_tables(report) if report else {}
     recordings = selectors.viewer_recording_parts(session) if report else []
     return render(request, "campaigns/viewer_detail.html",

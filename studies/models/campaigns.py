@@ -222,6 +222,12 @@ class ViewerSession(models.Model):
         return None if self.face_visible_share is None else math.floor(100 * self.face_visible_share + 1e-9)
 
     @property
+    def holds_data(self) -> bool:
+        """Its samples and recordings are kept: neither withdrawn nor past the retention period. (The
+        queryset form of the rule is selectors.viewer_sessions_for_campaign.)"""
+        return self.status != self.Status.WITHDRAWN and self.data_purged_at is None
+
+    @property
     def is_capturing(self) -> bool:
         """Samples may be stored: consent to webcam analysis given and the session still open."""
         return self.consent_analyse_webcam and self.status == self.Status.IN_PROGRESS

@@ -356,7 +356,7 @@ def viewer_recording_append(session: ViewerSession, chunk: RecordingChunk) -> Re
         raise InvalidInput("A chunk's offset is a byte count, not negative.", "offset")
     with transaction.atomic():
         locked = ViewerSession.objects.select_for_update().select_related("campaign").filter(pk=session.pk).first()
-        if locked is None or locked.status == ViewerSession.Status.WITHDRAWN or locked.data_purged_at:
+        if locked is None or not locked.holds_data:
             raise ParticipationRefused(SESSION_ERASED_MESSAGE)
         if locked.status != ViewerSession.Status.IN_PROGRESS:
             raise ParticipationRefused("This session has finished; its recording is complete.")
