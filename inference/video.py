@@ -1,6 +1,7 @@
 """Video analysis: decode -> detect every few frames + track -> classify -> smooth -> render -> encode.
 
-Decoding, detection, analysis and render+encode run in four threads joined by short queues.
+Decoding, detection, classification with drawing, and encoding run in four threads joined by
+short queues.
 
 `iter_video_frames` is the generator underneath: one FrameResult at a time, holding
 only the frames between two detection rounds, so memory does not grow with the video.
@@ -170,12 +171,10 @@ def process_video(input_path, *, annotated_path, timeline_csv_path, timeline_jso
         frames = 0
         try:
             for result in analysis:
-                if result.time_s > video_options.limits.max_duration_s:
-                    raise VideoTooLongError(result.time_s, video_options.limits.max_duration_s)
                 timeline.write(result.index, result.time_s, result.faces)
                 summary.add(result.time_s, result.faces)
                 # Drawing and the colour conversion run here, not in the encoder's thread: x264 alone
-                # keeps that thread busy, and the three threads stay about evenly loaded.
+                # keeps that thread busy, and the threads stay about evenly loaded.
                 with stopwatch("render"):
                     draw_video_annotations(result.image, result.faces, scale)  # the frame is ours alone now
                     frame = (bgr_to_yuv420(result.image), result.pts)
@@ -227,6 +226,9 @@ def _analyse(reader: VideoReader, engine, video_options: VideoOptions, stopwatch
                 np.empty((0, 48, 48), np.uint8)
             fresh = dict(zip(((frame.index, t.track_id) for frame, t in wanted), classifier.predict(crops)))
         for frame in frames:
+            # The container's duration may understate it: the frames decoded tell (both callers' check).
+            if frame.time_s > video_options.limits.max_duration_s:
+                raise VideoTooLongError(frame.time_s, video_options.limits.max_duration_s)
             faces = []
             for tracked in boxes.get(frame.index, ()):
                 raw = fresh.get((frame.index, tracked.track_id))

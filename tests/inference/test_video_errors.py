@@ -20,6 +20,7 @@ from inference import (
     VideoOptions,
     VideoTooLargeError,
     VideoTooLongError,
+    iter_video_frames,
     probe_video,
     process_video,
 )
@@ -163,6 +164,21 @@ def test_over_the_duration_limit(sample_path, engine_options, tmp_path):
         probe_video(sample_path("single_face.mp4"), limits=limits)
     with pytest.raises(VideoTooLongError):
         process(sample_path("single_face.mp4"), tmp_path / "out", engine_options, limits=limits)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_video_whose_header_hides_its_length_is_stopped_at_the_limit_by_both_entry_points(
+        sample_path, engine_options, tmp_path):
+    unknown_length = tmp_path / "streamed.webm"  # written to a pipe, as a live stream: no duration in its header
+    with open(unknown_length, "wb") as stream:
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(sample_path("single_face.mp4")), "-c:v", "libvpx",
+                        "-b:v", "200k", "-an", "-f", "webm", "pipe:1"], stdout=stream, check=True)
+    limits = VideoLimits(max_duration_s=1.0)
+    assert probe_video(unknown_length, limits=limits).duration_s < 1.0
+    with pytest.raises(VideoTooLongError):
+        list(iter_video_frames(unknown_length, options=engine_options, video_options=VideoOptions(limits=limits)))
+    with pytest.raises(VideoTooLongError):
+        process(unknown_length, tmp_path / "out", engine_options, limits=limits)
     assert list((tmp_path / "out").iterdir()) == []
 
 
