@@ -8,8 +8,10 @@ on first use, once per process.
     analysis = analyze_image(image)          # ImageAnalysis; faces == [] is a normal result
     annotated = render_annotated(image, analysis)
 
-Video (issue 4): probe_video, process_video, iter_video_frames, VideoOptions, ...; these
-load PyAV on first use (module __getattr__ below).
+Video: probe_video, process_video, iter_video_frames, VideoOptions, ...; the live camera:
+LiveSession, LiveOptions; timelines: TimelineWriter, TimelineSummary. These load PyAV on first
+use (module __getattr__ below). Command lines hide TensorFlow's start-up notices with
+startup_notices_hidden.
 """
 
 import importlib
@@ -33,6 +35,7 @@ from .errors import (
 )
 from .imageio import ACCEPTED_FORMATS, decode_image, encode_jpeg, load_image
 from .labels import EMOJI, EMOTIONS
+from .native_logs import start_tensorflow_quietly, startup_notices_hidden
 from .pipeline import DEFAULT_MODEL_PATH, Engine, EngineOptions, analyze_image, get_engine
 from .render import render_annotated
 from .types import Face, ImageAnalysis
@@ -49,6 +52,10 @@ _VIDEO_EXPORTS = {
     "iter_video_frames": ".video",
     "process_video": ".video",
     "CSV_COLUMNS": ".timeline",
+    "TimelineSummary": ".timeline",
+    "TimelineWriter": ".timeline",
+    "LiveOptions": ".live",
+    "LiveSession": ".live",
 }
 
 
@@ -82,8 +89,12 @@ __all__ = [
     "ImageTooLargeError",
     "IncompatibleModelError",
     "InferenceError",
+    "LiveOptions",
+    "LiveSession",
     "ModelNotFoundError",
     "NoVideoStreamError",
+    "TimelineSummary",
+    "TimelineWriter",
     "TrackedFace",
     "UnknownDetectorError",
     "UnsupportedFormatError",
@@ -104,4 +115,6 @@ __all__ = [
     "probe_video",
     "process_video",
     "render_annotated",
+    "start_tensorflow_quietly",
+    "startup_notices_hidden",
 ]

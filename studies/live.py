@@ -45,7 +45,7 @@ async def in_pool(function, *args):
 
 def new_session():
     """A LiveSession on the process's engine; the first call loads the models."""
-    from inference.live import LiveOptions, LiveSession
+    from inference import LiveOptions, LiveSession
     from studies.services import get_analysis_engine
 
     options = LiveOptions(max_frame_bytes=settings.FER_LIVE_MAX_FRAME_BYTES)
@@ -62,7 +62,7 @@ class LiveRecording:
     """
 
     def __init__(self, job_id, *, max_seconds: float) -> None:
-        from inference.timeline import TimelineSummary, TimelineWriter
+        from inference import TimelineSummary, TimelineWriter
 
         self.job_id = job_id
         self.max_seconds = max_seconds

@@ -26,7 +26,7 @@ def parse_step_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
-        from inference.native_logs import start_tensorflow_quietly
+        from inference import start_tensorflow_quietly
 
         start_tensorflow_quietly()
     return args

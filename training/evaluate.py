@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from inference.errors import InferenceError
-    from inference.native_logs import startup_notices_hidden
+    from inference import startup_notices_hidden
 
     try:
         with startup_notices_hidden():  # no progress to show: evaluating takes seconds

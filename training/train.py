@@ -557,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     backend_name = os.environ.get("KERAS_BACKEND", "tensorflow")
     backend.prepare_environment(backend_name)
     if backend_name == "tensorflow":
-        from inference.native_logs import start_tensorflow_quietly
+        from inference import start_tensorflow_quietly
 
         start_tensorflow_quietly()
     try:

@@ -47,7 +47,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from inference import EMOJI, decode_image, encode_jpeg, render_annotated
         from inference.errors import InferenceError
-        from inference.native_logs import startup_notices_hidden
+        from inference import startup_notices_hidden
 
         out_dir = Path(options["out"])
         out_dir.mkdir(parents=True, exist_ok=True)

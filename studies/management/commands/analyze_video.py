@@ -60,7 +60,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from inference import VideoOptions, get_engine, probe_video, process_video
         from inference.errors import InferenceError
-        from inference.native_logs import startup_notices_hidden
+        from inference import startup_notices_hidden
 
         path = Path(options["path"])
         if path.is_dir():
