@@ -262,7 +262,7 @@ class ViewerCaptureConsumer(LiveAnalysisConsumer):
     async def on_result(self, result, frame):
         if frame.ad_ms is None:
             return
-        self.pending.append(sample_from_faces(frame.ad_ms, result.faces))
+        self.pending.append(services.Sample.from_faces(frame.ad_ms, result.faces))
         if time.monotonic() - self.last_flush >= self.FLUSH_EVERY_S:
             await self.flush()
 
@@ -294,14 +294,3 @@ class ViewerCaptureConsumer(LiveAnalysisConsumer):
         await super().disconnect(code)
         if getattr(self, "viewer_session", None) is not None:
             await self.flush()
-
-
-def sample_from_faces(ad_ms: int, faces):
-    """The viewer is the largest face in their own webcam; no face gives a face-less sample."""
-    from inference.labels import EMOTIONS
-
-    if not faces:
-        return services.Sample(t_ms=ad_ms, face=False)
-    viewer = max(faces, key=lambda face: face.box[2] * face.box[3])
-    return services.Sample(t_ms=ad_ms, face=True, detection=min(1.0, max(0.0, viewer.detection_score)),
-                           probabilities=tuple(viewer.probabilities[name] for name in EMOTIONS))

@@ -20,7 +20,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inference.labels import EMOTIONS
 from studies import selectors, services
 from studies.api.campaign_serializers import (
     CampaignCreateSerializer,
@@ -37,7 +36,6 @@ from studies.api.campaign_serializers import (
 )
 from studies.api.parsers import SizeLimitedJSONParser
 from studies.api.serializers import PAGE_PARAMETER, ErrorSerializer, paginated
-from studies.errors import InvalidInput
 from studies.models import Campaign, Invitation, Segment, ViewerSession
 from studies.rate_limits import client_address
 
@@ -298,15 +296,10 @@ class SampleIngestApi(APIView):
         session = _viewer_own_session(request, session_id)
         serializer = SamplesInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        samples = []
-        for number, item in enumerate(serializer.validated_data["samples"]):
-            probabilities = item.get("probabilities") or {}
-            unknown = set(probabilities) - set(EMOTIONS)
-            if unknown:
-                raise InvalidInput(f"Sample {number}: unknown emotion(s) {', '.join(sorted(unknown))}.", "samples")
-            samples.append(services.Sample(
-                t_ms=item["t_ms"], face=item["face"], detection=item.get("detection", 0.0),
-                probabilities=tuple(probabilities.get(name, 0.0) for name in EMOTIONS) if item["face"] else ()))
+        samples = [services.Sample.from_named_probabilities(
+            item["t_ms"], face=item["face"], detection=item.get("detection", 0.0),
+            probabilities=item.get("probabilities"), number=number)
+            for number, item in enumerate(serializer.validated_data["samples"])]
         stored = services.viewer_samples_add(session, samples, batch_id=serializer.validated_data.get("batch_id"))
         return Response({"stored": stored}, status=status.HTTP_201_CREATED)
 

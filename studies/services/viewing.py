@@ -71,6 +71,28 @@ class Sample:
     probabilities: tuple[float, ...] = ()  # EMOTIONS order; empty without a face
     detection: float = 0.0
 
+    @classmethod
+    def from_faces(cls, t_ms: int, faces) -> "Sample":
+        """A webcam frame's sample: the viewer is the largest face in their own webcam (anyone behind
+        them is smaller); no face gives a face-less sample."""
+        if not faces:
+            return cls(t_ms=t_ms, face=False)
+        viewer = max(faces, key=lambda face: face.box[2] * face.box[3])
+        return cls(t_ms=t_ms, face=True, detection=min(1.0, max(0.0, viewer.detection_score)),
+                   probabilities=tuple(viewer.probabilities[name] for name in EMOTIONS))
+
+    @classmethod
+    def from_named_probabilities(cls, t_ms: int, *, face: bool, detection: float = 0.0,
+                                 probabilities: dict | None = None, number: int = 0) -> "Sample":
+        """A sample an API client sent, its probabilities by emotion name (missing ones 0); `number`
+        is its place in the request, for the error message."""
+        probabilities = probabilities or {}
+        unknown = set(probabilities) - set(EMOTIONS)
+        if unknown:
+            raise InvalidInput(f"Sample {number}: unknown emotion(s) {', '.join(sorted(unknown))}.", "samples")
+        return cls(t_ms=t_ms, face=face, detection=detection,
+                   probabilities=tuple(probabilities.get(name, 0.0) for name in EMOTIONS) if face else ())
+
 
 def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent: str = "",
                          client_address: str = "") -> ViewerSession:

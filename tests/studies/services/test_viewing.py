@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
+from inference.labels import EMOTIONS
 from studies import selectors, services
 from studies.services import viewing
 from studies.errors import InvalidInput, ParticipationRefused, RecordingGap
@@ -47,6 +48,27 @@ def test_one_address_joins_a_study_at_most_sixty_times_an_hour(user, make_campai
     join_from(campaign, "198.51.100.2")  # other viewers, and this address in other studies, go on
     join_from(other_study, "203.0.113.7")
     assert ViewerSession.objects.count() == viewing.JOINS_PER_ADDRESS.limit + 2
+
+
+def test_a_webcam_frames_sample_is_the_largest_face_the_viewer_and_not_whoever_walks_behind():
+    from inference.video import TrackedFace
+
+    def face(width, label):
+        return TrackedFace(track_id=1, box=(0, 0, width, width), label=label, confidence=0.8, detection_score=0.97,
+                           detected=True, probabilities={name: (0.8 if name == label else 0.2 / 6) for name in EMOTIONS})
+
+    sample = services.Sample.from_faces(1200, [face(40, "angry"), face(200, "happy")])
+    assert (sample.t_ms, sample.face, sample.detection) == (1200, True, 0.97)
+    assert sample.probabilities[EMOTIONS.index("happy")] == 0.8
+    assert services.Sample.from_faces(1300, []) == services.Sample(t_ms=1300, face=False)
+
+
+def test_an_api_sample_names_its_emotions_and_an_unknown_one_is_refused_with_its_place():
+    sample = services.Sample.from_named_probabilities(0, face=True, detection=0.9, probabilities={"happy": 0.7,
+                                                                                                  "neutral": 0.3})
+    assert sample.probabilities == tuple({"happy": 0.7, "neutral": 0.3}.get(name, 0.0) for name in EMOTIONS)
+    with pytest.raises(InvalidInput, match="Sample 3: unknown emotion.s. joy"):
+        services.Sample.from_named_probabilities(0, face=True, probabilities={"joy": 1.0}, number=3)
 
 
 def test_no_consent_no_session(user, make_campaign):
