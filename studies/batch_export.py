@@ -7,15 +7,16 @@ at time 0 whose faces are numbered like tracks, so both kinds can be read with
 the same code.
 
 Every entry is dated: a job's files when it finished, the CSV and the list of
-left-out files when the zip was made.
+left-out files when the zip was made. The zip is sent as it is written (`iter_batch_zip`): a
+batch of videos starts downloading at once, and is never held whole by the server.
 """
 
 import csv
 import io
 import json
 import re
-import shutil
 import zipfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import PurePosixPath
 
@@ -29,6 +30,7 @@ COMBINED_COLUMNS = ["file", "folder", "kind", *TIMELINE_COLUMNS]
 COMBINED_CSV_NAME = "combined.csv"
 NOT_INCLUDED_NAME = "not_included.txt"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+COPY_BLOCK_BYTES = 256 * 1024  # as file_responses.CHUNK_BYTES: one piece sent per block
 
 
 def _folder_name(number: int, job: AnalysisJob) -> str:
@@ -58,9 +60,32 @@ def _entry(arcname: str, moment: datetime, compress_type: int = zipfile.ZIP_STOR
     return entry
 
 
-def _add_stored(archive: zipfile.ZipFile, field_file, entry: zipfile.ZipInfo) -> None:
+class _Outbox(io.RawIOBase):
+    """A write-only file the zip is written into, whose bytes are taken out as they come: the zip
+    goes to the client while it is being made, never whole in memory or on disk."""
+
+    def __init__(self):
+        super().__init__()
+        self._parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def take(self) -> bytes:
+        taken = b"".join(self._parts)
+        self._parts.clear()
+        return taken
+
+
+def _add_stored(archive: zipfile.ZipFile, field_file, entry: zipfile.ZipInfo, outbox: _Outbox) -> Iterator[bytes]:
     with field_file.open("rb") as source, archive.open(entry, "w", force_zip64=True) as target:
-        shutil.copyfileobj(source, target, 1024 * 1024)
+        while block := source.read(COPY_BLOCK_BYTES):
+            target.write(block)
+            yield outbox.take()
 
 
 def _why_not_included(job: AnalysisJob) -> str | None:
@@ -75,8 +100,8 @@ def _why_not_included(job: AnalysisJob) -> str | None:
     return None
 
 
-def write_batch_zip(jobs: list[AnalysisJob], target) -> None:
-    """Write the batch's results into the binary file object `target`.
+def iter_batch_zip(jobs: list[AnalysisJob]) -> Iterator[bytes]:
+    """The batch's results as a .zip, in pieces as it is written (one per COPY_BLOCK_BYTES of a stored file).
 
     Failed and unfinished jobs have no result, so they get no folder; they are
     named in `not_included.txt` with the reason, so the zip never drops a file silently.
@@ -86,8 +111,9 @@ def write_batch_zip(jobs: list[AnalysisJob], target) -> None:
     writer.writerow(COMBINED_COLUMNS)
     not_included = []
     made_at = timezone.now()
+    outbox = _Outbox()
     # Videos are already compressed; deflating them again only costs time.
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+    with zipfile.ZipFile(outbox, "w", compression=zipfile.ZIP_STORED) as archive:
         for number, job in enumerate(jobs, start=1):
             reason = _why_not_included(job)
             if reason:
@@ -96,17 +122,20 @@ def write_batch_zip(jobs: list[AnalysisJob], target) -> None:
             folder = _folder_name(number, job)
             finished_at = job.finished_at or made_at
             if job.has_timeline:
-                _add_stored(archive, job.annotated_file, _entry(f"{folder}/annotated.mp4", finished_at))
-                _add_stored(archive, job.timeline_csv, _entry(f"{folder}/timeline.csv", finished_at))
-                _add_stored(archive, job.timeline_json, _entry(f"{folder}/timeline.json", finished_at))
+                yield from _add_stored(archive, job.annotated_file, _entry(f"{folder}/annotated.mp4", finished_at), outbox)
+                yield from _add_stored(archive, job.timeline_csv, _entry(f"{folder}/timeline.csv", finished_at), outbox)
+                yield from _add_stored(archive, job.timeline_json, _entry(f"{folder}/timeline.json", finished_at), outbox)
                 rows = _video_rows(job)
             else:
                 if job.annotated_file:
-                    _add_stored(archive, job.annotated_file, _entry(f"{folder}/annotated.jpg", finished_at))
+                    yield from _add_stored(archive, job.annotated_file, _entry(f"{folder}/annotated.jpg", finished_at),
+                                           outbox)
                 archive.writestr(_entry(f"{folder}/result.json", finished_at), json.dumps(job.result, indent=2))
                 rows = _image_rows(job)
             for row in rows:
                 writer.writerow([job.original_filename, folder, job.kind, *row])
+            yield outbox.take()
         archive.writestr(_entry(COMBINED_CSV_NAME, made_at, zipfile.ZIP_DEFLATED), combined.getvalue())
         if not_included:
             archive.writestr(_entry(NOT_INCLUDED_NAME, made_at, zipfile.ZIP_DEFLATED), "\n".join(not_included) + "\n")
+    yield outbox.take()  # the central directory, written as the archive closes

@@ -4,16 +4,15 @@ Files are streamed through these views (never from MEDIA_URL), so nobody can
 fetch another person's upload or result by guessing a path.
 """
 
-import tempfile
-
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from studies import batch_export, presenters, selectors, services
-from studies.file_responses import download_name_for, ranged_file_response
+from studies.file_responses import download_name_for, ranged_file_response, streamed
 from studies.models import AnalysisJob
 from studies.views import get_job_or_404, viewer_of
 
@@ -126,10 +125,7 @@ def batch_download(request, batch_id):
     jobs = _batch_jobs_or_404(request, batch_id)
     if not any(job.status == AnalysisJob.Status.SUCCEEDED for job in jobs):
         raise Http404("No analysis of this batch has finished yet.")
-    # Spills to disk past 32 MB: a batch of videos would not fit in memory.
-    bundle = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
-    batch_export.write_batch_zip(jobs, bundle)
-    bundle.seek(0)
-    return FileResponse(
-        bundle, as_attachment=True, filename=f"batch-{batch_id}.zip", content_type="application/zip"
-    )
+    response = StreamingHttpResponse(streamed(request, batch_export.iter_batch_zip(jobs)),
+                                     content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, f"batch-{batch_id}.zip")
+    return response

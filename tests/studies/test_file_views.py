@@ -142,3 +142,53 @@ def test_a_file_missing_from_storage_is_a_404_that_says_so(client, finished_phot
     assert image.status_code == 404 and "missing from the server" in image.content.decode()
     player = client.get(f"/jobs/{video.id}/annotated.mp4")
     assert player.status_code == 404 and "missing from the server" in player.content.decode()
+
+
+def _fetch_over_asgi(user, path, **headers):
+    """The response Daphne would send, read part by part as it streams (Django's ASGI handler)."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    async def fetch():
+        client = AsyncClient()
+        await client.aforce_login(user)
+        response = await client.get(path, headers=headers)
+        return response, [part async for part in response.streaming_content]
+
+    return async_to_sync(fetch)()
+
+
+def test_under_asgi_a_video_streams_a_chunk_at_a_time_instead_of_being_read_whole_first(user, make_video_job):
+    from studies.file_responses import CHUNK_BYTES
+
+    data = bytes(range(256)) * (CHUNK_BYTES * 3 // 256 + 7)  # three chunks and a bit
+    job = make_video_job(owner=user, status=AnalysisJob.Status.SUCCEEDED, progress=100, result={"tracks": []})
+    job.annotated_file.save("annotated.mp4", ContentFile(data), save=True)
+
+    for path in (f"/jobs/{job.id}/annotated.mp4", f"/api/v1/jobs/{job.id}/annotated.mp4"):
+        response, parts = _fetch_over_asgi(user, path, Range="bytes=0-")
+
+        assert response.status_code == 206 and response.is_async, path  # a sync body is read whole into memory
+        assert len(parts) == 4 and b"".join(parts) == data
+
+
+def test_under_asgi_a_batch_zip_goes_out_as_it_is_written(user, make_job, sample_bytes):
+    import io
+    import uuid
+    import zipfile
+
+    batch_id = uuid.uuid4()
+    for name in ("a.jpg", "b.jpg"):
+        job = make_job(owner=user, batch_id=batch_id, original_filename=name, status=AnalysisJob.Status.SUCCEEDED,
+                       progress=100, result={"faces": []})
+        job.annotated_file.save("annotated.jpg", ContentFile(sample_bytes("single_face.jpg")), save=True)
+
+    response, parts = _fetch_over_asgi(user, f"/batches/{batch_id}/download.zip")
+
+    assert response.status_code == 200 and response.is_async
+    assert response["Content-Disposition"] == f'attachment; filename="batch-{batch_id}.zip"'
+    assert len([part for part in parts if part]) >= 3 and parts[0].startswith(b"PK\x03\x04")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(parts)))
+    assert archive.testzip() is None
+    assert sorted(archive.namelist()) == ["01_a/annotated.jpg", "01_a/result.json", "02_b/annotated.jpg",
+                                          "02_b/result.json", "combined.csv"]
