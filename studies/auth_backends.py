@@ -1,21 +1,24 @@
-"""Django's password sign-in, refused outright for an address that failed too often
-(services.sign_in_refusal). Every sign-in goes through here: the web page, the admin site and the
-API's token endpoint."""
+"""A gate in front of Django's password sign-in: an address that failed too often is refused
+before any password is checked (services.sign_in_refusal). Every sign-in passes it: the web page,
+the admin site and the API's token endpoint, synchronous or not (BaseBackend.aauthenticate calls
+authenticate).
 
-from django.contrib.auth.backends import ModelBackend
+It checks no password itself and signs nobody in: ModelBackend, next in AUTHENTICATION_BACKENDS,
+does, so sessions keep naming ModelBackend, as those made before this gate existed do.
+"""
+
+from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.core.exceptions import PermissionDenied
 
 from studies import services
 
 
-class SignInLimitedBackend(ModelBackend):
+class SignInLimitGate(BaseBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if services.sign_in_refusal(request, username or kwargs.get(self._username_field())):
-            raise PermissionDenied  # authenticate() stops here, checks no password and reports a failure
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        if services.sign_in_refusal(request, username):
+            raise PermissionDenied  # authenticate() stops here, tries no other backend, reports a failure
+        return None  # on to ModelBackend
 
-    @staticmethod
-    def _username_field() -> str:
-        from django.contrib.auth import get_user_model
-
-        return get_user_model().USERNAME_FIELD
+    def get_user(self, user_id):
+        # a session recording this backend (force_login picks the first one, as tests do) is ModelBackend's
+        return ModelBackend().get_user(user_id)

@@ -1,6 +1,5 @@
 """Web routes (the REST API and WebSocket routes live in studies/api/ and the ASGI router)."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from studies import account_views, campaign_views, file_views, shared_views, viewer_views, views
@@ -80,5 +79,5 @@ urlpatterns = [
     path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="studies:home"), name="logout"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
 ]

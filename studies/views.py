@@ -196,7 +196,7 @@ def signup(request):
         # Before login(), which ends the anonymous session: the daily clearing deletes the
         # analyses of ended sessions, and must not find these between the two.
         services.analysis_jobs_claim_for_user(user=user, session_key=request.session.session_key)
-        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}! Your analyses are now saved to your account.")
         return redirect("studies:job_list")
     return render(request, "registration/signup.html", {"form": form})
@@ -205,7 +205,8 @@ def signup(request):
 class LoginView(auth_views.LoginView):
     """Django's log-in, keeping what the visitor analysed before signing in.
 
-    Logging in ends the anonymous session, so its analyses move to the account first.
+    Logging in gives the browser's session a new key, so its analyses move to the account first;
+    in a shared account (the demo one) they stay the browser's instead, following its new key.
     """
 
     authentication_form = SignInForm
@@ -214,9 +215,26 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         user = form.get_user()
-        services.analysis_jobs_claim_for_user(user=user, session_key=self.request.session.session_key)
+        anonymous_key = self.request.session.session_key
+        services.analysis_jobs_claim_for_user(user=user, session_key=anonymous_key)
+        response = super().form_valid(form)
         if selectors.account_is_shared(user):
+            services.analysis_jobs_follow_session(old_key=anonymous_key, new_key=self.request.session.session_key)
             messages.warning(self.request, "This is a shared demo account: everyone who signs in to it sees what "
-                                           "is uploaded here. What you analysed before signing in was not moved "
-                                           "into it; sign up for an account of your own to keep your analyses.")
-        return super().form_valid(form)
+                                           "is uploaded here. What you analysed before signing in stays yours, "
+                                           "not the account's: it is back when you sign out.")
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's sign-out; leaving a shared account, the browser's own analyses (LoginView) come along."""
+
+    next_page = "studies:home"
+
+    def post(self, request, *args, **kwargs):
+        shared, signed_in_key = selectors.account_is_shared(request.user), request.session.session_key
+        response = super().post(request, *args, **kwargs)
+        if shared:
+            request.session.save()  # the new anonymous session needs its key now
+            services.analysis_jobs_follow_session(old_key=signed_in_key, new_key=request.session.session_key)
+        return response

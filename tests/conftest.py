@@ -20,6 +20,8 @@ def _media_in_tmp_path(request, tmp_path):
         return
     settings = request.getfixturevalue("settings")
     settings.MEDIA_ROOT = tmp_path / "media"
+    # the daily clearing sweeps it: never the machine's own (a run.sh worker's videos in progress)
+    settings.FER_VIDEO_WORK_DIR = str(tmp_path / "video-work")
     from django.core.cache import cache
 
     cache.clear()  # counted sign-ins and joins (studies.rate_limits) are the test's own

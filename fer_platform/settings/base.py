@@ -125,8 +125,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Refuses sign-ins from an address that failed too often (studies.services.sign_in_refusal).
-AUTHENTICATION_BACKENDS = ["studies.auth_backends.SignInLimitedBackend"]
+# The gate refuses sign-ins from an address that failed too often (studies.services.sign_in_refusal);
+# ModelBackend checks the password.
+AUTHENTICATION_BACKENDS = ["studies.auth_backends.SignInLimitGate", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/jobs/"
 LOGOUT_REDIRECT_URL = "/"

@@ -1,5 +1,7 @@
 """Jobs API. Each view validates input, calls one service or selector, shapes the output."""
 
+from collections.abc import Mapping
+
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve
 from drf_spectacular.types import OpenApiTypes
@@ -147,7 +149,8 @@ class AuthTokenApi(ObtainAuthToken):
     refused for failing too often (the password is then not even checked)."""
 
     def post(self, request, *args, **kwargs):
-        refusal = services.sign_in_refusal(request, request.data.get("username"))
+        fields = request.data if isinstance(request.data, Mapping) else {}  # the serializer words what is wrong
+        refusal = services.sign_in_refusal(request, fields.get("username"))
         if refusal:
             raise Throttled(detail=refusal)
         return super().post(request, *args, **kwargs)

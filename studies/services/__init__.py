@@ -17,6 +17,7 @@ from studies.services.analysis_jobs import (
     analysis_jobs_claim_for_user,
     analysis_jobs_create_batch,
     analysis_jobs_delete,
+    analysis_jobs_follow_session,
     analysis_jobs_requeue_stale,
     get_analysis_engine,
     job_progress_message,
@@ -70,7 +71,7 @@ __all__ = [
     "sign_in_failed", "sign_in_refusal", "sign_in_succeeded",
     "LIVE_RECORDING_INTERRUPTED_MESSAGE", "LIVE_RECORDING_STALE_AFTER_S", "PROGRESS_DONE", "RUN_SILENT_AFTER",
     "UNEXPECTED_FAILURE_MESSAGE", "BatchUpload", "VideoProgressReporter", "analysis_job_create", "analysis_job_run",
-    "analysis_jobs_claim_for_user", "analysis_jobs_create_batch", "analysis_jobs_delete", "analysis_jobs_requeue_stale",
+    "analysis_jobs_claim_for_user", "analysis_jobs_create_batch", "analysis_jobs_delete", "analysis_jobs_follow_session", "analysis_jobs_requeue_stale",
     "get_analysis_engine", "job_progress_message", "live_recording_finish", "live_recording_heartbeat",
     "live_recording_start", "live_recordings_fail_stale", "video_engine_options",
     # housekeeping

@@ -24,24 +24,29 @@ SIGN_INS_FAILED_PER_ADDRESS = RateLimit("sign-in-address", limit=50, window_s=15
 SIGN_IN_REFUSED_MESSAGE = "Too many failed sign-ins from your network address: wait 15 minutes, then try again."
 
 
-def sign_in_refusal(request, username: str | None) -> str | None:
+def _account_key(username) -> str:
+    # whatever a client sent as the name (an API body may hold a number or a list)
+    return username.strip().lower() if isinstance(username, str) else ""
+
+
+def sign_in_refusal(request, username) -> str | None:
     """Why a sign-in from this request is refused before its password is even checked, or None."""
     address = client_address(request)
-    if SIGN_INS_FAILED_PER_ACCOUNT.exceeded((username or "").lower(), address) \
+    if SIGN_INS_FAILED_PER_ACCOUNT.exceeded(_account_key(username), address) \
             or SIGN_INS_FAILED_PER_ADDRESS.exceeded(address):
         return SIGN_IN_REFUSED_MESSAGE
     return None
 
 
-def sign_in_failed(request, username: str | None) -> None:
+def sign_in_failed(request, username) -> None:
     address = client_address(request)
-    SIGN_INS_FAILED_PER_ACCOUNT.record((username or "").lower(), address)
+    SIGN_INS_FAILED_PER_ACCOUNT.record(_account_key(username), address)
     SIGN_INS_FAILED_PER_ADDRESS.record(address)
 
 
 def sign_in_succeeded(request, username: str) -> None:
     """The account's own count starts over; the address's does not (a guesser may own one account)."""
-    SIGN_INS_FAILED_PER_ACCOUNT.reset(username.lower(), client_address(request))
+    SIGN_INS_FAILED_PER_ACCOUNT.reset(_account_key(username), client_address(request))
 
 
 def account_mark_shared(user) -> None:

@@ -457,6 +457,14 @@ def analysis_jobs_claim_for_user(*, user, session_key: str | None) -> int:
     return moved
 
 
+def analysis_jobs_follow_session(*, old_key: str | None, new_key: str | None) -> int:
+    """A browser's anonymous analyses follow its session to the new key Django gives it at sign-in and
+    sign-out; for a shared account, which they are not moved into. Returns how many."""
+    if not old_key or not new_key or old_key == new_key:
+        return 0
+    return AnalysisJob.objects.filter(owner__isnull=True, session_key=old_key).update(session_key=new_key)
+
+
 @dataclass
 class BatchUpload:
     """What one upload of many files (or one .zip) became."""

@@ -1,7 +1,10 @@
 """Analyses made before signing in move to the account on log-in and sign-up."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from studies import services
 from studies.models import AnalysisJob
@@ -47,7 +50,10 @@ def test_signup_moves_the_sessions_analyses_to_the_new_account(client, make_job,
     assert job.session_key == ""
 
 
-def test_signing_in_to_the_shared_demo_account_moves_nothing_into_it_and_says_so(client, user, make_job):
+def test_signing_in_to_the_shared_demo_account_moves_nothing_into_it_and_out_again_it_is_all_there(
+        client, user, make_job):
+    from studies.services.housekeeping import analysis_jobs_delete_unreachable
+
     services.account_mark_shared(user)
     key = _anonymous_session_key(client)
     job = make_job(session_key=key)
@@ -56,10 +62,19 @@ def test_signing_in_to_the_shared_demo_account_moves_nothing_into_it_and_says_so
                            follow=True)
 
     job.refresh_from_db()
-    assert job.owner is None and job.session_key == key  # everyone signing in as demo would see it
-    assert "shared demo account" in response.content.decode()
+    assert job.owner is None  # everyone signing in as demo would see it
+    assert "shared demo account" in response.content.decode() and "it is back when you sign out" in (
+        response.content.decode())
     listing = client.get("/jobs/").content.decode()
     assert str(job.id) not in listing and "made by anyone signed in to it" in listing
+    # the key the browser's session had was deleted at sign-in: its analyses followed it, so the daily
+    # clearing, which deletes those of ended sessions, leaves them
+    assert analysis_jobs_delete_unreachable(now=timezone.now() + timedelta(hours=2)) == 0
+
+    client.post("/accounts/logout/")
+
+    assert str(job.id) in client.get("/jobs/").content.decode()
+    assert analysis_jobs_delete_unreachable(now=timezone.now() + timedelta(hours=2)) == 0
 
 
 def test_failed_login_moves_nothing(client, user, make_job):

@@ -54,3 +54,17 @@ def test_the_api_token_answers_429_and_the_admin_refuses_once_the_address_is_ove
     assert admin.status_code == 200 and "_auth_user_id" not in client.session
     assert client.post("/api/v1/auth/token/", {"username": "producer", "password": "producer-password"},
                        REMOTE_ADDR="198.51.100.2").status_code == 200
+
+
+def test_sessions_signed_in_before_the_limits_existed_stay_signed_in(client, user):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")  # what they recorded
+    assert client.get("/accounts/").status_code == 200
+    client.logout()
+    assert _guess(client, "producer-password").status_code == 302
+    assert client.session["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
+
+
+@pytest.mark.parametrize("body", [{"username": 5, "password": "x"}, {"username": ["a"], "password": "x"}, ["a", "b"]])
+def test_a_malformed_token_request_is_a_400_not_a_crash(client, user, body):
+    response = client.post("/api/v1/auth/token/", body, content_type="application/json")
+    assert response.status_code == 400
