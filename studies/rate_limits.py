@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -42,5 +43,14 @@ class RateLimit:
 
 
 def client_address(request) -> str:
-    """The client's address (behind a proxy, Daphne's --proxy-headers puts the forwarded one here)."""
-    return (request.META.get("REMOTE_ADDR") or "") if request is not None else ""
+    """The client's address: the connection's, or behind FER_PROXY_COUNT reverse proxies the one the
+    outermost of them was reached from, counted from the right of X-Forwarded-For (each proxy appends
+    the address it saw; whatever stands further left the client wrote itself, and could make up)."""
+    if request is None:
+        return ""
+    connection = request.META.get("REMOTE_ADDR") or ""
+    proxies = settings.FER_PROXY_COUNT
+    forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    if not proxies or len(forwarded) < proxies:  # no proxy, or this request went round one
+        return connection
+    return forwarded[-proxies]

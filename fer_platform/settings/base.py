@@ -158,6 +158,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 MEDIA_URL = "/media/"
 
 REDIS_URL = env_str("REDIS_URL") or None
+# Reverse proxies in front of the web server, each appending to X-Forwarded-For: the client address
+# (sign-in and join limits) is the one the outermost proxy saw, not what a client wrote in the header.
+FER_PROXY_COUNT = env_int("FER_PROXY_COUNT", 0)
 # Counts of failed sign-ins and viewer joins (studies.rate_limits): in Redis, every process counts together.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                       "KEY_PREFIX": "fer"}} if REDIS_URL else \

@@ -35,3 +35,18 @@ def test_two_processes_count_together_through_redis(redis_url):
         return completed.stdout.strip()
 
     assert [one_process() for _ in range(3)] == ["False", "False", "True"]
+
+
+def test_the_client_address_behind_proxies_is_the_one_the_outermost_proxy_saw(rf, settings):
+    from studies.rate_limits import client_address
+
+    # the client wrote "1.2.3.4" itself; nginx appended the address it was reached from
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7")
+    settings.FER_PROXY_COUNT = 0
+    assert client_address(request) == "10.0.0.2"  # nothing in front: the header is anybody's
+    settings.FER_PROXY_COUNT = 1
+    assert client_address(request) == "203.0.113.7"
+    settings.FER_PROXY_COUNT = 2  # a load balancer before nginx
+    assert client_address(request) == "1.2.3.4"
+    # a request that reached the server round the proxies carries too short a header: the connection's
+    assert client_address(rf.get("/", REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR="1.2.3.4")) == "198.51.100.9"
