@@ -73,6 +73,13 @@ def _max_member_bytes(name: str) -> int:
     return settings.FER_MAX_VIDEO_BYTES
 
 
+def _size_of(uploaded_file) -> int:
+    uploaded_file.seek(0, 2)
+    size = uploaded_file.tell()
+    uploaded_file.seek(0)
+    return size
+
+
 def _open_archive(uploaded_file) -> zipfile.ZipFile:
     uploaded_file.seek(0)
     try:
@@ -118,6 +125,10 @@ def zip_members(uploaded_file, *, max_files: int, max_bytes: int | None = None) 
             info for info in archive.infolist()
             if not info.is_dir() and (_unsafe_name_reason(info.filename) or not _is_metadata(info.filename))
         ]
+        # The ratio rule trusts each member's stated compressed size; members whose data overlap (older
+        # Pythons do not refuse them) could each claim the whole archive's bytes.
+        if sum(info.compress_size for info in members) > _size_of(uploaded_file):
+            raise UploadRejected("The .zip archive is malformed: its entries claim more bytes than it holds.")
         verdicts = [(info, _classify(info)) for info in members]
         accepted = [info for info, verdict in verdicts if verdict is None]
         if len(accepted) > max_files:

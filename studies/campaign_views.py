@@ -68,7 +68,7 @@ def campaign_create(request):
 
 
 def _detail_context(request, campaign, *, editing_segment=None, **forms):
-    page = Paginator(campaign.viewer_sessions.order_by("-started_at"), VIEWERS_PER_PAGE).get_page(
+    page = Paginator(selectors.viewer_sessions_listed(campaign), VIEWERS_PER_PAGE).get_page(
         request.GET.get("viewers"))
     invitations = [
         {"invitation": invitation,

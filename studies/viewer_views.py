@@ -103,7 +103,10 @@ def viewer_ad_video(request, session_id):
 def viewer_finish(request, session_id):
     """The page's fallback when its WebSocket is gone at the end of the ad."""
     session = _own_session_or_404(request, session_id)
-    services.viewer_session_finish(session)
+    try:
+        services.viewer_session_finish(session)
+    except ParticipationRefused as refusal:  # erased by the producer since the page loaded
+        return _closed(request, refusal.message)
     return redirect("studies:viewer_thanks", session.id)
 
 

@@ -60,6 +60,7 @@ def celery_settings(*, base_dir: Path, redis_url: str | None) -> dict:
             "housekeeping": {"task": "studies.run_housekeeping", "schedule": housekeeping_hours * 3600.0},
             "abandoned-sessions": {"task": "studies.close_abandoned_sessions", "schedule": 10 * 60.0},
             # a worker that died mid-job: its job runs again within minutes, not at the next worker start
-            "stale-jobs": {"task": "studies.requeue_stale_jobs", "schedule": 60.0},
+            "stale-jobs": {"task": "studies.requeue_stale_jobs", "schedule": 60.0,
+                           "options": {"expires": 55}},  # a sweep behind busy workers is skipped, not piled up
         },
     }

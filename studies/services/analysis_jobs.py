@@ -47,8 +47,9 @@ WORKER_LOST_MESSAGE = (f"The analysis stopped its worker {MAX_RUN_ATTEMPTS} time
 # restarted, a redelivery) leaves the run alone: two runs of one job would fight over its progress.
 RUN_SILENT_AFTER = timedelta(minutes=3)
 # A job queued this long without any worker starting it may have lost its message (the broker was
-# down at upload, or restarted without keeping its queue): it is sent again, at most this often.
-QUEUED_SILENT_AFTER = timedelta(minutes=10)
+# down at upload, or restarted without keeping its queue): it is sent again, at most this often. A
+# job merely waiting behind long videos gets a spare message each time, which its run then drops.
+QUEUED_SILENT_AFTER = timedelta(minutes=30)
 
 
 class RunSuperseded(Exception):

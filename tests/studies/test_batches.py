@@ -278,3 +278,23 @@ def test_only_a_job_uploaded_with_others_links_to_its_batch(client, make_job):
     first, _ = make_job(session_key=key, batch_id=together), make_job(session_key=key, batch_id=together)
     assert "Its batch" not in client.get(f"/jobs/{alone.id}/").content.decode()
     assert f'href="/batches/{together}/">Its batch' in client.get(f"/jobs/{first.id}/").content.decode()
+
+
+def test_a_zip_whose_entries_claim_more_bytes_than_it_holds_is_refused_whole(user, no_enqueue):
+    """Entries sharing their data (which Python 3.11.7 still opens) could each pass the ratio rule."""
+    data = _zip({"a.mp4": bytes(4 * 1024 * 1024)})
+    end = data.index(b"PK\x05\x06")
+    central = data[data.index(b"PK\x01\x02"):end]
+    # a second central-directory entry pointing at the same local data
+    forged = data[:end] + central.replace(b"a.mp4", b"b.mp4")
+    record = bytearray(data[end:])
+    record[8:10] = record[10:12] = (2).to_bytes(2, "little")  # two entries
+    record[12:16] = (2 * len(central)).to_bytes(4, "little")
+    record[16:20] = data.index(b"PK\x01\x02").to_bytes(4, "little")
+    archive = SimpleUploadedFile("overlap.zip", forged + bytes(record))
+
+    batch = services.analysis_jobs_create_batch(owner=user, session_key=None, uploaded_files=[archive])
+
+    assert batch.jobs == []
+    assert batch.rejections == [("overlap.zip", "The .zip archive is malformed: its entries claim more bytes "
+                                                 "than it holds.")]

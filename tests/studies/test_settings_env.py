@@ -104,7 +104,7 @@ def test_celery_beat_sends_the_daily_clearing_at_the_configured_interval(monkeyp
     assert celery_settings(base_dir=tmp_path, redis_url=None)["CELERY_BEAT_SCHEDULE"] == {
         "housekeeping": {"task": "studies.run_housekeeping", "schedule": 24 * 3600.0},
         "abandoned-sessions": {"task": "studies.close_abandoned_sessions", "schedule": 600.0},
-        "stale-jobs": {"task": "studies.requeue_stale_jobs", "schedule": 60.0}}
+        "stale-jobs": {"task": "studies.requeue_stale_jobs", "schedule": 60.0, "options": {"expires": 55}}}
     monkeypatch.setenv("FER_HOUSEKEEPING_INTERVAL_H", "6")
     assert celery_settings(base_dir=tmp_path, redis_url=None)["CELERY_BEAT_SCHEDULE"]["housekeeping"][
         "schedule"] == 6 * 3600.0

@@ -28,8 +28,8 @@ def test_only_runs_silent_for_minutes_and_long_queued_jobs_are_sent_again(make_j
     make_job(status=AnalysisJob.Status.FAILED, error_message="bad file")
     _silent_for(dead_run, 4)
     _silent_for(healthy_run, 0.5)
-    _silent_for(lost_message, 11)
-    _silent_for(waiting_its_turn, 2)
+    _silent_for(lost_message, 31)
+    _silent_for(waiting_its_turn, 20)
 
     with mock.patch.object(run_analysis_job, "delay") as enqueue, django_capture_on_commit_callbacks(execute=True):
         requeued = services.analysis_jobs_requeue_stale()
