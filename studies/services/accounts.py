@@ -49,11 +49,15 @@ def sign_in_succeeded(request, username: str) -> None:
     SIGN_INS_FAILED_PER_ACCOUNT.reset(_account_key(username), client_address(request))
 
 
-def account_mark_shared(user) -> None:
-    """The account's password is published: nothing private is moved into it (analyses made before
-    signing in stay with the browser) and its studies keep no webcam recordings."""
+def account_mark_shared(user, shared: bool = True) -> None:
+    """The account's password is published (or, `shared` False, no longer is): nothing private is moved
+    into it (analyses made before signing in stay with the browser) and its studies keep no webcam
+    recordings."""
     group, _ = Group.objects.get_or_create(name=SHARED_ACCOUNTS_GROUP)
-    user.groups.add(group)
+    if shared:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
 
 
 def account_delete(user, *, password: str) -> None:

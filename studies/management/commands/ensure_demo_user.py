@@ -6,7 +6,9 @@ the known password and reactivates it on purpose.
 
 Its password is published, so the account is marked shared (services.account_mark_shared): a visitor's
 own analyses are not moved into it at sign-in, and its studies keep no webcam recordings. Production
-(DJANGO_DEBUG off) makes none unless FER_DEMO_ACCOUNT=1.
+(DJANGO_DEBUG off) makes none unless FER_DEMO_ACCOUNT=1, and deactivates one an earlier start made
+that still has the published password. One whose operator gave it a password of its own is no longer
+shared.
 """
 
 from django.conf import settings
@@ -29,9 +31,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         existing = get_user_model().objects.filter(username=DEMO_USERNAME).first()
-        if existing is None and not settings.FER_DEMO_ACCOUNT:
-            self.stdout.write("No demo account: FER_DEMO_ACCOUNT is off (the default in production); "
-                              "set FER_DEMO_ACCOUNT=1 to have one.")
+        if not settings.FER_DEMO_ACCOUNT and not options["reset"]:
+            self._turned_off(existing)
             return
         user = existing or get_user_model().objects.create(username=DEMO_USERNAME)
         if existing is None or options["reset"]:
@@ -45,6 +46,21 @@ class Command(BaseCommand):
             services.account_mark_shared(user)  # made before accounts were marked
             self.stdout.write(f"Demo producer account: {DEMO_USERNAME} / {DEMO_PASSWORD}")
         else:
+            if user.has_usable_password() and not user.check_password(DEMO_PASSWORD):
+                services.account_mark_shared(user, shared=False)  # its operator's own now
             self.stdout.write(f"Demo producer account {DEMO_USERNAME!r} left as its operator set it "
                               f"({'active, password changed' if user.is_active else 'deactivated'}); "
                               "--reset restores it.")
+
+    def _turned_off(self, existing) -> None:
+        if existing is None:
+            self.stdout.write("No demo account: FER_DEMO_ACCOUNT is off (the default in production); "
+                              "set FER_DEMO_ACCOUNT=1 to have one.")
+        elif existing.is_active and existing.check_password(DEMO_PASSWORD):
+            existing.is_active = False
+            existing.save(update_fields=["is_active"])
+            self.stdout.write(f"Deactivated the demo account {DEMO_USERNAME!r}: its password is public and "
+                              "FER_DEMO_ACCOUNT is off. Set FER_DEMO_ACCOUNT=1 to keep it, or give it a "
+                              "password of its own in the admin site and reactivate it there.")
+        else:
+            self.stdout.write(f"Demo account {DEMO_USERNAME!r} left as its operator set it (FER_DEMO_ACCOUNT is off).")

@@ -62,3 +62,25 @@ def test_the_demo_account_is_marked_shared_and_production_makes_none_unless_aske
     settings.FER_DEMO_ACCOUNT = True
     call_command("ensure_demo_user")
     assert selectors.account_is_shared(_demo())
+
+
+def test_turning_the_demo_off_closes_an_account_still_on_the_public_password(settings, capsys):
+    call_command("ensure_demo_user")  # made while it was on
+    settings.FER_DEMO_ACCOUNT = False
+
+    call_command("ensure_demo_user")
+
+    assert not _demo().is_active and "Deactivated the demo account" in capsys.readouterr().out
+
+
+def test_an_operator_who_gives_the_demo_account_its_own_password_makes_it_private_again():
+    from studies import selectors
+
+    call_command("ensure_demo_user")
+    user = _demo()
+    user.set_password("operator-chosen-9")
+    user.save()
+
+    call_command("ensure_demo_user")
+
+    assert _demo().is_active and not selectors.account_is_shared(_demo())
