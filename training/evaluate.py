@@ -26,10 +26,17 @@ from inference.labels import EMOTIONS
 from training.errors import TrainingError
 
 
-def evaluate(data_dir: Path, model_path: Path | None = None, views: Views = SERVED) -> dict:
-    """Return the figures for the model on DIR; raises TrainingError or InferenceError."""
+def load_model(model_path: Path | None = None, views: Views = SERVED):
+    """The classifier to evaluate (default: the shipped model); raises InferenceError."""
     from inference.classifiers import EmotionClassifier
     from inference.pipeline import DEFAULT_MODEL_PATH
+
+    return EmotionClassifier(Path(model_path) if model_path else DEFAULT_MODEL_PATH, views=views)
+
+
+def evaluate(data_dir: Path, model_path: Path | None = None, views: Views = SERVED, *, classifier=None) -> dict:
+    """Return the figures for the model (or `classifier`, loaded by load_model) on DIR; raises
+    TrainingError or InferenceError."""
     from training.data import load_class_folders
     from training.metrics import summarize
 
@@ -37,11 +44,11 @@ def evaluate(data_dir: Path, model_path: Path | None = None, views: Views = SERV
     empty = [label for label, count in zip(EMOTIONS, split.class_counts()) if count == 0]
     if empty:
         raise TrainingError(f"class folder(s) {', '.join(empty)} in {data_dir} hold no images")
-    classifier = EmotionClassifier(Path(model_path) if model_path else DEFAULT_MODEL_PATH, views=views)
+    classifier = classifier or load_model(model_path, views)
     report = summarize(split.labels, classifier.predict(split.images).argmax(axis=1))
     report["model"] = str(classifier.model_path)
-    report["mirror"] = views.mirror
-    report["views"] = views.to_dict()
+    report["mirror"] = classifier.views.mirror
+    report["views"] = classifier.views.to_dict()
     return report
 
 
@@ -74,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     from inference import startup_notices_hidden
 
     try:
-        with startup_notices_hidden():  # no progress to show: evaluating takes seconds
-            report = evaluate(Path(args.data), Path(args.model) if args.model else None, VIEWS_BY_NAME[args.views])
+        with startup_notices_hidden():  # TensorFlow starts as the model loads
+            classifier = load_model(Path(args.model) if args.model else None, VIEWS_BY_NAME[args.views])
+        report = evaluate(Path(args.data), classifier=classifier)
     except (TrainingError, InferenceError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
