@@ -213,6 +213,9 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
     next_page = "studies:job_list"
 
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "demo_account_open": selectors.shared_account_open()}
+
     def form_valid(self, form):
         user = form.get_user()
         anonymous_key = self.request.session.session_key

@@ -3,7 +3,8 @@
 One module per subject, re-exported here: `from studies import selectors`.
 """
 
-from studies.selectors.accounts import SHARED_ACCOUNTS_GROUP, account_holdings, account_is_shared, api_token_created
+from studies.selectors.accounts import (SHARED_ACCOUNTS_GROUP, account_holdings, account_is_shared, api_token_created,
+                                        shared_account_open)
 from studies.selectors.analysis_jobs import (
     analysis_job_get_for_viewer,
     analysis_job_list_for_batch,
@@ -34,7 +35,7 @@ from studies.selectors.campaigns import (
     viewer_sessions_listed,
 )
 
-__all__ = ["SHARED_ACCOUNTS_GROUP", "account_holdings", "account_is_shared", "api_token_created", "analysis_job_get_for_viewer", "analysis_job_list_for_batch", "analysis_job_list_for_viewer",
+__all__ = ["SHARED_ACCOUNTS_GROUP", "account_holdings", "account_is_shared", "shared_account_open", "api_token_created", "analysis_job_get_for_viewer", "analysis_job_list_for_batch", "analysis_job_list_for_viewer",
            "batch_progress", "campaign_get_by_share_token", "campaign_shareable_figures", "campaign_get_for_owner", "campaign_list_for_owner", "campaign_report",
            "campaign_summary", "invitation_get_by_token", "invitation_get_for_owner", "invitations_with_counts",
            "report_viewers",

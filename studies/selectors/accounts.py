@@ -1,5 +1,6 @@
 """Reads about a person's own account."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Sum
 from rest_framework.authtoken.models import Token
 
@@ -13,6 +14,11 @@ SHARED_ACCOUNTS_GROUP = "Shared accounts (public password)"
 def account_is_shared(user) -> bool:
     return bool(user is not None and user.is_authenticated
                 and user.groups.filter(name=SHARED_ACCOUNTS_GROUP).exists())
+
+
+def shared_account_open() -> bool:
+    """Whether a shared account (the demo one) can be signed in to, so the sign-in page may offer it."""
+    return get_user_model().objects.filter(is_active=True, groups__name=SHARED_ACCOUNTS_GROUP).exists()
 
 
 def account_holdings(*, user) -> dict:

@@ -84,3 +84,12 @@ def test_an_operator_who_gives_the_demo_account_its_own_password_makes_it_privat
     call_command("ensure_demo_user")
 
     assert _demo().is_active and not selectors.account_is_shared(_demo())
+
+
+def test_the_sign_in_page_offers_the_demo_account_only_while_it_is_open(client, settings):
+    assert "demo-producer" not in client.get("/accounts/login/").content.decode()
+    call_command("ensure_demo_user")
+    assert "demo-producer" in client.get("/accounts/login/").content.decode()
+    settings.FER_DEMO_ACCOUNT = False
+    call_command("ensure_demo_user")  # deactivates it
+    assert "demo-producer" not in client.get("/accounts/login/").content.decode()
