@@ -55,6 +55,7 @@ QUEUED_SILENT_AFTER = timedelta(minutes=30)
 class RunSuperseded(Exception):
     """This run went silent for so long that the job was queued again, and another run took it over."""
 
+
 def analysis_job_create(
     *, owner, session_key: str | None, uploaded_file, kind: str | None = None, batch_id=None,
     original_filename: str | None = None,

@@ -193,4 +193,3 @@ def test_a_missing_model_fails_before_any_output(sample_path, tmp_path):
     with pytest.raises(ModelNotFoundError):
         process(sample_path("single_face.mp4"), tmp_path / "out", EngineOptions(model_path=tmp_path / "none.keras"))
     assert list((tmp_path / "out").iterdir()) == []
-

@@ -96,6 +96,7 @@ def _poll_job_until(job, condition, *, interval_s=0.2):
         time.sleep(interval_s)
         job.refresh_from_db()
 
+
 def test_job_is_run_by_a_real_worker_through_redis_and_stored_in_postgres(real_worker, user, upload, monkeypatch):
     assert connection.vendor == "postgresql"
     # The app reads Django settings under the CELERY_ namespace, so that is the key to flip.
