@@ -73,13 +73,6 @@ def _max_member_bytes(name: str) -> int:
     return settings.FER_MAX_VIDEO_BYTES
 
 
-def _size_of(uploaded_file) -> int:
-    uploaded_file.seek(0, 2)
-    size = uploaded_file.tell()
-    uploaded_file.seek(0)
-    return size
-
-
 def _open_archive(uploaded_file) -> zipfile.ZipFile:
     uploaded_file.seek(0)
     try:
@@ -104,10 +97,11 @@ def _classify(info: zipfile.ZipInfo) -> ArchiveMember | None:
     if info.file_size > limit:
         return ArchiveMember(name=name, skipped_because=f"skipped because it is over the {limit / 1024 / 1024:.0f} MB "
                                                         "limit.")
-    if info.file_size >= _RATIO_CHECKED_FROM_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size >= _RATIO_CHECKED_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
         return ArchiveMember(name=name, skipped_because=(
-            f"skipped because it expands {info.file_size / max(info.compress_size, 1):.0f} times in size; photos and "
-            "videos hardly shrink in a zip, so it holds something else."))
+            f"skipped because it expands {ratio:.0f} times in size; photos and videos hardly shrink in a zip, "
+            "so it holds something else."))
     return None
 
 
@@ -127,7 +121,7 @@ def zip_members(uploaded_file, *, max_files: int, max_bytes: int | None = None) 
         ]
         # The ratio rule trusts each member's stated compressed size; members whose data overlap (older
         # Pythons do not refuse them) could each claim the whole archive's bytes.
-        if sum(info.compress_size for info in members) > _size_of(uploaded_file):
+        if sum(info.compress_size for info in members) > uploaded_file.size:
             raise UploadRejected("The .zip archive is malformed: its entries claim more bytes than it holds.")
         verdicts = [(info, _classify(info)) for info in members]
         accepted = [info for info, verdict in verdicts if verdict is None]

@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 from django.utils import timezone
 
 from inference.labels import EMOTIONS
+from studies.file_responses import CHUNK_BYTES
 from studies.models import AnalysisJob
 
 TIMELINE_COLUMNS = ["time_s", "frame", "track_id", "x", "y", "w", "h", *EMOTIONS]
@@ -30,7 +31,6 @@ COMBINED_COLUMNS = ["file", "folder", "kind", *TIMELINE_COLUMNS]
 COMBINED_CSV_NAME = "combined.csv"
 NOT_INCLUDED_NAME = "not_included.txt"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-COPY_BLOCK_BYTES = 256 * 1024  # as file_responses.CHUNK_BYTES: one piece sent per block
 
 
 def _folder_name(number: int, job: AnalysisJob) -> str:
@@ -83,7 +83,7 @@ class _Outbox(io.RawIOBase):
 
 def _add_stored(archive: zipfile.ZipFile, field_file, entry: zipfile.ZipInfo, outbox: _Outbox) -> Iterator[bytes]:
     with field_file.open("rb") as source, archive.open(entry, "w", force_zip64=True) as target:
-        while block := source.read(COPY_BLOCK_BYTES):
+        while block := source.read(CHUNK_BYTES):
             target.write(block)
             yield outbox.take()
 
@@ -101,7 +101,8 @@ def _why_not_included(job: AnalysisJob) -> str | None:
 
 
 def iter_batch_zip(jobs: list[AnalysisJob]) -> Iterator[bytes]:
-    """The batch's results as a .zip, in pieces as it is written (one per COPY_BLOCK_BYTES of a stored file).
+    """The batch's results as a .zip, in pieces as it is written (one per CHUNK_BYTES of a stored file,
+    as file_responses sends a file).
 
     Failed and unfinished jobs have no result, so they get no folder; they are
     named in `not_included.txt` with the reason, so the zip never drops a file silently.
@@ -122,9 +123,9 @@ def iter_batch_zip(jobs: list[AnalysisJob]) -> Iterator[bytes]:
             folder = _folder_name(number, job)
             finished_at = job.finished_at or made_at
             if job.has_timeline:
-                yield from _add_stored(archive, job.annotated_file, _entry(f"{folder}/annotated.mp4", finished_at), outbox)
-                yield from _add_stored(archive, job.timeline_csv, _entry(f"{folder}/timeline.csv", finished_at), outbox)
-                yield from _add_stored(archive, job.timeline_json, _entry(f"{folder}/timeline.json", finished_at), outbox)
+                for stored, name in ((job.annotated_file, "annotated.mp4"), (job.timeline_csv, "timeline.csv"),
+                                     (job.timeline_json, "timeline.json")):
+                    yield from _add_stored(archive, stored, _entry(f"{folder}/{name}", finished_at), outbox)
                 rows = _video_rows(job)
             else:
                 if job.annotated_file:

@@ -9,8 +9,8 @@ Files are stored under fixed names (annotated.mp4, timeline.csv), so the name a
 download is saved under is made from the name the file was uploaded with.
 
 Under ASGI (Daphne) Django reads a synchronous streaming body whole into memory before
-sending its first byte (a 300 MB video: 830 MB more memory, 3.7 s of silence), so bodies go
-out through `streamed`, one chunk at a time.
+sending its first byte (a 300 MB video: 870 MB more memory and 0.69 s before the first byte,
+benchmarks/bench_downloads.py), so bodies go out through `streamed`, one chunk at a time.
 """
 
 import hashlib

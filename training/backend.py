@@ -26,6 +26,15 @@ def prepare_environment(backend: str) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
+def start_tensorflow_if_chosen(backend: str) -> None:
+    """Start TensorFlow now, without its C++ start-up notices, when it is the backend (JAX and PyTorch
+    runs need not have it at all)."""
+    if backend == "tensorflow":
+        from inference import start_tensorflow_quietly
+
+        start_tensorflow_quietly()
+
+
 def enable_determinism(backend: str) -> None:
     if backend == "tensorflow":
         import tensorflow as tf

@@ -25,8 +25,7 @@ def parse_step_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> 
     args.cache_dir = Path(args.cache_dir) if args.cache_dir else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
-        from inference import start_tensorflow_quietly
+    from training import backend
 
-        start_tensorflow_quietly()
+    backend.start_tensorflow_if_chosen(os.environ.get("KERAS_BACKEND", "tensorflow"))
     return args

@@ -77,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from inference.errors import InferenceError
-    from inference import startup_notices_hidden
+    from inference import InferenceError, startup_notices_hidden
 
     try:
         with startup_notices_hidden():  # TensorFlow starts as the model loads

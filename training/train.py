@@ -556,10 +556,7 @@ def main(argv: list[str] | None = None) -> int:
 
     backend_name = os.environ.get("KERAS_BACKEND", "tensorflow")
     backend.prepare_environment(backend_name)
-    if backend_name == "tensorflow":
-        from inference import start_tensorflow_quietly
-
-        start_tensorflow_quietly()
+    backend.start_tensorflow_if_chosen(backend_name)
     try:
         best = Trainer(config, run).run()
     except TrainingError as error:

@@ -98,3 +98,31 @@ def camera_browser(launch_chromium, fake_camera_file):
                               f"--use-file-for-fake-video-capture={fake_camera_file}")
     yield browser
     browser.close()
+
+
+def producer_with_a_new_campaign(browser, server, username, campaign_name, ad_video, **context_options):
+    """(page, its page errors) of a producer who signed up and created a collecting campaign."""
+    producer = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options).new_page()
+    producer.set_default_timeout(60_000)
+    errors = []
+    producer.on("pageerror", lambda error: errors.append(str(error)))
+    producer.goto(server + "/accounts/signup/")
+    producer.fill("input[name=username]", username)
+    producer.fill("input[name=password1]", "a-long-Passphrase-42")
+    producer.fill("input[name=password2]", "a-long-Passphrase-42")
+    producer.get_by_role("button", name="Sign up").click()
+    producer.goto(server + "/campaigns/new/")
+    producer.fill("input[name=name]", campaign_name)
+    producer.select_option("select[name=status]", "collecting")
+    producer.set_input_files("input[name=ad_video]", str(ad_video))
+    producer.get_by_role("button", name="Create campaign").click()
+    return producer, errors
+
+
+def viewer_page(camera_browser):
+    """(page, its page errors) of a viewer in a fresh browser context with the fake camera."""
+    viewer = camera_browser.new_context(viewport={"width": 1100, "height": 850}).new_page()
+    viewer.set_default_timeout(60_000)
+    errors = []
+    viewer.on("pageerror", lambda error: errors.append(str(error)))
+    return viewer, errors

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from inference.labels import EMOTIONS
 from studies.models import AnalysisJob
+from tests.e2e.conftest import producer_with_a_new_campaign, viewer_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -376,25 +377,12 @@ def test_the_live_page_says_a_faces_emotion_seldom_and_keeps_the_focus(asgi_serv
 @pytest.mark.slow
 def test_the_viewer_hears_the_check_once_and_keeps_the_focus_on_the_ad(asgi_server, chromium_browser, camera_browser,
                                                                        samples_dir):
-    producer = chromium_browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    producer.set_default_timeout(60_000)
-    producer.goto(asgi_server + "/accounts/signup/")
-    producer.fill("input[name=username]", "a11y-viewer-test")
-    producer.fill("input[name=password1]", PASSWORD)
-    producer.fill("input[name=password2]", PASSWORD)
-    producer.get_by_role("button", name="Sign up").click()
-    producer.goto(asgi_server + "/campaigns/new/")
-    producer.fill("input[name=name]", "Focus spot")
-    producer.select_option("select[name=status]", "collecting")
-    producer.set_input_files("input[name=ad_video]", str(samples_dir / "single_face.mp4"))
-    producer.get_by_role("button", name="Create campaign").click()
+    producer, _ = producer_with_a_new_campaign(chromium_browser, asgi_server, "a11y-viewer-test", "Focus spot",
+                                               samples_dir / "single_face.mp4")
     producer.click("#invitations button[type=submit]")
     link = producer.input_value(".invitation-url")
 
-    viewer = camera_browser.new_context(viewport={"width": 1100, "height": 850}).new_page()
-    viewer.set_default_timeout(60_000)
-    errors = []
-    viewer.on("pageerror", lambda error: errors.append(str(error)))
+    viewer, errors = viewer_page(camera_browser)
     viewer.goto(link)
     viewer.check("input[name=analyse_webcam]")
     viewer.click("button[name=agree]")

@@ -11,31 +11,14 @@ import json
 
 import pytest
 
+from tests.e2e.conftest import producer_with_a_new_campaign, viewer_page
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-def _producer_with_a_new_campaign(browser, server, username, campaign_name, ad_video, **context_options):
-    """(page, its page errors) of a producer who signed up and created a collecting campaign."""
-    producer = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options).new_page()
-    producer.set_default_timeout(60_000)
-    errors = []
-    producer.on("pageerror", lambda error: errors.append(str(error)))
-    producer.goto(server + "/accounts/signup/")
-    producer.fill("input[name=username]", username)
-    producer.fill("input[name=password1]", "a-long-Passphrase-42")
-    producer.fill("input[name=password2]", "a-long-Passphrase-42")
-    producer.get_by_role("button", name="Sign up").click()
-    producer.goto(server + "/campaigns/new/")
-    producer.fill("input[name=name]", campaign_name)
-    producer.select_option("select[name=status]", "collecting")
-    producer.set_input_files("input[name=ad_video]", str(ad_video))
-    producer.get_by_role("button", name="Create campaign").click()
-    return producer, errors
 
 
 def test_a_viewer_watches_the_ad_and_the_producer_reads_the_report(asgi_server, chromium_browser, camera_browser,
                                                                     samples_dir):
-    producer, errors = _producer_with_a_new_campaign(chromium_browser, asgi_server, "producer", "Browser test spot",
+    producer, errors = producer_with_a_new_campaign(chromium_browser, asgi_server, "producer", "Browser test spot",
                                                      samples_dir / "single_face.mp4")
     producer.wait_for_selector("#segment-timeline")
     producer.fill(".segment-form input[name=name]", "Smile")
@@ -81,17 +64,14 @@ def test_a_viewer_watches_the_ad_and_the_producer_reads_the_report(asgi_server, 
 
 def test_a_viewer_who_goes_back_from_the_withdraw_page_continues_the_ad(asgi_server, chromium_browser,
                                                                         camera_browser, samples_dir):
-    producer, _ = _producer_with_a_new_campaign(chromium_browser, asgi_server, "producer-two", "Go back spot",
+    producer, _ = producer_with_a_new_campaign(chromium_browser, asgi_server, "producer-two", "Go back spot",
                                                 samples_dir / "single_face.mp4")
     producer.wait_for_selector("#invitations")
     campaign_url = producer.url  # /campaigns/<id>/
     producer.click("#invitations button[type=submit]")
     link = producer.input_value(".invitation-url")
 
-    viewer = camera_browser.new_context(viewport={"width": 1100, "height": 850}).new_page()
-    viewer.set_default_timeout(60_000)
-    errors = []
-    viewer.on("pageerror", lambda error: errors.append(str(error)))
+    viewer, errors = viewer_page(camera_browser)
     sockets = []  # per capture socket the pages opened: the ad times its frames were sent with
 
     def watch_socket(socket):
@@ -154,7 +134,7 @@ def test_a_viewer_who_goes_back_from_the_withdraw_page_continues_the_ad(asgi_ser
 
 def test_a_segment_is_marked_by_dragging_across_the_timeline_with_a_mouse_or_a_finger(asgi_server, chromium_browser,
                                                                                        samples_dir):
-    producer, errors = _producer_with_a_new_campaign(chromium_browser, asgi_server, "producer-three", "Drag spot",
+    producer, errors = producer_with_a_new_campaign(chromium_browser, asgi_server, "producer-three", "Drag spot",
                                                      samples_dir / "single_face.mp4", has_touch=True)
     box = producer.locator("#segment-timeline").bounding_box()
     y = box["y"] + box["height"] / 2
@@ -182,7 +162,7 @@ def test_a_segment_is_marked_by_dragging_across_the_timeline_with_a_mouse_or_a_f
 
 
 def test_overlapping_segments_sit_one_above_the_other_on_the_timeline(asgi_server, chromium_browser, samples_dir):
-    producer, errors = _producer_with_a_new_campaign(chromium_browser, asgi_server, "producer-four", "Nested spot",
+    producer, errors = producer_with_a_new_campaign(chromium_browser, asgi_server, "producer-four", "Nested spot",
                                                      samples_dir / "single_face.mp4")
     for name, start, end in (("Whole ending", 0.5, 2.2), ("Logo", 1.0, 1.6), ("Tagline", 0.0, 0.5)):
         producer.fill(".segment-form input[name=name]", name)

@@ -45,9 +45,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from inference import EMOJI, decode_image, encode_jpeg, render_annotated
+        from inference import EMOJI, decode_image, encode_jpeg, render_annotated, startup_notices_hidden
         from inference.errors import InferenceError
-        from inference import startup_notices_hidden
 
         out_dir = Path(options["out"])
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -58,9 +58,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
 
     def handle(self, *args, **options):
-        from inference import VideoOptions, get_engine, probe_video, process_video
+        from inference import VideoOptions, get_engine, probe_video, process_video, startup_notices_hidden
         from inference.errors import InferenceError
-        from inference import startup_notices_hidden
 
         path = Path(options["path"])
         if path.is_dir():
