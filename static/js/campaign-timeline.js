@@ -32,14 +32,20 @@
     block.className = "timeline-segment";
     block.style.top = (0.35 + laneOf[segment.id] * laneRem) + "rem";
     block.style.height = (laneRem - (lanes === 1 ? 0 : 0.2)) + "rem";
-    block.style.left = percent(segment.start_s);
+    // A block in the ad's second half is held by its right end, so a name cut short, shown whole on
+    // hover or focus (app.css), grows to the left and stays on the timeline.
+    if (segment.start_s + segment.end_s > duration) block.style.right = percent(duration - segment.end_s);
+    else block.style.left = percent(segment.start_s);
     block.style.width = percent(segment.end_s - segment.start_s);
     // opaque, with dark or white text by contrast: white on the light ones (happy) was 2.3:1, and
     // see-through blocks lost 4.5:1 whatever the text
     const color = COLORS[segment.expected[0]] || "#6c757d";
     block.style.background = color;
     block.style.color = FER_TEXT_ON(color);
-    block.title = segment.name + " (" + segment.start_s + "–" + segment.end_s + " s): " + segment.expected.join(", ");
+    const described = segment.name + " (" + segment.start_s.toFixed(1) + "–" + segment.end_s.toFixed(1) + " s): " + segment.expected.join(", ");
+    block.title = described;
+    // the times and emotions are said too, not only shown on hover
+    block.setAttribute("aria-label", "Edit segment " + described);
     block.textContent = segment.name;
     block.addEventListener("pointerdown", (event) => event.stopPropagation());
     block.addEventListener("click", () => editSegment(segment));

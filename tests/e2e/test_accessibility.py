@@ -266,6 +266,19 @@ def test_the_campaign_page_timeline_and_copy_button(live_server, page, producer,
     for name, color, background, opacity in contrasts:
         assert opacity == "1" and page.evaluate(CONTRAST, [color, background]) >= 4.5, (name, color, background)
 
+    # a name cut short on the timeline shows whole on focus, within the timeline; times said, not only hovered
+    block = page.locator(".timeline-segment", has_text="Joke: the talking cat")
+    assert block.evaluate("(block) => block.scrollWidth > block.clientWidth")
+    for name in ("Joke: the talking cat", "Call to action"):
+        page.locator(".timeline-segment", has_text=name).focus()
+        shown = page.evaluate("""() => {
+            const block = document.activeElement, timeline = document.getElementById("segment-timeline");
+            return {whole: block.scrollWidth <= block.clientWidth,
+                    inside: block.getBoundingClientRect().right <= timeline.getBoundingClientRect().right + 1};
+        }""")
+        assert shown == {"whole": True, "inside": True}, name
+    assert page.get_by_role("button", name="Edit segment Joke: the talking cat (9.0–15.0 s): happy").count() == 1
+
     page.evaluate(WATCH_TEXT, "copy-status")
     page.get_by_role("button", name="Copy").first.click()
     page.wait_for_function("window.changes['copy-status'].some(([, text]) => text.includes('copied'))")
