@@ -75,11 +75,17 @@ class ReportFilterForm(forms.Form):
     include_unfinished = forms.BooleanField(required=False, label="Include unfinished viewers")
     min_face = forms.ChoiceField(choices=MIN_FACE_CHOICES, required=False, initial="0",
                                  label="Face visible", widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    # what viewers answered on the consent page, when they did
+    age_band = forms.ChoiceField(choices=[("", "any"), *ViewerSession.AgeBand.choices], required=False, label="Age",
+                                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    gender = forms.ChoiceField(choices=[("", "any"), *ViewerSession.Gender.choices], required=False, label="Gender",
+                               widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
 
     def options(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
         return {"completed_only": not data.get("include_unfinished", False),
-                "min_face_share": float(data.get("min_face") or 0)}
+                "min_face_share": float(data.get("min_face") or 0),
+                "age_band": data.get("age_band", ""), "gender": data.get("gender", "")}
 
 
 class ConsentForm(forms.Form):

@@ -247,6 +247,7 @@ def campaign_report(request, campaign_id):
         "campaign": campaign, "report": report, "filters": filters,
         "query": request.GET.urlencode(), "other_campaigns": others,
         "viewer_list": selectors.report_viewers(campaign, **filters.options()),
+        "audience_rows": presenters.audience_rows(report["audience"], request.GET),
         "ad_url": reverse("studies:campaign_ad_video", args=[campaign.id]),
         "share_url": request.build_absolute_uri(reverse("studies:shared_report", args=[campaign.share_token]))
         if campaign.share_token else None,
@@ -292,7 +293,7 @@ def _share_step(request, campaign_id, step, success: str):
 def campaign_report_export(request, campaign_id, export_format):
     campaign = _campaign_or_404(request, campaign_id)
     report, _ = _report(request, campaign)
-    stem = report_exports.file_stem(campaign)
+    stem = report_exports.file_stem(campaign, report["filters"])
     if export_format == "json":
         response = JsonResponse(report, json_dumps_params={"indent": 1})
         response["Content-Disposition"] = f'attachment; filename="{stem}-report.json"'

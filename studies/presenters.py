@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 
 from inference.labels import EMOJI, EMOTIONS
 from studies.archives import VIDEO_EXTENSIONS
-from studies.models import AnalysisJob
+from studies.models import AnalysisJob, ViewerSession
 from studies.reports import (ATTENTION_DIP_POINTS, MIN_MOMENT_LIFT, MIN_VIEWERS_FOR_VERDICT, SHARE_MIN_VIEWERS,
                              signed_points)
 
@@ -225,6 +225,27 @@ def report_tables(report: dict) -> dict:
         "min_viewers": MIN_VIEWERS_FOR_VERDICT,
         "emotions": [(name, EMOJI[name]) for name in EMOTIONS],
     }
+
+
+def audience_rows(audience: dict, query) -> list[dict]:
+    """The report's `audience` as the producer's report shows it: per question, each answer with its
+    viewers and the link that narrows the report to them (or, for the answer picked, back to everyone).
+    `query` is the request's GET (the report's other filters are kept)."""
+    rows = []
+    questions = (("age_band", "Age", ViewerSession.AgeBand), ("gender", "Gender", ViewerSession.Gender))
+    for key, question, choices in questions:
+        picked = query.get(key, "")
+        answers = []
+        for value, viewers in audience[key].items():
+            if not value:  # "prefer not to say" is counted, but no filter picks it
+                answers.append({"label": "not given", "viewers": viewers, "url": None, "picked": False})
+                continue
+            narrowed = query.copy()
+            narrowed[key] = "" if value == picked else value
+            answers.append({"label": choices(value).label, "viewers": viewers, "picked": value == picked,
+                            "url": "?" + narrowed.urlencode()})
+        rows.append({"question": question, "answers": answers})
+    return rows
 
 
 def _moment_row(peak: dict) -> dict:

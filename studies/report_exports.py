@@ -6,13 +6,42 @@ import io
 import re
 
 from inference.labels import EMOTIONS
+from studies.models import ViewerSession
 
-EMOTION_COLORS = {"angry": "#dc3545", "disgust": "#6a994e", "fear": "#6f42c1", "happy": "#f2b705",
-                  "sad": "#0d6efd", "surprise": "#fd7e14", "neutral": "#6c757d"}  # as static/js/emotion-colors.js
+# Each emotion's colour and dash pattern, as on the report page (static/js/emotion-colors.js;
+# tests/static/test_emotion_colors.py keeps the two the same): the dashes tell the curves apart
+# for readers who cannot tell the colours apart.
+EMOTION_STYLES = {
+    "angry": ("#dc3545", (3, 3)),
+    "disgust": ("#6a994e", (12, 3, 3, 3, 3, 3)),
+    "fear": ("#6f42c1", (12, 3, 3, 3)),
+    "happy": ("#b38600", ()),
+    "sad": ("#0d6efd", (8, 4)),
+    "surprise": ("#b85500", (18, 5)),
+    "neutral": ("#6c757d", (2, 2, 8, 2)),
+}
 
 
-def file_stem(campaign) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", campaign.name).strip("-").lower()[:60] or "campaign"
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+def file_stem(campaign, filters: dict | None = None) -> str:
+    """The campaign's name for file names, and the audience a filtered report stands for
+    ("fizzy-lemon-woman-25-34"), so two exports of one campaign do not pass for each other."""
+    stem = _slug(campaign.name)[:60] or "campaign"
+    audience = audience_label(filters or {})
+    return f"{stem}-{_slug(audience)}" if audience else stem
+
+
+def audience_label(filters: dict) -> str:
+    """The viewers a report narrowed by age or gender stands for, in words ("Woman, 25-34"); "" for all."""
+    parts = []
+    if filters.get("gender"):
+        parts.append(ViewerSession.Gender(filters["gender"]).label)
+    if filters.get("age_band"):
+        parts.append(ViewerSession.AgeBand(filters["age_band"]).label)
+    return ", ".join(parts)
 
 
 def segments_csv(report: dict) -> str:
@@ -77,13 +106,18 @@ def chart_png(report: dict) -> bytes:
         mean = np.array([np.nan if v is None else v for v in series["mean"]], float)
         low = np.array([np.nan if v is None else v for v in series["low"]], float)
         high = np.array([np.nan if v is None else v for v in series["high"]], float)
-        axes.plot(times, mean, color=EMOTION_COLORS[name], lw=1.8, label=name)
-        axes.fill_between(times, low, high, color=EMOTION_COLORS[name], alpha=0.12, lw=0)
+        color, dashes = EMOTION_STYLES[name]
+        axes.plot(times, mean, color=color, lw=1.8, label=name, **({"dashes": dashes} if dashes else {}))
+        axes.fill_between(times, low, high, color=color, alpha=0.12, lw=0)
     campaign = report.get("campaign", {})
+    audience = audience_label(report.get("filters") or {})
     axes.set(xlim=(0, campaign.get("ad_duration_s") or (times[-1] if len(times) else 1)), ylim=(0, 100),
              xlabel="time in the ad (s)", ylabel="probability (%), mean of viewers with 95 % band")
-    axes.set_title(f"{campaign.get('name', '')}: {report['viewers']} viewer{'' if report['viewers'] == 1 else 's'}", loc="left", fontsize=11, pad=16)
-    axes.legend(ncol=7, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
+    viewers = f"{report['viewers']} viewer{'' if report['viewers'] == 1 else 's'}"
+    if audience:
+        viewers += f" ({audience})"
+    axes.set_title(f"{campaign.get('name', '')}: {viewers}", loc="left", fontsize=11, pad=16)
+    axes.legend(ncol=7, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False, handlelength=4)
     axes.grid(alpha=0.25)
     figure.tight_layout()
     buffer = io.BytesIO()

@@ -50,7 +50,9 @@
   };
 
   // Key moments marked along the top: a bar per peak in its emotion's colour, grey where attention dips.
-  // The name is dark text with a swatch of that colour: yellow text on white was unreadable.
+  // The name is dark text with a swatch of that colour: yellow text on white was unreadable. Marks
+  // whose bars or names would overlap (a peak where viewers also looked away) take a row each.
+  const MARK_ROW_PX = 20;
   const momentMarks = {
     id: "momentMarks",
     afterDatasetsDraw(chart, args, options) {
@@ -63,18 +65,27 @@
       ctx.save();
       ctx.font = "600 10px system-ui, sans-serif";
       ctx.textAlign = "center";
+      marks.forEach((mark, i) => {
+        mark.id = i;
+        mark.left = scales.x.getPixelForValue(mark.peak.start_s);
+        mark.right = scales.x.getPixelForValue(mark.peak.end_s);
+        mark.text = fittedLabel(ctx, mark.label, mark.right - mark.left + 14);
+        mark.center = (mark.left + mark.right) / 2 + 5; // the label and its swatch, centred together
+        const half = ctx.measureText(mark.text).width / 2;
+        // the pixels it takes, 4 px apart from the next, as segment lanes take seconds
+        mark.start_s = Math.min(mark.left, mark.text ? mark.center - half - 10 : Infinity) - 4;
+        mark.end_s = Math.max(mark.right, mark.text ? mark.center + half : -Infinity);
+      });
+      const rowOf = window.FER_SEGMENT_LANES(marks).laneOf;
       marks.forEach((mark) => {
-        const left = scales.x.getPixelForValue(mark.peak.start_s);
-        const right = scales.x.getPixelForValue(mark.peak.end_s);
+        const y = top + MARK_ROW_PX * rowOf[mark.id];
         ctx.fillStyle = alpha(mark.color, 0.85);
-        ctx.fillRect(left, top + 17, right - left, 5); // under the segment names, above the curves
-        const label = fittedLabel(ctx, mark.label, right - left + 14);
-        if (!label) return;
-        const center = (left + right) / 2 + 5; // the label and its swatch, centred together
+        ctx.fillRect(mark.left, y + 17, mark.right - mark.left, 5); // under the segment names, above the curves
+        if (!mark.text) return;
         ctx.fillStyle = mark.color;
-        ctx.fillRect(center - ctx.measureText(label).width / 2 - 10, top + 25, 7, 7);
+        ctx.fillRect(mark.center - ctx.measureText(mark.text).width / 2 - 10, y + 25, 7, 7);
         ctx.fillStyle = "#212529";
-        ctx.fillText(label, center, top + 33);
+        ctx.fillText(mark.text, mark.center, y + 33);
       });
       ctx.restore();
     },

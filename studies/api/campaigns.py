@@ -43,6 +43,10 @@ REPORT_PARAMETERS = [
     OpenApiParameter("include_unfinished", OpenApiTypes.BOOL, description="also viewers who did not finish"),
     OpenApiParameter("min_face", OpenApiTypes.FLOAT, description="only viewers whose face was visible this share "
                                                                   "of the time (0..1)"),
+    OpenApiParameter("age_band", OpenApiTypes.STR, enum=ViewerSession.AgeBand.values,
+                     description="only viewers who gave this age band on the consent page"),
+    OpenApiParameter("gender", OpenApiTypes.STR, enum=ViewerSession.Gender.values,
+                     description="only viewers who gave this answer for gender on the consent page"),
 ]
 
 
@@ -219,6 +223,10 @@ class ReportFilterSerializer(serializers.Serializer):
     # Refused when malformed: a report silently computed over other viewers than asked for misleads.
     include_unfinished = serializers.BooleanField(required=False, default=False)
     min_face = serializers.FloatField(required=False, default=0.0, min_value=0.0, max_value=1.0)
+    age_band = serializers.ChoiceField(choices=ViewerSession.AgeBand.values, required=False, allow_blank=True,
+                                       default="")
+    gender = serializers.ChoiceField(choices=ViewerSession.Gender.values, required=False, allow_blank=True,
+                                     default="")
 
     def validate_min_face(self, value):
         if math.isnan(value):  # passes both bounds
@@ -229,8 +237,9 @@ class ReportFilterSerializer(serializers.Serializer):
 def _report_options(request) -> dict:
     filters = ReportFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
-    return {"completed_only": not filters.validated_data["include_unfinished"],
-            "min_face_share": filters.validated_data["min_face"]}
+    chosen = filters.validated_data
+    return {"completed_only": not chosen["include_unfinished"], "min_face_share": chosen["min_face"],
+            "age_band": chosen["age_band"], "gender": chosen["gender"]}
 
 
 class CampaignReportApi(APIView):

@@ -86,9 +86,11 @@ def viewer_sessions_listed(campaign: Campaign, *, status: str | None = None) -> 
 
 
 def viewer_sessions_for_campaign(campaign: Campaign, *, completed_only: bool = False,
-                                 min_face_share: float = 0.0, consent_since: str | None = None) -> QuerySet[ViewerSession]:
+                                 min_face_share: float = 0.0, age_band: str = "", gender: str = "",
+                                 consent_since: str | None = None) -> QuerySet[ViewerSession]:
     """Sessions whose data may be reported: never withdrawn or purged ones; with `consent_since`, only
-    those whose viewer read that consent wording or a later one."""
+    those whose viewer read that consent wording or a later one; with `age_band` or `gender`, only
+    viewers who gave that answer (ViewerSession.AgeBand / Gender values)."""
     sessions = campaign.viewer_sessions.exclude(status=ViewerSession.Status.WITHDRAWN).filter(
         data_purged_at__isnull=True)
     if consent_since:
@@ -97,28 +99,39 @@ def viewer_sessions_for_campaign(campaign: Campaign, *, completed_only: bool = F
         sessions = sessions.filter(status=ViewerSession.Status.COMPLETED)
     if min_face_share > 0:
         sessions = sessions.filter(face_visible_share__gte=min_face_share)
+    if age_band:
+        sessions = sessions.filter(self_report_age=age_band)
+    if gender:
+        sessions = sessions.filter(self_report_gender=gender)
     return sessions
 
 
 def report_viewers(campaign: Campaign, *, completed_only: bool = True, min_face_share: float = 0.0,
-                   limit: int = 200) -> dict:
+                   age_band: str = "", gender: str = "", limit: int = 200) -> dict:
     """The viewers behind `campaign_report` with the same filter (newest first), and apart from them the
     reportable viewers the filter leaves out, each with why, so the per-viewer table never lists someone
     the report's figures do not include as if they were in it."""
-    included = viewer_sessions_for_campaign(campaign, completed_only=completed_only, min_face_share=min_face_share)
+    filters = {"completed_only": completed_only, "min_face_share": min_face_share, "age_band": age_band,
+               "gender": gender}
+    included = viewer_sessions_for_campaign(campaign, **filters)
     left_out = viewer_sessions_for_campaign(campaign).exclude(pk__in=included.values("pk"))
     return {
         "in_report": list(included.order_by("-started_at")[:limit]),
-        "left_out": [{"session": session, "reason": _left_out_because(session, completed_only, min_face_share)}
+        "left_out": [{"session": session, "reason": _left_out_because(session, **filters)}
                      for session in left_out.order_by("-started_at")[:limit]],
         "left_out_count": left_out.count(),
     }
 
 
-def _left_out_because(session: ViewerSession, completed_only: bool, min_face_share: float) -> str:
+def _left_out_because(session: ViewerSession, *, completed_only: bool, min_face_share: float, age_band: str,
+                      gender: str) -> str:
     """Which of viewer_sessions_for_campaign's filters leaves this session out, in words."""
     if completed_only and session.status != ViewerSession.Status.COMPLETED:
         return session.get_status_display().lower()
+    if age_band and session.self_report_age != age_band:
+        return "age: " + (session.get_self_report_age_display() or "not given")
+    if gender and session.self_report_gender != gender:
+        return "gender: " + (session.get_self_report_gender_display() or "not given")
     if session.face_visible_share is None:
         return "face visible: not measured"
     return f"face visible under {100 * min_face_share:.0f} %"
@@ -141,11 +154,13 @@ def segment_specs(campaign: Campaign) -> list[reports.SegmentSpec]:
 
 
 def campaign_report(campaign: Campaign, *, completed_only: bool = True, min_face_share: float = 0.0,
-                    consent_since: str | None = None) -> dict:
-    """Curves across viewers with 95 % bands, overall means, and a verdict per segment (studies.reports)."""
+                    age_band: str = "", gender: str = "", consent_since: str | None = None) -> dict:
+    """Curves across viewers with 95 % bands, overall means, and a verdict per segment (studies.reports);
+    `audience`: how many viewers gave each age band and gender (_audience)."""
+    filters = {"completed_only": completed_only, "min_face_share": min_face_share, "age_band": age_band,
+               "gender": gender}
     sessions = list(
-        viewer_sessions_for_campaign(campaign, completed_only=completed_only, min_face_share=min_face_share,
-                                     consent_since=consent_since)
+        viewer_sessions_for_campaign(campaign, **filters, consent_since=consent_since)
         .select_related("campaign").only("id", "campaign", "rollup", "status")
     )
     bins = reports.bin_count(campaign.ad_duration_s)
@@ -153,9 +168,23 @@ def campaign_report(campaign: Campaign, *, completed_only: bool = True, min_face
                else np.zeros((0, bins, reports.ROLLUP_COLUMNS), np.float32))
     report = reports.build_report(rollups, segment_specs(campaign))
     report["campaign"] = campaign_summary(campaign)
-    report["filters"] = {"completed_only": completed_only, "min_face_share": min_face_share}
+    report["filters"] = filters
+    report["audience"] = _audience(campaign, filters, consent_since)
     report["sessions"] = _session_counts(campaign)
     return report
+
+
+def _audience(campaign: Campaign, filters: dict, consent_since: str | None) -> dict:
+    """Viewers per answer to the consent page's optional questions, every answer listed (0 included),
+    "" for those who preferred not to say. Each question's counts follow every filter but its own, so
+    that picking an answer narrows the report to the viewers its count promised."""
+    audience = {}
+    for key, field, choices in (("age_band", "self_report_age", ViewerSession.AgeBand),
+                                ("gender", "self_report_gender", ViewerSession.Gender)):
+        sessions = viewer_sessions_for_campaign(campaign, **{**filters, key: ""}, consent_since=consent_since)
+        counts = dict(sessions.order_by().values_list(field).annotate(n=Count("id")))
+        audience[key] = {value: counts.get(value, 0) for value in [*choices.values, ""]}
+    return audience
 
 
 def _session_counts(campaign: Campaign) -> dict:

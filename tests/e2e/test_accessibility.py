@@ -253,6 +253,37 @@ def test_the_report_works_from_the_keyboard_and_without_colour(live_server, page
     assert empty == 0
 
 
+# Each name the report's chart writes in its key moments' 10 px type, where it writes it.
+RECORD_MOMENT_LABELS = """(() => {
+    window.momentLabels = [];
+    const fillText = CanvasRenderingContext2D.prototype.fillText;
+    CanvasRenderingContext2D.prototype.fillText = function (text, x, y) {
+        if (this.canvas.id === "curves-chart" && this.font.includes("10px")) {
+            const width = this.measureText(text).width;
+            window.momentLabels.push({text: text, left: x - width / 2, right: x + width / 2, y: y});
+        }
+        return fillText.apply(this, arguments);
+    };
+})()"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_key_moments_that_coincide_are_named_on_rows_of_their_own(live_server, page, producer, demo_campaign):
+    page.add_init_script(RECORD_MOMENT_LABELS)
+    log_in(page, live_server.url)
+    # the demo's women: their happy peak is where they also looked away most
+    page.goto(f"{live_server.url}/campaigns/{demo_campaign.id}/report/?gender=woman")
+    page.wait_for_function("window.momentLabels.length > 0")
+    labels = {(label["text"], label["left"], label["y"]): label for label in page.evaluate("window.momentLabels")}
+    labels = list(labels.values())
+    assert {"happy", "looked away"} <= {label["text"] for label in labels}
+    for i, first in enumerate(labels):
+        for second in labels[i + 1:]:
+            apart = first["right"] <= second["left"] or second["right"] <= first["left"] \
+                or abs(first["y"] - second["y"]) >= 10
+            assert apart, (first, second)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_campaign_page_timeline_and_copy_button(live_server, page, producer, demo_campaign):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])

@@ -59,3 +59,9 @@ def test_the_markers_are_spread_along_the_line_and_do_not_pile_up(emotions):
         assert 8 <= len(style["markers"]) <= 20, (name, style["markers"])
     first_markers = [style["markers"][0] for style in emotions.values()]
     assert len(set(first_markers)) == len(EMOTIONS)
+
+
+def test_the_exported_chart_draws_each_emotion_as_the_page_does(emotions):
+    from studies.report_exports import EMOTION_STYLES
+
+    assert {name: (style["color"], tuple(style["dash"])) for name, style in emotions.items()} == EMOTION_STYLES

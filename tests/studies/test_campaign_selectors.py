@@ -104,3 +104,28 @@ def test_viewers_left_out_for_their_face_share_are_named_and_withdrawn_ones_neve
     assert {s.id for s in listed["in_report"]} == {viewers[name].id for name in "bcd"}
     assert {item["session"].id: item["reason"] for item in listed["left_out"]} == {
         shy.id: "face visible under 50 %", viewers["live"].id: "in progress"}
+
+
+def test_the_report_narrows_to_an_age_band_or_gender_and_counts_each_answer(user, make_campaign, join):
+    campaign = make_campaign(user, segments=[HOOK])
+    answers = [("18_24", "woman"), ("18_24", "man"), ("25_34", "woman"), ("25_34", "woman"), ("", "")]
+    for happy, (age_band, gender) in zip((0.2, 0.4, 0.6, 0.8, 0.5), answers):
+        session = join(campaign, age_band=age_band, gender=gender)
+        services.viewer_samples_add(session, sample_series(range(0, 2000, 100), happy))
+        services.viewer_session_finish(session)
+
+    women = selectors.campaign_report(campaign, gender="woman")
+    assert women["viewers"] == 3 and women["overall"]["happy"] == pytest.approx((0.2 + 0.6 + 0.8) / 3, abs=1e-3)
+    assert women["filters"] == {"completed_only": True, "min_face_share": 0.0, "age_band": "", "gender": "woman"}
+    assert selectors.campaign_report(campaign, gender="woman", age_band="25_34")["viewers"] == 2
+    assert selectors.campaign_report(campaign, gender="non_binary")["viewers"] == 0
+
+    # each question counted under the other's filter: the count promised is what picking it gives
+    audience = women["audience"]
+    assert audience["age_band"] == {"under_18": 0, "18_24": 1, "25_34": 2, "35_44": 0, "45_54": 0, "55_64": 0,
+                                    "65_plus": 0, "": 0}
+    assert audience["gender"] == {"woman": 3, "man": 1, "non_binary": 0, "other": 0, "": 1}
+
+    listed = selectors.report_viewers(campaign, age_band="18_24")
+    assert len(listed["in_report"]) == 2
+    assert sorted(item["reason"] for item in listed["left_out"]) == ["age: 25-34", "age: 25-34", "age: not given"]

@@ -375,3 +375,26 @@ def test_the_finish_fallback_completes_the_session(client, campaign):
     assert response["Location"] == f"/v/session/{session.id}/thanks/"
     session.refresh_from_db()
     assert session.status == "completed"
+
+
+def test_the_report_offers_each_audience_group_and_its_exports_say_which(producer, campaign, join):
+    for gender in ("woman", "woman"):
+        session = join(campaign, gender=gender, age_band="25_34")
+        services.viewer_samples_add(session, sample_series(range(0, 1500, 100), 0.9))
+        services.viewer_session_finish(session)
+    page = producer.get(f"/campaigns/{campaign.id}/report/").content.decode()
+    assert "<strong class=\"text-body\">5</strong> viewers in this report" in page
+    women = re.search(r'<a [^>]*href="\?([^"]*gender=woman[^"]*)"[^>]*>Woman <span[^>]*>2</span>', page)
+    assert women, "the Woman answer links to the women's report with their count"
+    assert re.search(r'not given <span[^>]*>3</span>', page)
+
+    narrowed = producer.get(f"/campaigns/{campaign.id}/report/?{women.group(1).replace('&amp;', '&')}").content.decode()
+    assert "<strong class=\"text-body\">2</strong> viewers in this report" in narrowed
+    assert re.search(r'aria-current="true"[^>]*>Woman', narrowed), "the group picked is marked, and unpicks"
+    assert "gender: not given" in narrowed  # the other viewers, left out and why
+
+    export = producer.get(f"/campaigns/{campaign.id}/report.csv?gender=woman&age_band=25_34")
+    assert 'filename="spring-launch-woman-25-34-segments.csv"' in export["Content-Disposition"]
+    assert [row["viewers"] for row in csv.DictReader(io.StringIO(export.content.decode()))] == ["2"]
+    nobody = producer.get(f"/campaigns/{campaign.id}/report/?gender=man").content.decode()
+    assert "No viewer matches the filters above." in nobody

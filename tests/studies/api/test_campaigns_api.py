@@ -221,3 +221,18 @@ def test_the_schema_documents_the_campaign_api(api_client):
     schema = api_client.get("/api/v1/schema/").content.decode()
     for operation in ("campaigns_report", "viewer_join", "viewer_samples_create", "viewer_sessions_erase"):
         assert operation in schema, operation
+
+
+def test_the_report_narrows_to_an_audience_and_refuses_an_unknown_answer(user_api_client, campaign, join):
+    url = f"/api/v1/campaigns/{campaign.id}/report/"
+    for gender in ("woman", "man"):
+        session = join(campaign, gender=gender, age_band="35_44")
+        services.viewer_samples_add(session, sample_series(range(0, 2000, 100), 0.5))
+        services.viewer_session_finish(session)
+    report = user_api_client.get(url, {"gender": "woman", "age_band": "35_44"}).json()
+    assert report["viewers"] == 1 and report["filters"]["gender"] == "woman"
+    assert report["audience"]["gender"]["man"] == 1
+    assert user_api_client.get(url, {"gender": ""}).json()["viewers"] == 2
+    for query, field in (({"gender": "robot"}, "gender"), ({"age_band": "18-24"}, "age_band")):
+        refused = user_api_client.get(url, query)
+        assert refused.status_code == 400 and refused.json()["field"] == field, query
