@@ -6,6 +6,7 @@ campaign with synthetic viewers (samples through COPY; rollups as
 viewer_session_finish computes them), then prints:
 - the report computation (studies.selectors.campaign_report), median of --runs;
 - the dashboard page as the server renders it (Django test client), median;
+- the export of every sample as CSV (Django test client), median, and the memory it takes;
 - the dashboard page in headless Chromium against a real Daphne, from navigation
   until the chart is drawn, median.
 Targets (issue 6): report under 1 s, page under 2 s. The database is dropped at the end
@@ -23,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 import uuid
 from pathlib import Path
 
@@ -178,6 +180,18 @@ def main() -> int:
         assert client.get(url).status_code == 200
         page_s = median_seconds(lambda: client.get(url), args.runs)
         print(f"dashboard page rendered by the server: median {page_s * 1000:.0f} ms (target < 2000 ms)")
+        export_url = f"/campaigns/{campaign.id}/report.samples.csv"
+
+        def export() -> int:
+            return sum(len(part) for part in client.get(export_url).streaming_content)
+
+        tracemalloc.start()
+        size = export()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        export_s = median_seconds(export, args.runs)
+        print(f"samples export (CSV of every sample, {size / 1e6:.0f} MB): median {export_s:.1f} s, "
+              f"{samples / export_s:,.0f} rows/s, Python memory peak {peak / 1e6:.0f} MB while sending")
         browser_s = browser_page_seconds(bench_url, media_root, campaign.id, args.runs)
         print(f"dashboard page in Chromium, navigation to chart drawn: median {browser_s * 1000:.0f} ms "
               f"(target < 2000 ms)")

@@ -67,25 +67,28 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     return first, min(last, size - 1)
 
 
-def streamed(request, chunks: Iterator[bytes]) -> Iterator[bytes] | AsyncIterator[bytes]:
+def streamed(request, chunks: Iterator[bytes], *,
+             reads_database: bool = False) -> Iterator[bytes] | AsyncIterator[bytes]:
     """The body for a StreamingHttpResponse: under ASGI an asynchronous iterator that reads each
-    chunk in a thread as the client takes it; under WSGI (and Django's test client) `chunks` itself."""
+    chunk in a thread as the client takes it; under WSGI (and Django's test client) `chunks` itself.
+    Chunks that query the database are read on the request's own thread, whose connection Django
+    closes when the response ends (any other thread's would stay open)."""
     django_request = getattr(request, "_request", request)  # a REST framework request wraps Django's
     if isinstance(django_request, ASGIRequest):
-        return _read_in_a_thread(chunks)
+        return _read_in_a_thread(chunks, thread_sensitive=reads_database)
     return chunks
 
 
-async def _read_in_a_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+async def _read_in_a_thread(chunks: Iterator[bytes], *, thread_sensitive: bool) -> AsyncIterator[bytes]:
     done = object()
-    read_next = sync_to_async(next, thread_sensitive=False)
+    read_next = sync_to_async(next, thread_sensitive=thread_sensitive)
     try:
         while (chunk := await read_next(chunks, done)) is not done:
             yield chunk
     finally:
         close = getattr(chunks, "close", None)  # a client gone mid-file: its file handle closes now
         if close is not None:
-            await sync_to_async(close, thread_sensitive=False)()
+            await sync_to_async(close, thread_sensitive=thread_sensitive)()
 
 
 def _read_span(field_file, first: int, length: int):

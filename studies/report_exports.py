@@ -4,6 +4,7 @@ as a PNG image."""
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 
 from inference.labels import EMOTIONS
 from studies.models import ViewerSession
@@ -75,6 +76,26 @@ def curves_csv(report: dict) -> str:
                          *[_blank(curves["emotions"][name][part][i]) for name in EMOTIONS
                            for part in ("mean", "low", "high")]])
     return out.getvalue()
+
+
+def samples_csv_chunks(viewers: Iterable[tuple[ViewerSession, list[tuple]]]) -> Iterator[bytes]:
+    """Every sample of every viewer, a row each, for analysis elsewhere (R, a spreadsheet), in percent
+    like the other exports; one chunk per viewer (selectors.campaign_samples gives them)."""
+    yield _csv_line(["viewer", "status", "age_band", "gender", "time_s", "face_visible", "detection_pct",
+                     *[f"{name}_pct" for name in EMOTIONS]])
+    for session, samples in viewers:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        about = [session.viewer_id, session.status, session.self_report_age, session.self_report_gender]
+        for t_ms, face, detection, *emotions in samples:
+            writer.writerow([*about, t_ms / 1000, int(face), detection / 10, *[value / 10 for value in emotions]])
+        yield out.getvalue().encode()
+
+
+def _csv_line(values) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerow(values)
+    return out.getvalue().encode()
 
 
 def _percent(fraction):

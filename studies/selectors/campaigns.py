@@ -5,6 +5,8 @@ for an object that belongs to another producer, exactly as for one that does
 not exist, so ids of other people's campaigns reveal nothing.
 """
 
+from collections.abc import Iterator
+
 import numpy as np
 from django.db.models import Count, Max, Q, QuerySet
 
@@ -185,6 +187,19 @@ def _audience(campaign: Campaign, filters: dict, consent_since: str | None) -> d
         counts = dict(sessions.order_by().values_list(field).annotate(n=Count("id")))
         audience[key] = {value: counts.get(value, 0) for value in [*choices.values, ""]}
     return audience
+
+
+def campaign_samples(campaign: Campaign, *, completed_only: bool = True, min_face_share: float = 0.0,
+                     age_band: str = "", gender: str = "") -> Iterator[tuple[ViewerSession, list[tuple]]]:
+    """Each viewer of the report with the same filters (in the order they started), with their samples:
+    (t_ms, face, detection, the seven emotions), all in thousandths, by time in the ad. One query per
+    viewer, made as the caller reaches them, so an export of a large campaign is sent as it is read."""
+    sessions = list(viewer_sessions_for_campaign(
+        campaign, completed_only=completed_only, min_face_share=min_face_share, age_band=age_band, gender=gender,
+    ).order_by("started_at", "pk").only("id", "viewer_id", "status", "self_report_age", "self_report_gender"))
+    for session in sessions:
+        yield session, list(EmotionSample.objects.filter(session=session).order_by("t_ms", "pk")
+                            .values_list("t_ms", "face", "detection", *EMOTIONS))
 
 
 def _session_counts(campaign: Campaign) -> dict:

@@ -398,3 +398,40 @@ def test_the_report_offers_each_audience_group_and_its_exports_say_which(produce
     assert [row["viewers"] for row in csv.DictReader(io.StringIO(export.content.decode()))] == ["2"]
     nobody = producer.get(f"/campaigns/{campaign.id}/report/?gender=man").content.decode()
     assert "No viewer matches the filters above." in nobody
+
+
+def test_every_sample_of_the_reports_viewers_exports_a_row_each(producer, campaign, join, other_user, client):
+    woman = join(campaign, gender="woman", age_band="45_54")
+    services.viewer_samples_add(woman, sample_series(range(0, 300, 100), 0.25))
+    services.viewer_session_finish(woman)
+    response = producer.get(f"/campaigns/{campaign.id}/report.samples.csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="spring-launch-samples.csv"'
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == EmotionSample.objects.count() == 3 * 15 + 3
+    last = rows[-1]  # viewers in the order they started, each by time in the ad
+    assert (last["viewer"], last["status"], last["age_band"], last["gender"]) == (woman.viewer_id, "completed",
+                                                                                "45_54", "woman")
+    assert [row["time_s"] for row in rows[-3:]] == ["0.0", "0.1", "0.2"]
+    assert float(last["happy_pct"]) == 25.0 and last["face_visible"] == "1"
+
+    women = producer.get(f"/campaigns/{campaign.id}/report.samples.csv?gender=woman")
+    assert len(list(csv.DictReader(io.StringIO(b"".join(women.streaming_content).decode())))) == 3
+    client.force_login(other_user)
+    assert client.get(f"/campaigns/{campaign.id}/report.samples.csv").status_code == 404
+
+
+def test_under_asgi_the_samples_export_streams_a_viewer_at_a_time(user, campaign):
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    async def fetch():
+        client = AsyncClient()
+        await client.aforce_login(user)
+        response = await client.get(f"/campaigns/{campaign.id}/report.samples.csv")
+        return response, [part async for part in response.streaming_content]
+
+    response, parts = async_to_sync(fetch)()
+    assert response.status_code == 200 and response.is_async
+    assert len(parts) == 1 + 3  # the header, then one viewer each
+    assert sum(part.count(b"\n") for part in parts) == 1 + 3 * 15
