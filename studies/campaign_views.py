@@ -10,7 +10,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,7 +19,7 @@ from inference.labels import EMOJI, EMOTIONS
 from studies import presenters, report_exports, selectors, services
 from studies.campaign_forms import CampaignEditForm, CampaignForm, InvitationForm, ReportFilterForm, SegmentForm
 from studies.errors import InvalidInput
-from studies.file_responses import streamed, video_file_response
+from studies.file_responses import video_file_response
 from studies.models import Campaign, ViewerSession
 
 VIEWERS_PER_PAGE = 25
@@ -293,13 +293,7 @@ def _share_step(request, campaign_id, step, success: str):
 def campaign_report_export(request, campaign_id, export_format):
     campaign = _campaign_or_404(request, campaign_id)
     if export_format == "samples.csv":  # the viewers' own rows, not the report's figures: computed apart
-        options = ReportFilterForm(request.GET or None).options()
-        chunks = report_exports.samples_csv_chunks(selectors.campaign_samples(campaign, **options))
-        response = StreamingHttpResponse(streamed(request, chunks, reads_database=True),
-                                         content_type="text/csv; charset=utf-8")
-        stem = report_exports.file_stem(campaign, options)
-        response["Content-Disposition"] = f'attachment; filename="{stem}-samples.csv"'
-        return response
+        return report_exports.samples_csv_response(request, campaign, ReportFilterForm(request.GET or None).options())
     report, _ = _report(request, campaign)
     stem = report_exports.file_stem(campaign, report["filters"])
     if export_format == "json":

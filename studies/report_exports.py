@@ -6,7 +6,10 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 
+from django.http import StreamingHttpResponse
+
 from inference.labels import EMOTIONS
+from studies.file_responses import streamed
 from studies.models import ViewerSession
 
 # Each emotion's colour and dash pattern, as on the report page (static/js/emotion-colors.js;
@@ -76,6 +79,17 @@ def curves_csv(report: dict) -> str:
                          *[_blank(curves["emotions"][name][part][i]) for name in EMOTIONS
                            for part in ("mean", "low", "high")]])
     return out.getvalue()
+
+
+def samples_csv_response(request, campaign, filters: dict) -> StreamingHttpResponse:
+    """The Samples CSV download of the campaign's report with `filters` (the web page's and the API's)."""
+    from studies import selectors
+
+    chunks = samples_csv_chunks(selectors.campaign_samples(campaign, **filters))
+    response = StreamingHttpResponse(streamed(request, chunks, reads_database=True),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_stem(campaign, filters)}-samples.csv"'
+    return response
 
 
 def samples_csv_chunks(viewers: Iterable[tuple[ViewerSession, list[tuple]]]) -> Iterator[bytes]:

@@ -20,7 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from studies import selectors, services
+from studies import report_exports, selectors, services
 from studies.api.campaign_serializers import (
     CampaignCreateSerializer,
     CampaignSerializer,
@@ -251,6 +251,16 @@ class CampaignReportApi(APIView):
                                "viewers' own level, and the attention dip).")
     def get(self, request, campaign_id):
         return Response(selectors.campaign_report(_campaign(request, campaign_id), **_report_options(request)))
+
+
+class CampaignSamplesCsvApi(APIView):
+    @extend_schema(operation_id="campaigns_samples_csv", parameters=REPORT_PARAMETERS,
+                   responses={(200, "text/csv"): OpenApiTypes.STR},
+                   description="Every sample of every viewer in the report (same filters), a row each: viewer, "
+                               "status, age_band, gender, time_s, face_visible (0/1), detection_pct and the seven "
+                               "emotions in percent (`happy_pct`, ...); viewers in the order they started.")
+    def get(self, request, campaign_id):
+        return report_exports.samples_csv_response(request, _campaign(request, campaign_id), _report_options(request))
 
 
 class ViewerReportApi(APIView):

@@ -30,6 +30,8 @@ urlpatterns = [
     path("campaigns/<uuid:campaign_id>/viewer-sessions/", campaigns.ViewerSessionListApi.as_view(),
          name="campaign_viewer_sessions"),
     path("campaigns/<uuid:campaign_id>/report/", campaigns.CampaignReportApi.as_view(), name="campaign_report"),
+    path("campaigns/<uuid:campaign_id>/samples.csv", campaigns.CampaignSamplesCsvApi.as_view(),
+         name="campaign_samples_csv"),
     path("segments/<int:segment_id>/", campaigns.SegmentDetailApi.as_view(), name="segment_detail"),
     path("invitations/<uuid:invitation_id>/", campaigns.InvitationDetailApi.as_view(), name="invitation_detail"),
     path("invitations/<uuid:invitation_id>/revoke/", campaigns.InvitationRevokeApi.as_view(), name="invitation_revoke"),

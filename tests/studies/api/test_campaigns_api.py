@@ -219,7 +219,8 @@ def test_anonymous_callers_get_401(campaign, viewer):
 
 def test_the_schema_documents_the_campaign_api(api_client):
     schema = api_client.get("/api/v1/schema/").content.decode()
-    for operation in ("campaigns_report", "viewer_join", "viewer_samples_create", "viewer_sessions_erase"):
+    for operation in ("campaigns_report", "campaigns_samples_csv", "viewer_join", "viewer_samples_create",
+                      "viewer_sessions_erase"):
         assert operation in schema, operation
 
 
@@ -236,3 +237,19 @@ def test_the_report_narrows_to_an_audience_and_refuses_an_unknown_answer(user_ap
     for query, field in (({"gender": "robot"}, "gender"), ({"age_band": "18-24"}, "age_band")):
         refused = user_api_client.get(url, query)
         assert refused.status_code == 400 and refused.json()["field"] == field, query
+
+
+def test_every_sample_of_the_report_as_csv_with_its_filters(user_api_client, campaign, viewer, join, other_user):
+    import csv
+    import io
+
+    url = f"/api/v1/campaigns/{campaign.id}/samples.csv"
+    response = user_api_client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 20 and {row["viewer"] for row in rows} == {viewer.viewer_id}
+    assert float(rows[0]["happy_pct"]) == 50.0
+    assert b"".join(user_api_client.get(url, {"gender": "woman"}).streaming_content).count(b"\n") == 1  # header
+    assert user_api_client.get(url, {"gender": "robot"}).status_code == 400
+    user_api_client.force_authenticate(other_user)
+    assert user_api_client.get(url).status_code == 404
