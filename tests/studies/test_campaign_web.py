@@ -392,6 +392,7 @@ def test_the_report_offers_each_audience_group_and_its_exports_say_which(produce
     assert "<strong class=\"text-body\">2</strong> viewers in this report" in narrowed
     assert re.search(r'aria-current="true"[^>]*>Woman', narrowed), "the group picked is marked, and unpicks"
     assert "gender: not given" in narrowed  # the other viewers, left out and why
+    assert narrowed.count("<td class=\"small d-none d-md-table-cell\">25-34 · Woman</td>") == 2
 
     export = producer.get(f"/campaigns/{campaign.id}/report.csv?gender=woman&age_band=25_34")
     assert 'filename="spring-launch-woman-25-34-segments.csv"' in export["Content-Disposition"]
