@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from studies import live, selectors, services, viewer_access
 from studies.errors import InvalidInput, ParticipationRefused
-from studies.live_protocol import FramePacer, LiveProtocolError, max_message_chars, parse_frame, parse_message
+from studies.live_protocol import (FramePacer, LiveProtocolError, max_message_chars, parse_frame, parse_message,
+                                   unknown_type_error)
 from studies.models import AnalysisJob, job_progress_group_name
 from studies.services import job_progress_message
 
@@ -51,6 +52,10 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
         group_name = getattr(self, "group_name", None)
         if group_name:
             await self.channel_layer.group_discard(group_name, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Clients only listen here: what they send is ignored (decoded as JSON first, as the base class
+        does, non-JSON or binary messages ended the consumer with an exception)."""
 
     async def job_progress(self, event):
         await self.send_json(event)  # services.job_progress_message made it as clients read it
@@ -119,9 +124,17 @@ class LiveAnalysisConsumer(AsyncWebsocketConsumer):
                 await self.receive_other(message)
         except LiveProtocolError as error:
             await self.send_message(error.to_message())
+        except Exception:
+            # An exception let out would end the consumer without its disconnect(): a recording
+            # left running, a viewer's pending samples lost. The connection goes on instead.
+            logger.exception("A live message could not be handled")
+            await self.send_message(LiveProtocolError("internal", "The message could not be handled.").to_message())
 
     async def receive_other(self, message: dict):
-        raise LiveProtocolError("bad_message", f"Unknown message type {message['type']!r}.")
+        raise unknown_type_error(message["type"])
+
+    def check_frame(self, frame) -> None:
+        """Raise LiveProtocolError for a frame this page may not send (parse_frame checked its form)."""
 
     async def receive_frame(self, message: dict):
         seq = message.get("seq") if isinstance(message.get("seq"), int) else None
@@ -134,6 +147,7 @@ class LiveAnalysisConsumer(AsyncWebsocketConsumer):
             raise LiveProtocolError("rate_limited", f"At most {settings.FER_LIVE_MAX_FPS} frames per second.",
                                     seq=seq, retry_after_ms=wait_ms)
         frame = parse_frame(message, max_frame_bytes=settings.FER_LIVE_MAX_FRAME_BYTES)
+        self.check_frame(frame)
         self.in_flight = asyncio.ensure_future(self.analyse(frame, received=time.perf_counter()))
 
     async def analyse(self, frame, *, received: float):
@@ -156,7 +170,13 @@ class LiveAnalysisConsumer(AsyncWebsocketConsumer):
             await self.send_message(LiveProtocolError("internal", "The frame could not be analysed.",
                                                       seq=frame.seq).to_message())
             return
-        await self.on_result(result, frame)
+        try:
+            await self.on_result(result, frame)
+        except Exception:  # every frame is answered, and the next one goes ahead
+            logger.exception("A live result could not be kept")
+            await self.send_message(LiveProtocolError("internal", "The frame's result could not be kept.",
+                                                      seq=frame.seq).to_message())
+            return
         queue_ms = (started[0] - received) * 1000 if started else 0.0
         await self.send_message({
             "type": "result", "seq": frame.seq, "t": frame.t_ms, "width": result.width, "height": result.height,
@@ -250,6 +270,7 @@ class ViewerCaptureConsumer(LiveAnalysisConsumer):
             return ("not_allowed", "This page may not capture: open the study from your invitation link and "
                                    "give your consent first.", CLOSE_NOT_ALLOWED)
         self.pending, self.last_flush = [], time.monotonic()
+        self.latest_ms = services.latest_sample_ms(self.viewer_session.campaign)
         return None
 
     def _consenting_session(self):
@@ -258,6 +279,12 @@ class ViewerCaptureConsumer(LiveAnalysisConsumer):
             return None
         viewer_session = selectors.viewer_session_for_capture(session_id)
         return viewer_session if viewer_session is not None and viewer_session.is_capturing else None
+
+    def check_frame(self, frame) -> None:
+        # Refused here, the one frame: in the samples it would have made the whole second's batch refused.
+        if frame.ad_ms is not None and frame.ad_ms > self.latest_ms:
+            raise LiveProtocolError("bad_message", f'"ad_ms" is past the end of the ad '
+                                                   f'({self.latest_ms:,} ms at most).', seq=frame.seq)
 
     async def on_result(self, result, frame):
         if frame.ad_ms is None:
@@ -273,8 +300,10 @@ class ViewerCaptureConsumer(LiveAnalysisConsumer):
             return
         try:
             await database_sync_to_async(services.viewer_samples_add)(self.viewer_session, samples)
-        except (ParticipationRefused, InvalidInput) as error:
+        except ParticipationRefused as error:
             await self.send_message({"type": "error", "code": "not_allowed", "message": error.message})
+        except InvalidInput as error:
+            await self.send_message({"type": "error", "code": "bad_message", "message": error.message})
 
     async def receive_other(self, message: dict):
         if message["type"] != "finish":

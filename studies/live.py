@@ -24,6 +24,9 @@ from django.conf import settings
 
 CHART_POINTS = 240
 HEARTBEAT_S = 5.0
+# How far a frame's time (the page's clock) may run ahead of the server's own since the recording's
+# first frame: network jitter, never minutes.
+PAGE_CLOCK_SLACK_S = 2.0
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -57,11 +60,14 @@ def new_session():
 class LiveRecording:
     """The timeline of one recorded live session, written as results come in.
 
-    Times are seconds since the first recorded frame. Files go to a private folder
-    until `finish`, when the service attaches them to the job.
+    Times are seconds since the first recorded frame, by the page's clock (when each frame was
+    taken) held to the server's: never backwards, never ahead of the server's time since that frame
+    by more than PAGE_CLOCK_SLACK_S, and the length limit counts on the server's clock, so a page
+    cannot make a recording longer than allowed. Files go to a private folder until `finish`, when
+    the service attaches them to the job.
     """
 
-    def __init__(self, job_id, *, max_seconds: float) -> None:
+    def __init__(self, job_id, *, max_seconds: float, clock=time.monotonic) -> None:
         from inference import TimelineSummary, TimelineWriter
 
         self.job_id = job_id
@@ -73,6 +79,8 @@ class LiveRecording:
         self.frames = 0
         self.width = self.height = 0
         self._origin_s: float | None = None
+        self.clock = clock  # the server's; tests give their own
+        self._started: float | None = None  # the server's clock at the first frame
         self.duration_s = 0.0
         self._last_heartbeat = time.monotonic()
         self._lock = threading.Lock()
@@ -80,9 +88,11 @@ class LiveRecording:
     def add(self, frame) -> None:
         """Record one inference.live.LiveFrame."""
         with self._lock:
+            now = self.clock()
             if self._origin_s is None:
-                self._origin_s = frame.time_s
-            time_s = max(0.0, frame.time_s - self._origin_s)
+                self._origin_s, self._started = frame.time_s, now
+            latest_s = now - self._started + PAGE_CLOCK_SLACK_S
+            time_s = min(max(self.duration_s, frame.time_s - self._origin_s), latest_s)
             self._writer.write(self.frames, time_s, frame.faces)
             self._summary.add(time_s, frame.faces)
             self.frames += 1
@@ -91,7 +101,9 @@ class LiveRecording:
 
     @property
     def is_full(self) -> bool:
-        return self.duration_s >= self.max_seconds
+        if self._started is None:
+            return False
+        return self.duration_s >= self.max_seconds or self.clock() - self._started >= self.max_seconds
 
     def heartbeat_due(self) -> bool:
         now = time.monotonic()

@@ -47,6 +47,18 @@ class FrameMessage:
     ad_ms: int | None = None
 
 
+# Where "t" may be: performance.now() counts from the page's opening, and a page open for
+# thirty years is not one. Beyond it, times in seconds lose the precision tracking needs.
+MAX_CLOCK_MS = 1e12
+# An unknown message type is named back only this far.
+ECHOED_TYPE_CHARS = 40
+
+
+def unknown_type_error(message_type: str) -> LiveProtocolError:
+    shown = message_type if len(message_type) <= ECHOED_TYPE_CHARS else message_type[:ECHOED_TYPE_CHARS] + "…"
+    return LiveProtocolError("bad_message", f"Unknown message type {shown!r}.")
+
+
 def max_message_chars(max_frame_bytes: int) -> int:
     """Base64 grows the frame by a third; a few hundred characters more hold the rest."""
     return max_frame_bytes * 4 // 3 + 1024
@@ -62,6 +74,8 @@ def parse_message(text: str | None, *, max_chars: int) -> dict:
         message = json.loads(text)
     except ValueError:
         raise LiveProtocolError("bad_message", "The message is not valid JSON.") from None
+    except RecursionError:  # "[[[[..." nested deeper than Python's stack
+        raise LiveProtocolError("bad_message", "The message is nested too deeply.") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise LiveProtocolError("bad_message", 'The message must be a JSON object with a "type".')
     return message
@@ -72,8 +86,9 @@ def parse_frame(message: dict, *, max_frame_bytes: int) -> FrameMessage:
     if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
         raise LiveProtocolError("bad_message", '"seq" must be an integer.')
     t_ms = message.get("t")
-    if t_ms is not None and not _is_number(t_ms):
-        raise LiveProtocolError("bad_message", '"t" must be a number of milliseconds.', seq=seq)
+    if t_ms is not None and not (_is_number(t_ms) and 0 <= t_ms <= MAX_CLOCK_MS):
+        raise LiveProtocolError("bad_message", '"t" must be a number of milliseconds from 0 (the page sends '
+                                               'performance.now()).', seq=seq)
     ad_ms = message.get("ad_ms")
     if ad_ms is not None and (not _is_number(ad_ms) or ad_ms < 0):
         raise LiveProtocolError("bad_message", '"ad_ms" must be a time in the ad, in milliseconds.', seq=seq)
@@ -87,8 +102,8 @@ def parse_frame(message: dict, *, max_frame_bytes: int) -> FrameMessage:
     except (binascii.Error, ValueError):
         raise LiveProtocolError("bad_base64", '"image" is not valid base64.', seq=seq) from None
     if len(image) > max_frame_bytes:
-        raise LiveProtocolError("too_large", f"The frame is {len(image) // 1024:,} KB; the limit is "
-                                             f"{max_frame_bytes // 1024:,} KB. Send downscaled frames.", seq=seq)
+        raise LiveProtocolError("too_large", f"The frame is {len(image):,} bytes; the limit is "
+                                             f"{max_frame_bytes:,} bytes. Send downscaled frames.", seq=seq)
     return FrameMessage(seq=seq, t_ms=None if t_ms is None else float(t_ms), image=image,
                         ad_ms=None if ad_ms is None else int(round(ad_ms)))
 

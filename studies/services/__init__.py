@@ -56,6 +56,7 @@ from studies.services.viewing import (
     Sample,
     campaign_data_purge_expired,
     invitation_check,
+    latest_sample_ms,
     recording_offered,
     viewer_recording_append,
     viewer_samples_add,
@@ -82,7 +83,7 @@ __all__ = [
     # recordings
     "viewer_recording_finalize", "viewer_recordings_finalize_pending",
     # viewing
-    "Consent", "RecordingChunk", "Sample", "campaign_data_purge_expired", "invitation_check",
+    "Consent", "RecordingChunk", "Sample", "campaign_data_purge_expired", "invitation_check", "latest_sample_ms",
     "viewer_recording_append",
     "viewer_samples_add", "viewer_session_erase", "viewer_session_finish", "viewer_session_start",
     "recording_offered",

@@ -159,10 +159,15 @@ def _check_capturing(session: ViewerSession) -> None:
         raise ParticipationRefused("This session is finished; nothing more is recorded.")
 
 
+def latest_sample_ms(campaign) -> int:
+    """The latest time in the ad (ms) a sample or recording may be stamped with."""
+    return int(campaign.ad_duration_s * 1000) + LATE_SAMPLE_MS
+
+
 def _validated(session: ViewerSession, samples: list[Sample]) -> list[EmotionSample]:
     if len(samples) > MAX_SAMPLES_PER_BATCH:
         raise InvalidInput(f"At most {MAX_SAMPLES_PER_BATCH} samples per request.", "samples")
-    latest_ms = int(session.campaign.ad_duration_s * 1000) + LATE_SAMPLE_MS
+    latest_ms = latest_sample_ms(session.campaign)
     rows = []
     for number, sample in enumerate(samples):
         if not isinstance(sample.t_ms, int) or isinstance(sample.t_ms, bool) or not 0 <= sample.t_ms <= latest_ms:
@@ -413,7 +418,7 @@ def _recording_part_start(session: ViewerSession, chunk: RecordingChunk) -> Reco
     existing_parts = session.recording_parts.count()
     if existing_parts >= MAX_RECORDING_PARTS:
         raise InvalidInput(f"A viewer's recording has at most {MAX_RECORDING_PARTS} parts.", "part")
-    latest_ms = int(session.campaign.ad_duration_s * 1000) + LATE_SAMPLE_MS
+    latest_ms = latest_sample_ms(session.campaign)
     if not 0 <= chunk.starts_at_ms <= latest_ms:
         raise InvalidInput(f"A recording starts between 0 and {latest_ms} ms of the ad.", "start_ms")
     if chunk.data.size > _recording_room_left(session):

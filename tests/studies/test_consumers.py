@@ -159,3 +159,24 @@ def test_a_running_video_pushes_frames_per_second_and_time_left(user, make_video
     assert all(message["detail"]["frames_total"] == 72 for message in running)
     assert messages[-1]["status"] == "succeeded" and messages[-1]["progress"] == 100
     assert messages[-1]["detail"]["frames_done"] == 72 and messages[-1]["detail"]["seconds_left"] == 0
+
+
+def test_whatever_a_listener_sends_is_ignored_and_progress_still_arrives(user, make_job):
+    job = make_job(owner=user, sample="single_face.jpg")
+
+    async def scenario():
+        communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), _path(job))
+        communicator.scope["user"] = user
+        connected, _ = await communicator.connect()
+        assert connected
+        await communicator.receive_json_from()
+        for junk in ({"text_data": "not json"}, {"bytes_data": b"\x00\x01"}, {"text_data": "[" * 5000}):
+            await communicator.send_to(**junk)
+        nothing_back = await communicator.receive_nothing(timeout=0.5)
+        await database_sync_to_async(services.analysis_job_run)(job_id=job.id)
+        later = await _progress_until_finished(communicator)
+        await communicator.disconnect()
+        return nothing_back, later
+
+    nothing_back, later = async_to_sync(scenario)()
+    assert nothing_back and later[-1]["status"] == "succeeded"

@@ -210,3 +210,55 @@ def test_camera_frames_are_answered_on_the_redis_layer(camera_frames, redis_url,
 
     replies = run_session(scenario)
     assert [len(reply["faces"]) for reply in replies] == [1, 1, 1]
+
+
+def test_a_page_clock_that_stands_still_still_meets_the_recording_limit(camera_frames, user, settings):
+    import asyncio
+
+    settings.FER_LIVE_MAX_RECORDING_SECONDS = 1
+
+    async def scenario(communicator):
+        await ask(communicator, {"type": "record", "action": "start"})
+        replies = []
+        for seq, image in enumerate(camera_frames[:6]):
+            await communicator.send_json_to(_frame(image, seq, t=0))
+            replies.append(await communicator.receive_json_from(timeout=TIMEOUT_S))
+            if replies[-1]["type"] == "recording":
+                break
+            await asyncio.sleep(0.3)
+        return replies
+
+    replies = run_session(scenario, user=user)
+    saved = [reply for reply in replies if reply["type"] == "recording"]
+    assert saved and saved[0]["state"] == "saved" and saved[0]["reason"] == "time limit"
+
+
+def test_a_frame_from_the_far_future_is_recorded_at_the_servers_time(camera_frames, user):
+    async def scenario(communicator):
+        await ask(communicator, {"type": "record", "action": "start"})
+        first = await ask(communicator, _frame(camera_frames[0], 1, t=0))
+        last = await ask(communicator, _frame(camera_frames[1], 2, t=1e12))
+        return first, last, await ask(communicator, {"type": "record", "action": "stop"})
+
+    first, last, saved = run_session(scenario, user=user)
+    assert first["type"] == last["type"] == "result"
+    assert saved["state"] == "saved" and saved["seconds"] <= 3.0
+    job = AnalysisJob.objects.get(pk=saved["job_id"])
+    assert job.status == "succeeded" and job.result["info"]["duration_s"] <= 3.0
+
+
+def test_a_failure_inside_the_server_is_answered_and_the_socket_goes_on(camera_frames, user, monkeypatch):
+    from studies import services
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "live_recording_start", broken)
+
+    async def scenario(communicator):
+        refused = await ask(communicator, {"type": "record", "action": "start"})
+        return refused, await ask(communicator, _frame(camera_frames[0], 5))
+
+    refused, after = run_session(scenario, user=user)
+    assert refused["type"] == "error" and refused["code"] == "internal"
+    assert after["type"] == "result"

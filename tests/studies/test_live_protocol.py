@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from studies.live_protocol import FramePacer, LiveProtocolError, max_message_chars, parse_frame, parse_message
+from studies.live_protocol import (FramePacer, LiveProtocolError, max_message_chars, parse_frame, parse_message,
+                                   unknown_type_error)
 
 LIMIT = 1000
 
@@ -30,6 +31,7 @@ def test_a_data_url_is_accepted():
     ("[1, 2]", "bad_message"),
     ('{"seq": 1}', "bad_message"),
     ("x" * (max_message_chars(LIMIT) + 1), "too_large"),
+    pytest.param("[" * 2000, "bad_message", id="nested deeper than the stack"),  # RecursionError, not a crash
 ])
 def test_unusable_messages_are_named(text, code):
     with pytest.raises(LiveProtocolError) as raised:
@@ -43,6 +45,8 @@ def test_unusable_messages_are_named(text, code):
     ({"image": None}, "bad_message"),
     ({"seq": "one"}, "bad_message"),
     ({"t": "now"}, "bad_message"),
+    ({"t": -1e308}, "bad_message"),
+    ({"t": 1e308}, "bad_message"),
     ({"image": base64.b64encode(b"x" * (LIMIT + 1)).decode()}, "too_large"),
 ])
 def test_bad_frames_are_refused_with_a_code_and_their_seq(fields, code):
@@ -53,6 +57,11 @@ def test_bad_frames_are_refused_with_a_code_and_their_seq(fields, code):
     assert reply["type"] == "error" and reply["code"] == code
     if "seq" not in fields:
         assert reply["seq"] == 1
+
+
+def test_an_unknown_type_is_named_back_only_in_part():
+    assert unknown_type_error("dance").message == "Unknown message type 'dance'."
+    assert len(unknown_type_error("x" * 1_000_000).message) < 80
 
 
 class FakeClock:

@@ -3,7 +3,7 @@
 import pytest
 
 from studies import services
-from tests.studies.services.test_live_recordings import live_frame
+from tests.studies.services.test_live_recordings import live_frame, received
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def live_job(user):
     recording = services.live_recording_start(owner=user, session_key=None)
     for i in range(6):
-        recording.add(live_frame(i * 0.25, label="surprise"))
+        received(recording, live_frame(i * 0.25, label="surprise"))
     return services.live_recording_finish(recording)
 
 

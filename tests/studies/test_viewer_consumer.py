@@ -131,6 +131,24 @@ def test_bad_ad_times_are_refused_without_closing(viewer, frames):
     assert bad["code"] == "bad_message" and good["type"] == "result"
 
 
+def test_a_frame_past_the_ads_end_is_refused_alone_and_the_rest_of_its_second_kept(viewer, frames):
+    past_the_end = viewer.campaign.ad_duration_s * 1000 + 60_000
+
+    async def scenario(communicator):
+        replies = []
+        for seq, ad_ms in enumerate((100, 200, past_the_end, 300)):
+            replies.append(await ask(communicator, {"type": "frame", "seq": seq, "t": seq * 100,
+                                                    "image": frames[seq], "ad_ms": ad_ms}))
+        finished = await ask(communicator, {"type": "finish"})
+        stored = await database_sync_to_async(lambda: sorted(EmotionSample.objects.values_list("t_ms", flat=True)))()
+        return replies, finished, stored
+
+    _, (replies, finished, stored) = connect_and(browser_session(viewer.id), viewer.id, scenario)
+    assert [reply["type"] for reply in replies] == ["result", "result", "error", "result"]
+    assert replies[2]["code"] == "bad_message" and replies[2]["seq"] == 2 and "past the end" in replies[2]["message"]
+    assert finished["type"] == "finished" and stored == [100, 200, 300]
+
+
 def test_coming_back_and_replaying_the_opening_stores_no_moment_twice(viewer, frames):
     """The viewer left for the withdraw page at 0.4 s, went back, and a page sent the opening again."""
     def watch(ad_times):

@@ -24,13 +24,19 @@ def live_frame(time_s: float, label: str = "happy", track_id: int = 1) -> LiveFr
     return LiveFrame(time_s=time_s, width=640, height=480, faces=[face])
 
 
+def received(recording, frame: LiveFrame) -> None:
+    """The frame reaches the server when the page took it (by the server's clock too)."""
+    recording.clock = lambda: frame.time_s
+    recording.add(frame)
+
+
 def test_a_recording_is_a_running_job_until_saved_with_its_timeline(user):
     recording = services.live_recording_start(owner=user, session_key=None)
     job = AnalysisJob.objects.get(pk=recording.job_id)
     assert (job.kind, job.status, job.owner) == ("live", "running", user)
 
     for i in range(10):
-        recording.add(live_frame(100.0 + i * 0.5, label="happy" if i < 7 else "sad"))
+        received(recording, live_frame(100.0 + i * 0.5, label="happy" if i < 7 else "sad"))
     services.live_recording_heartbeat(recording)
     job.refresh_from_db()
     assert job.progress_detail == {"frames": 10, "seconds": 4.5, "faces": 1}
@@ -49,7 +55,7 @@ def test_a_recording_is_a_running_job_until_saved_with_its_timeline(user):
 def test_a_long_recording_charts_at_most_240_points_per_face(user):
     recording = services.live_recording_start(owner=user, session_key=None)
     for i in range(3000):  # 10 minutes at 5 results/s
-        recording.add(live_frame(i * 0.2))
+        received(recording, live_frame(i * 0.2))
     job = services.live_recording_finish(recording)
     assert 200 <= len(job.result["chart"]) <= 240
     assert job.result["chart"][-1]["time_s"] > 590
@@ -89,7 +95,7 @@ def test_recordings_whose_server_died_are_marked_failed_and_never_queued(user):
 def test_a_recording_whose_job_was_deleted_meanwhile_keeps_nothing(user):
     recording = services.live_recording_start(owner=user, session_key=None)
     for i in range(4):
-        recording.add(live_frame(100.0 + i * 0.5))
+        received(recording, live_frame(100.0 + i * 0.5))
     AnalysisJob.objects.filter(pk=recording.job_id).delete()  # the account went from the admin, say
     assert recording.folder.exists()
 
