@@ -72,13 +72,14 @@ def manage(*arguments: str, env: dict) -> None:
 
 
 @contextmanager
-def daphne(folder: Path, env: dict):
-    """Migrate, then serve the ASGI application; yields (base URL, the server process)."""
+def daphne(folder: Path, env: dict, *, module: str = "fer_platform.serve"):
+    """Migrate, then serve the ASGI application; yields (base URL, the server process). `module` is
+    the server run with `python -m`: the platform's, or plain "daphne" for a benchmark's comparison."""
     folder.mkdir(parents=True, exist_ok=True)
     manage("migrate", "--noinput", env=env)
     port = free_port()
     log_path = folder / "daphne.log"
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "fer_platform.asgi:application"]
+    command = [sys.executable, "-m", module, "-b", "127.0.0.1", "-p", str(port), "fer_platform.asgi:application"]
     with process(command, log_path, env) as server:
         wait_for_port(port, server, log_path)
         yield f"http://127.0.0.1:{port}", server

@@ -35,7 +35,7 @@ log "Starting the Celery worker with its beat, the daily clearing's clock (log: 
 WORKER_PID=$!
 
 log "Serving on http://$HOST:$PORT/ (Ctrl-C to stop)"
-.venv/bin/daphne -b "$HOST" -p "$PORT" fer_platform.asgi:application &
+.venv/bin/python -m fer_platform.serve -b "$HOST" -p "$PORT" fer_platform.asgi:application &
 SERVER_PID=$!
 
 stop_all() {
