@@ -27,7 +27,7 @@ class CampaignForm(forms.Form):
     status = forms.ChoiceField(choices=Campaign.Status.choices, initial=Campaign.Status.DRAFT,
                                widget=forms.Select(attrs={"class": "form-select"}))
     retention_days = forms.IntegerField(
-        required=False, min_value=1, label="Keep viewers' data for (days)",
+        required=False, min_value=1, max_value=Campaign.MAX_RETENTION_DAYS, label="Keep viewers' data for (days)",
         help_text="Empty: until you delete it.", widget=forms.NumberInput(attrs={"class": "form-control"}))
     ad_video = forms.FileField(
         label="Ad video", help_text="MP4 (H.264) or WebM. Its duration and frame rate are read from the file.",

@@ -33,6 +33,15 @@ class ParticipationRefused(StudiesError):
         self.message = message
 
 
+class TooManyAttempts(ParticipationRefused):
+    """Refused for now, not for good: too many tries from one address; `retry_after_s` says when to
+    try again at the latest (HTTP 429 with Retry-After)."""
+
+    def __init__(self, message: str, retry_after_s: int):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class RecordingGap(StudiesError):
     """A recording chunk starts past the bytes stored so far; `stored` says where to send from."""
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from studies import selectors, services, viewer_access
 from studies.campaign_forms import ConsentForm
 from studies.consent import CONSENT_VERSION
-from studies.errors import InvalidInput, ParticipationRefused, RecordingGap
+from studies.errors import InvalidInput, ParticipationRefused, RecordingGap, TooManyAttempts
 from studies.file_responses import video_file_response
 from studies.models import ViewerSession
 from studies.rate_limits import client_address
@@ -54,7 +54,7 @@ def viewer_consent(request, token):
                                                      user_agent=request.headers.get("User-Agent", ""),
                                                      client_address=client_address(request))
         except ParticipationRefused as refusal:
-            return _closed(request, refusal.message)
+            return _closed(request, refusal.message, status=429 if isinstance(refusal, TooManyAttempts) else 410)
         except InvalidInput as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:

@@ -37,7 +37,8 @@ class CampaignCreateSerializer(serializers.Serializer):
     brand = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=Campaign.Status.choices, required=False)
-    retention_days = serializers.IntegerField(required=False, allow_null=True)
+    retention_days = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                              max_value=Campaign.MAX_RETENTION_DAYS)
     ad_video = serializers.FileField(allow_empty_file=True, help_text="MP4 (H.264) or WebM")
 
 
@@ -46,7 +47,8 @@ class CampaignUpdateSerializer(serializers.Serializer):
     brand = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=Campaign.Status.choices, required=False)
-    retention_days = serializers.IntegerField(required=False, allow_null=True)
+    retention_days = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                              max_value=Campaign.MAX_RETENTION_DAYS)
     ad_video = serializers.FileField(required=False, allow_empty_file=True)
 
 

@@ -22,6 +22,7 @@ from studies.errors import (
     ParticipationRefused,
     RecordingGap,
     StudiesError,
+    TooManyAttempts,
     UploadRejected,
     request_refusal_reason,
 )
@@ -65,6 +66,9 @@ def _service_error_response(error: StudiesError) -> Response:
     if isinstance(error, UploadRejected):
         return Response(error_body(error.message, "file", {"file": [error.message]}),
                         status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(error, TooManyAttempts):
+        return Response(error_body(error.message), status=status.HTTP_429_TOO_MANY_REQUESTS,
+                        headers={"Retry-After": str(error.retry_after_s)})
     if isinstance(error, ParticipationRefused):
         return Response(error_body(error.message), status=status.HTTP_403_FORBIDDEN)
     if isinstance(error, RecordingGap):

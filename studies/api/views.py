@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from studies import selectors, services
 from studies.file_views import annotated_image_response, serve_job_file
+from studies.api.parsers import SizeLimitedJSONParser
 from studies.api.serializers import (
     PAGE_PARAMETER,
     ErrorSerializer,
@@ -147,6 +148,9 @@ class JobTimelineJsonApi(_JobVideoFileApi):
 class AuthTokenApi(ObtainAuthToken):
     """The account's API token for its username and password; 429 with the reason for an address
     refused for failing too often (the password is then not even checked)."""
+
+    # ObtainAuthToken's own list has DRF's JSONParser, without the size limit and the nesting check.
+    parser_classes = [SizeLimitedJSONParser, FormParser, MultiPartParser]
 
     def post(self, request, *args, **kwargs):
         fields = request.data if isinstance(request.data, Mapping) else {}  # the serializer words what is wrong

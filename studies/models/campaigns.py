@@ -81,6 +81,8 @@ class Campaign(models.Model):
     ad_width = models.PositiveIntegerField(null=True, blank=True)
     ad_height = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    # Ten years: longer is "until deleted by hand" (empty), and far longer overflowed the dates.
+    MAX_RETENTION_DAYS = 3650
     retention_days = models.PositiveIntegerField(
         null=True, blank=True,
         help_text="Viewers' emotion samples and recordings are deleted this many days after they watched; "

@@ -58,6 +58,9 @@ def _clean_campaign_fields(fields: dict) -> dict:
             cleaned["retention_days"], "retention_days",
             not_whole="The retention period is a whole number of days.",
             too_small="Keep the data at least 1 day, or leave the retention empty.")
+        if cleaned["retention_days"] > Campaign.MAX_RETENTION_DAYS:
+            raise InvalidInput(f"Keep the data at most {Campaign.MAX_RETENTION_DAYS:,} days (10 years), or leave the "
+                               "retention empty to keep it until you delete it.", "retention_days")
     return cleaned
 
 

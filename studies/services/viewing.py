@@ -26,7 +26,7 @@ from studies.rate_limits import RateLimit
 from studies.selectors.accounts import account_is_shared
 from studies.services.recordings import viewer_recording_finalize_on_commit
 from studies.consent import CONSENT_VERSION
-from studies.errors import InvalidInput, ParticipationRefused, RecordingGap
+from studies.errors import InvalidInput, ParticipationRefused, RecordingGap, TooManyAttempts
 from studies.models import (PER_MILLE, Campaign, EmotionSample, Invitation, RecordingPart, SampleBatch,
                             ViewerSession)
 
@@ -115,8 +115,8 @@ def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent:
         if consent.keep_recording and not recording_offered(invitation.campaign):
             raise InvalidInput(RECORDING_NOT_OFFERED_MESSAGE, "keep_recording")
         if client_address and JOINS_PER_ADDRESS.exceeded(str(invitation.campaign_id), client_address):
-            raise ParticipationRefused("Too many viewers joined this study from your network address in the last "
-                                       "hour. Please try again later.")
+            raise TooManyAttempts("Too many viewers joined this study from your network address in the last "
+                                  "hour. Please try again later.", retry_after_s=JOINS_PER_ADDRESS.window_s)
         session = ViewerSession.objects.create(
             campaign=invitation.campaign, invitation=invitation, consent_version=CONSENT_VERSION,
             consented_at=timezone.now(), consent_analyse_webcam=True, consent_keep_recording=consent.keep_recording,
@@ -470,8 +470,11 @@ def campaign_data_purge_expired(now=None) -> int:
     now = now or timezone.now()
     purged = 0
     for campaign in Campaign.objects.filter(retention_days__isnull=False):
-        expired = campaign.viewer_sessions.filter(started_at__lt=now - timedelta(days=campaign.retention_days),
-                                                  data_purged_at__isnull=True)
+        try:
+            cutoff = now - timedelta(days=campaign.retention_days)
+        except OverflowError:  # a period from before MAX_RETENTION_DAYS, reaching before year 1: nothing is older
+            continue
+        expired = campaign.viewer_sessions.filter(started_at__lt=cutoff, data_purged_at__isnull=True)
         for session in expired:
             with transaction.atomic():
                 session = (ViewerSession.objects.select_for_update()

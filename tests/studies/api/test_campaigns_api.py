@@ -253,3 +253,32 @@ def test_every_sample_of_the_report_as_csv_with_its_filters(user_api_client, cam
     assert user_api_client.get(url, {"gender": "robot"}).status_code == 400
     user_api_client.force_authenticate(other_user)
     assert user_api_client.get(url).status_code == 404
+
+
+def test_json_nested_deeper_than_the_stack_is_a_400_not_a_500(api_client, user_api_client, campaign):
+    deep = '{"a":' * 50_000 + "1" + "}" * 50_000
+    for client, url, method in ((api_client, "/api/v1/auth/token/", "post"),
+                                (api_client, "/api/v1/join/no-such-token/", "post"),
+                                (user_api_client, f"/api/v1/campaigns/{campaign.id}/", "patch")):
+        response = getattr(client, method)(url, deep, content_type="application/json")
+        assert response.status_code == 400 and "nested too deeply" in response.json()["detail"], url
+
+
+def test_retention_is_held_to_ten_years(user_api_client, campaign):
+    url = f"/api/v1/campaigns/{campaign.id}/"
+    for days in (3651, 2 ** 63):
+        refused = user_api_client.patch(url, {"retention_days": days}, format="json")
+        assert refused.status_code == 400 and refused.json()["field"] == "retention_days", days
+    assert user_api_client.patch(url, {"retention_days": 3650}, format="json").json()["retention_days"] == 3650
+
+
+def test_joining_too_often_from_one_address_is_a_429_with_retry_after(api_client, campaign):
+    from studies.services import viewing
+
+    invitation = services.invitation_create(campaign)
+    url = f"/api/v1/join/{invitation.token}/"
+    for _ in range(viewing.JOINS_PER_ADDRESS.limit):
+        assert api_client.post(url, {"analyse_webcam": True}, format="json").status_code == 201
+    refused = api_client.post(url, {"analyse_webcam": True}, format="json")
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
+    assert "Too many viewers joined" in refused.json()["detail"]

@@ -44,6 +44,8 @@ def test_an_image_is_not_an_ad(user, upload):
     ({"status": "party"}, "status", "must be one of"),
     ({"retention_days": 0}, "retention_days", "at least 1 day"),
     ({"retention_days": "soon"}, "retention_days", "whole number"),
+    ({"retention_days": 3651}, "retention_days", "at most 3,650 days"),
+    ({"retention_days": 2 ** 63}, "retention_days", "at most 3,650 days"),  # overflowed the database's integer
 ])
 def test_campaign_fields_are_checked(user, make_campaign, fields, field, phrase):
     campaign = make_campaign(user)

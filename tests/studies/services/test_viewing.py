@@ -13,8 +13,8 @@ from django.utils import timezone
 from inference.labels import EMOTIONS
 from studies import selectors, services
 from studies.services import viewing
-from studies.errors import InvalidInput, ParticipationRefused, RecordingGap
-from studies.models import EmotionSample, RecordingPart, ViewerSession
+from studies.errors import InvalidInput, ParticipationRefused, RecordingGap, TooManyAttempts
+from studies.models import Campaign, EmotionSample, RecordingPart, ViewerSession
 from tests.studies.conftest import WEBM_HEAD, sample_series
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_one_address_joins_a_study_at_most_sixty_times_an_hour(user, make_campai
 
     for _ in range(viewing.JOINS_PER_ADDRESS.limit):
         join_from(campaign, "203.0.113.7")
-    with pytest.raises(ParticipationRefused, match="Too many viewers joined this study from your network"):
+    with pytest.raises(TooManyAttempts, match="Too many viewers joined this study from your network"):
         join_from(campaign, "203.0.113.7")
     join_from(campaign, "198.51.100.2")  # other viewers, and this address in other studies, go on
     join_from(other_study, "203.0.113.7")
@@ -348,6 +348,20 @@ def test_retention_purges_old_sessions_data_only(user, make_campaign, join):
     assert not EmotionSample.objects.filter(session=old).exists()
     assert EmotionSample.objects.filter(session=recent).count() == 5
     assert selectors.campaign_report(campaign)["viewers"] == 1
+
+
+def test_a_retention_period_reaching_before_year_one_stops_no_other_campaigns_purge(user, make_campaign, join):
+    # saved before the 10-year limit: now - 1,000,000 days overflowed and the whole pass failed
+    endless = make_campaign(user, name="Endless")
+    Campaign.objects.filter(pk=endless.pk).update(retention_days=1_000_000)
+    short = make_campaign(user, retention_days=1)
+    for campaign in (endless, short):
+        session = join(campaign)
+        services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.7))
+        ViewerSession.objects.filter(pk=session.pk).update(started_at=timezone.now() - timedelta(days=2))
+    assert services.campaign_data_purge_expired() == 1
+    assert ViewerSession.objects.get(campaign=short).data_purged_at
+    assert not ViewerSession.objects.get(campaign=endless).data_purged_at
 
 
 def test_silent_sessions_are_closed_as_abandoned(user, make_campaign, join):
