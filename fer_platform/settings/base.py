@@ -209,6 +209,10 @@ SPECTACULAR_SETTINGS = {
         "GenderEnum": "studies.models.ViewerSession.Gender",
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "studies.api.schema.add_default_errors",
+    ],
     "REDOC_DIST": "SIDECAR",
 }
 

@@ -4,6 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from inference.labels import EMOTIONS
+from studies import selectors
 from studies.api.serializers import AbsoluteUrlMixin
 from studies.models import Campaign, Invitation, Segment, ViewerSession
 
@@ -77,7 +78,7 @@ class SegmentUpdateSerializer(SegmentSerializer):
 
 class InvitationSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
     link = serializers.SerializerMethodField()
-    viewers = serializers.IntegerField(read_only=True, required=False)
+    viewers = serializers.SerializerMethodField()
     is_usable = serializers.SerializerMethodField()
 
     class Meta:
@@ -91,11 +92,21 @@ class InvitationSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
     def get_link(self, invitation) -> str:
         return self._absolute(reverse("studies:viewer_consent", args=[invitation.token]))
 
+    def get_viewers(self, invitation) -> int:
+        """Who joined through it, withdrawn viewers apart."""
+        counted = getattr(invitation, "viewers", None)  # selectors.invitations_with_counts, for lists
+        return counted if counted is not None else selectors.invitation_viewer_count(invitation)
+
     def get_is_usable(self, invitation) -> bool:
         return not invitation.is_revoked and not invitation.is_expired
 
 
 class ViewerSessionSerializer(serializers.ModelSerializer):
+    # "" when the viewer preferred not to say
+    self_report_age = serializers.ChoiceField(choices=ViewerSession.AgeBand.choices, allow_blank=True, read_only=True)
+    self_report_gender = serializers.ChoiceField(choices=ViewerSession.Gender.choices, allow_blank=True,
+                                                 read_only=True)
+
     class Meta:
         model = ViewerSession
         fields = ["id", "campaign", "invitation", "viewer_id", "status", "consent_version", "consented_at",

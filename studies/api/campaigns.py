@@ -279,7 +279,8 @@ class JoinApi(APIView):
     authentication_classes = []
 
     @extend_schema(operation_id="viewer_join", request=JoinSerializer,
-                   responses={201: JoinedSerializer, 403: ErrorSerializer, 400: ErrorSerializer})
+                   responses={201: JoinedSerializer, 403: ErrorSerializer, 400: ErrorSerializer,
+                              429: ErrorSerializer})
     def post(self, request, token):
         serializer = JoinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -308,6 +309,7 @@ class SampleIngestApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    parser_classes = [SizeLimitedJSONParser]  # a list of objects: no form can carry it
 
     @extend_schema(operation_id="viewer_samples_create", parameters=[VIEWER_TOKEN], request=SamplesInSerializer,
                    responses={201: StoredSerializer, 400: ErrorSerializer, 403: ErrorSerializer})

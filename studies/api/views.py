@@ -5,8 +5,10 @@ from collections.abc import Mapping
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import Resolver404, resolve
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.pagination import PageNumberPagination
@@ -152,6 +154,9 @@ class AuthTokenApi(ObtainAuthToken):
     # ObtainAuthToken's own list has DRF's JSONParser, without the size limit and the nesting check.
     parser_classes = [SizeLimitedJSONParser, FormParser, MultiPartParser]
 
+    @extend_schema(operation_id="auth_token_create", auth=[], request=AuthTokenSerializer,
+                   responses={200: inline_serializer("AuthToken", {"token": drf_serializers.CharField()}),
+                              400: ErrorSerializer, 429: ErrorSerializer})
     def post(self, request, *args, **kwargs):
         fields = request.data if isinstance(request.data, Mapping) else {}  # the serializer words what is wrong
         refusal = services.sign_in_refusal(request, fields.get("username"))

@@ -72,6 +72,11 @@ def viewer_session_get_for_owner(*, user, session_id) -> ViewerSession:
         pk=session_id, campaign__in=_campaigns_of(user))
 
 
+def invitation_viewer_count(invitation: Invitation) -> int:
+    """As invitations_with_counts counts, for one invitation."""
+    return invitation.viewer_sessions.exclude(status=ViewerSession.Status.WITHDRAWN).count()
+
+
 def invitations_with_counts(campaign: Campaign) -> QuerySet[Invitation]:
     return campaign.invitations.annotate(
         viewers=Count("viewer_sessions", filter=VISIBLE_SESSIONS))

@@ -282,3 +282,29 @@ def test_joining_too_often_from_one_address_is_a_429_with_retry_after(api_client
     refused = api_client.post(url, {"analyse_webcam": True}, format="json")
     assert refused.status_code == 429 and refused["Retry-After"] == "3600"
     assert "Too many viewers joined" in refused.json()["detail"]
+
+
+def test_every_invitation_answer_counts_its_viewers(user_api_client, campaign, join):
+    created = user_api_client.post(f"/api/v1/campaigns/{campaign.id}/invitations/", {"label": "Panel"}, format="json")
+    assert created.status_code == 201 and created.json()["viewers"] == 0
+    invitation = campaign.invitations.get(pk=created.json()["id"])
+    joined = services.viewer_session_start(invitation_token=invitation.token,
+                                           consent=services.Consent(analyse_webcam=True))
+    services.viewer_session_withdraw(join(campaign))  # another invitation's viewer, and withdrawn
+    assert user_api_client.get(f"/api/v1/invitations/{invitation.id}/").json()["viewers"] == 1
+    assert user_api_client.post(f"/api/v1/invitations/{invitation.id}/revoke/").json()["viewers"] == 1
+    listed = user_api_client.get(f"/api/v1/campaigns/{campaign.id}/invitations/").json()
+    assert {row["id"]: row["viewers"] for row in listed}[str(invitation.id)] == 1
+    assert user_api_client.get(f"/api/v1/viewer-sessions/{joined.id}/").json()["self_report_age"] == ""
+
+
+def test_the_schema_names_the_errors_each_operation_can_answer(api_client):
+    paths = api_client.get("/api/v1/schema/?format=json").json()["paths"]
+    campaign = paths["/api/v1/campaigns/{campaign_id}/"]
+    assert {"401", "404"} <= set(campaign["get"]["responses"]) and {"400", "401", "404"} <= set(
+        campaign["patch"]["responses"])
+    token = paths["/api/v1/auth/token/"]["post"]
+    assert {"200", "400", "429"} <= set(token["responses"]) and "401" not in token["responses"]
+    assert "429" in paths["/api/v1/join/{token}/"]["post"]["responses"]
+    samples = paths["/api/v1/viewer-sessions/{session_id}/samples/"]["post"]["requestBody"]["content"]
+    assert list(samples) == ["application/json"]
