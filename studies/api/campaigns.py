@@ -41,8 +41,8 @@ from studies.rate_limits import client_address
 
 REPORT_PARAMETERS = [
     OpenApiParameter("include_unfinished", OpenApiTypes.BOOL, description="also viewers who did not finish"),
-    OpenApiParameter("min_face", OpenApiTypes.FLOAT, description="only viewers whose face was visible this share "
-                                                                  "of the time (0..1)"),
+    OpenApiParameter("min_face", {"type": "number", "minimum": 0, "maximum": 1},
+                     description="only viewers whose face was visible this share of the time (0..1)"),
     OpenApiParameter("age_band", OpenApiTypes.STR, enum=ViewerSession.AgeBand.values,
                      description="only viewers who gave this age band on the consent page"),
     OpenApiParameter("gender", OpenApiTypes.STR, enum=ViewerSession.Gender.values,
