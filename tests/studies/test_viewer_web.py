@@ -78,6 +78,15 @@ def test_the_consent_page_says_how_long_the_answers_are_kept(client, invitation)
     assert "30 days after you watch; then the numbers and any recording are deleted" in page
 
 
+def test_the_consent_page_says_what_age_and_gender_are_for_and_the_session_names_that_wording(client, invitation):
+    from studies.consent import CONSENT_VERSION
+
+    page = client.get(f"/v/{invitation.token}/").content.decode()
+    assert "Age and gender below are optional: they let the organiser compare groups of viewers" in page
+    client.post(f"/v/{invitation.token}/", {"agree": "1", "analyse_webcam": "on", "age_band": "25_34"})
+    assert ViewerSession.objects.get().consent_version == CONSENT_VERSION == "2026-11-28.1"
+
+
 def test_a_shared_accounts_study_offers_no_recording_and_refuses_one(client, invitation):
     services.account_mark_shared(invitation.campaign.owner)  # the demo account: its password is public
     page = client.get(f"/v/{invitation.token}/").content.decode()
