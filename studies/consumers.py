@@ -19,6 +19,7 @@ from studies.errors import InvalidInput, ParticipationRefused
 from studies.live_protocol import (FramePacer, LiveProtocolError, max_message_chars, parse_frame, parse_message,
                                    unknown_type_error)
 from studies.models import AnalysisJob, job_progress_group_name
+from studies.rate_limits import OpenConnections, scope_client_address
 from studies.services import job_progress_message
 
 logger = logging.getLogger(__name__)
@@ -197,10 +198,27 @@ def face_json(face) -> dict:
     return {**face.to_dict(), "emoji": EMOJI[face.label]}
 
 
+# /ws/live/ connections per client address in this process (FER_LIVE_MAX_CONNECTIONS_PER_ADDRESS)
+LIVE_CONNECTIONS = OpenConnections()
+CLOSE_TOO_MANY = 4429
+
+
 class LiveCameraConsumer(LiveAnalysisConsumer):
     """`/ws/live/`: the live camera page; can record the emotion scores as an analysis job."""
 
     recording = None
+    counted_address = None
+
+    async def refusal(self):
+        refusal = await super().refusal()
+        if refusal is not None:
+            return refusal
+        address = scope_client_address(self.scope)
+        if not LIVE_CONNECTIONS.open(address, settings.FER_LIVE_MAX_CONNECTIONS_PER_ADDRESS):
+            return ("too_many_connections", f"At most {settings.FER_LIVE_MAX_CONNECTIONS_PER_ADDRESS} live camera "
+                    "connections at once from one address: close another tab using the camera.", CLOSE_TOO_MANY)
+        self.counted_address = address
+        return None
 
     async def receive_other(self, message: dict):
         if message["type"] != "record" or message.get("action") not in ("start", "stop"):
@@ -246,6 +264,9 @@ class LiveCameraConsumer(LiveAnalysisConsumer):
             await self.save_recording(recording, reason="time limit")
 
     async def disconnect(self, code):
+        if self.counted_address is not None:
+            LIVE_CONNECTIONS.close(self.counted_address)
+            self.counted_address = None
         await super().disconnect(code)
         recording, self.recording = self.recording, None
         if recording is not None:

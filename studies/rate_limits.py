@@ -1,5 +1,5 @@
 """Counting attempts per client address in the cache, to slow down password guessing and floods of
-fake viewers.
+fake viewers; and counting one address's open live-camera connections.
 
 The cache is Redis when REDIS_URL is set, so every web process counts together; on the embedded
 defaults each process counts on its own, which is enough on one machine. Counts are kept under a
@@ -9,6 +9,8 @@ hash of what they count (account names and addresses are not stored as such).
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -48,9 +50,43 @@ def client_address(request) -> str:
     the address it saw; whatever stands further left the client wrote itself, and could make up)."""
     if request is None:
         return ""
-    connection = request.META.get("REMOTE_ADDR") or ""
+    return _behind_proxies(request.META.get("REMOTE_ADDR") or "", request.META.get("HTTP_X_FORWARDED_FOR", ""))
+
+
+def scope_client_address(scope) -> str:
+    """client_address of a WebSocket connection, from its ASGI scope."""
+    connection = (scope.get("client") or [""])[0] or ""
+    forwarded = b", ".join(value for name, value in scope.get("headers", ()) if name == b"x-forwarded-for")
+    return _behind_proxies(connection, forwarded.decode("latin-1"))
+
+
+def _behind_proxies(connection: str, forwarded_for: str) -> str:
     proxies = settings.FER_PROXY_COUNT
-    forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    forwarded = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
     if not proxies or len(forwarded) < proxies:  # no proxy, or this request went round one
         return connection
     return forwarded[-proxies]
+
+
+class OpenConnections:
+    """How many connections each key holds open in this process, at most `limit` at once.
+
+    Per process, not in the cache: a count there would outlive a process that died holding it."""
+
+    def __init__(self) -> None:
+        self._open: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def open(self, key: str, limit: int) -> bool:
+        """Count one more for `key`; False (and nothing counted) when it already holds `limit`."""
+        with self._lock:
+            if self._open[key] >= limit:
+                return False
+            self._open[key] += 1
+            return True
+
+    def close(self, key: str) -> None:
+        with self._lock:
+            self._open[key] -= 1
+            if self._open[key] <= 0:
+                del self._open[key]

@@ -262,3 +262,39 @@ def test_a_failure_inside_the_server_is_answered_and_the_socket_goes_on(camera_f
     refused, after = run_session(scenario, user=user)
     assert refused["type"] == "error" and refused["code"] == "internal"
     assert after["type"] == "result"
+
+
+def test_one_address_holds_only_so_many_live_connections_at_once(settings):
+    from studies.consumers import CLOSE_TOO_MANY
+
+    settings.FER_LIVE_MAX_CONNECTIONS_PER_ADDRESS = 2
+
+    def communicator(address):
+        connection = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/live/")
+        connection.scope.update(user=AnonymousUser(), client=[address, 50000])
+        return connection
+
+    async def main():
+        first, second = communicator("203.0.113.9"), communicator("203.0.113.9")
+        for connection in (first, second):
+            await connection.connect(timeout=TIMEOUT_S)
+            assert (await connection.receive_json_from(timeout=TIMEOUT_S))["type"] == "ready"
+        third = communicator("203.0.113.9")
+        await third.connect(timeout=TIMEOUT_S)
+        refused = await third.receive_json_from(timeout=TIMEOUT_S)
+        closed = await third.receive_output(timeout=TIMEOUT_S)
+        elsewhere = communicator("198.51.100.4")
+        await elsewhere.connect(timeout=TIMEOUT_S)
+        other_address = (await elsewhere.receive_json_from(timeout=TIMEOUT_S))["type"]
+        await first.disconnect()
+        again = communicator("203.0.113.9")
+        await again.connect(timeout=TIMEOUT_S)
+        after_one_left = (await again.receive_json_from(timeout=TIMEOUT_S))["type"]
+        for connection in (second, elsewhere, again):
+            await connection.disconnect()
+        return refused, closed, other_address, after_one_left
+
+    refused, closed, other_address, after_one_left = async_to_sync(main)()
+    assert refused["code"] == "too_many_connections" and "close another tab" in refused["message"]
+    assert closed == {"type": "websocket.close", "code": CLOSE_TOO_MANY}
+    assert other_address == after_one_left == "ready"

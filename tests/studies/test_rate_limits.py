@@ -50,3 +50,14 @@ def test_the_client_address_behind_proxies_is_the_one_the_outermost_proxy_saw(rf
     assert client_address(request) == "1.2.3.4"
     # a request that reached the server round the proxies carries too short a header: the connection's
     assert client_address(rf.get("/", REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR="1.2.3.4")) == "198.51.100.9"
+
+
+def test_a_websockets_client_address_is_read_the_same_way(settings):
+    from studies.rate_limits import scope_client_address
+
+    scope = {"client": ["10.0.0.2", 51000], "headers": [(b"x-forwarded-for", b"1.2.3.4, 203.0.113.7")]}
+    settings.FER_PROXY_COUNT = 0
+    assert scope_client_address(scope) == "10.0.0.2"
+    settings.FER_PROXY_COUNT = 1
+    assert scope_client_address(scope) == "203.0.113.7"
+    assert scope_client_address({"client": None, "headers": []}) == ""  # a unix socket has no address
