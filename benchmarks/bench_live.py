@@ -123,7 +123,10 @@ def main() -> int:
     frames = camera_frames()
     report = {"cpu_cores": os.cpu_count(), "scenarios": [], "soak": None}
     folder = Path(tempfile.mkdtemp(prefix="bench-live-"))
-    with devservers.daphne(folder, devservers.server_env(folder, redis_url=args.redis_url)) as (base_url, server):
+    # the clients stand for different people, though they all connect from this machine
+    env = devservers.server_env(folder, redis_url=args.redis_url,
+                                FER_LIVE_MAX_CONNECTIONS_PER_ADDRESS=str(max([4, *args.clients])))
+    with devservers.daphne(folder, env) as (base_url, server):
         url = base_url.replace("http://", "ws://") + "/ws/live/"
         rss_mb = partial(devservers.rss_mb, server.pid)
         asyncio.run(run_clients(url, frames, 1, 3.0))  # models load, threads start
