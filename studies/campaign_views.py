@@ -248,6 +248,7 @@ def campaign_report(request, campaign_id):
         "query": request.GET.urlencode(), "other_campaigns": others,
         "viewer_list": selectors.report_viewers(campaign, **filters.options()),
         "audience_rows": presenters.audience_rows(report["audience"], request.GET),
+        "narrowed": report_exports.filters_label(report["filters"]),
         "ad_url": reverse("studies:campaign_ad_video", args=[campaign.id]),
         "share_url": request.build_absolute_uri(reverse("studies:shared_report", args=[campaign.share_token]))
         if campaign.share_token else None,
@@ -304,8 +305,10 @@ def campaign_report_export(request, campaign_id, export_format):
         return _download(report_exports.segments_csv(report), "text/csv; charset=utf-8", f"{stem}-segments.csv")
     if export_format == "curves.csv":
         return _download(report_exports.curves_csv(report), "text/csv; charset=utf-8", f"{stem}-curves.csv")
-    if export_format == "png":
-        return HttpResponse(report_exports.chart_png(report), content_type="image/png")
+    if export_format == "png":  # opens in the browser; saved, it keeps the name that says which viewers
+        response = HttpResponse(report_exports.chart_png(report), content_type="image/png")
+        response["Content-Disposition"] = f'inline; filename="{stem}-chart.png"'
+        return response
     raise Http404("Unknown export format.")
 
 

@@ -31,20 +31,25 @@ def _slug(text: str) -> str:
 
 
 def file_stem(campaign, filters: dict | None = None) -> str:
-    """The campaign's name for file names, and the audience a filtered report stands for
-    ("fizzy-lemon-woman-25-34"), so two exports of one campaign do not pass for each other."""
+    """The campaign's name for file names, and the viewers a filtered report stands for
+    ("fizzy-lemon-woman-25-34-face-visible-90"), so two exports of one campaign do not pass for each other."""
     stem = _slug(campaign.name)[:60] or "campaign"
-    audience = audience_label(filters or {})
-    return f"{stem}-{_slug(audience)}" if audience else stem
+    narrowed = filters_label(filters or {})
+    return f"{stem}-{_slug(narrowed)}" if narrowed else stem
 
 
-def audience_label(filters: dict) -> str:
-    """The viewers a report narrowed by age or gender stands for, in words ("Woman, 25-34"); "" for all."""
+def filters_label(filters: dict) -> str:
+    """The viewers a report's filters (selectors.campaign_report's) keep, in words ("Woman, 25-34, face
+    visible 90 %+"); "" for the report's default, every viewer who watched to the end."""
     parts = []
     if filters.get("gender"):
         parts.append(ViewerSession.Gender(filters["gender"]).label)
     if filters.get("age_band"):
         parts.append(ViewerSession.AgeBand(filters["age_band"]).label)
+    if filters.get("min_face_share"):
+        parts.append(f"face visible {100 * filters['min_face_share']:.0f} %+")
+    if filters.get("completed_only") is False:
+        parts.append("unfinished included")
     return ", ".join(parts)
 
 
@@ -94,7 +99,9 @@ def samples_csv_response(request, campaign, filters: dict) -> StreamingHttpRespo
 
 def samples_csv_chunks(viewers: Iterable[tuple[ViewerSession, list[tuple]]]) -> Iterator[bytes]:
     """Every sample of every viewer, a row each, for analysis elsewhere (R, a spreadsheet), in percent
-    like the other exports; one chunk per viewer (selectors.campaign_samples gives them)."""
+    like the other exports; one chunk per viewer (selectors.campaign_samples gives them). Where no
+    face was visible the detection and emotion cells are blank, not 0: an average over a column
+    then counts only the moments a face was read, as the report does."""
     yield _csv_line(["viewer", "status", "age_band", "gender", "time_s", "face_visible", "detection_pct",
                      *[f"{name}_pct" for name in EMOTIONS]])
     for session, samples in viewers:
@@ -102,7 +109,8 @@ def samples_csv_chunks(viewers: Iterable[tuple[ViewerSession, list[tuple]]]) -> 
         writer = csv.writer(out)
         about = [session.viewer_id, session.status, session.self_report_age, session.self_report_gender]
         for t_ms, face, detection, *emotions in samples:
-            writer.writerow([*about, t_ms / 1000, int(face), detection / 10, *[value / 10 for value in emotions]])
+            read = [detection / 10, *[value / 10 for value in emotions]] if face else [""] * (1 + len(emotions))
+            writer.writerow([*about, t_ms / 1000, int(face), *read])
         yield out.getvalue().encode()
 
 
@@ -145,12 +153,12 @@ def chart_png(report: dict) -> bytes:
         axes.plot(times, mean, color=color, lw=1.8, label=name, **({"dashes": dashes} if dashes else {}))
         axes.fill_between(times, low, high, color=color, alpha=0.12, lw=0)
     campaign = report.get("campaign", {})
-    audience = audience_label(report.get("filters") or {})
+    narrowed = filters_label(report.get("filters") or {})
     axes.set(xlim=(0, campaign.get("ad_duration_s") or (times[-1] if len(times) else 1)), ylim=(0, 100),
              xlabel="time in the ad (s)", ylabel="probability (%), mean of viewers with 95 % band")
     viewers = f"{report['viewers']} viewer{'' if report['viewers'] == 1 else 's'}"
-    if audience:
-        viewers += f" ({audience})"
+    if narrowed:
+        viewers += f" ({narrowed})"
     axes.set_title(f"{campaign.get('name', '')}: {viewers}", loc="left", fontsize=11, pad=16)
     axes.legend(ncol=7, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False, handlelength=4)
     axes.grid(alpha=0.25)

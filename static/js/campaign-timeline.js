@@ -33,7 +33,7 @@
     block.style.top = (0.35 + laneOf[segment.id] * laneRem) + "rem";
     block.style.height = (laneRem - (lanes === 1 ? 0 : 0.2)) + "rem";
     // A block in the ad's second half is held by its right end, so a name cut short, shown whole on
-    // hover or focus (app.css), grows to the left and stays on the timeline.
+    // keyboard focus (app.css), grows to the left and stays on the timeline.
     if (segment.start_s + segment.end_s > duration) block.style.right = percent(duration - segment.end_s);
     else block.style.left = percent(segment.start_s);
     block.style.width = percent(segment.end_s - segment.start_s);

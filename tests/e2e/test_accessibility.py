@@ -299,6 +299,7 @@ def test_the_campaign_page_timeline_and_copy_button(live_server, page, producer,
 
     # a name cut short on the timeline shows whole on focus, within the timeline; times said, not only hovered
     block = page.locator(".timeline-segment", has_text="Joke: the talking cat")
+    block.hover()  # the pointer does not grow it over its neighbours, where a click would edit the wrong one
     assert block.evaluate("(block) => block.scrollWidth > block.clientWidth")
     for name in ("Joke: the talking cat", "Call to action"):
         page.locator(".timeline-segment", has_text=name).focus()

@@ -391,12 +391,22 @@ def test_the_report_offers_each_audience_group_and_its_exports_say_which(produce
     narrowed = producer.get(f"/campaigns/{campaign.id}/report/?{women.group(1).replace('&amp;', '&')}").content.decode()
     assert "<strong class=\"text-body\">2</strong> viewers in this report" in narrowed
     assert re.search(r'aria-current="true"[^>]*>Woman', narrowed), "the group picked is marked, and unpicks"
+    assert re.search(r'in this report:\s*<strong class="text-body report-group">Woman</strong> · '
+                     rf'<a href="/campaigns/{campaign.id}/report/">show every viewer</a>', narrowed)
+    assert "The whole campaign: 5 completed" in narrowed
+    assert re.search(r'<span class="px-2 text-body-secondary">Man <span', narrowed), "a group of nobody is no link"
     assert "gender: not given" in narrowed  # the other viewers, left out and why
     assert narrowed.count("<td class=\"small d-none d-md-table-cell\">25-34 · Woman</td>") == 2
 
     export = producer.get(f"/campaigns/{campaign.id}/report.csv?gender=woman&age_band=25_34")
     assert 'filename="spring-launch-woman-25-34-segments.csv"' in export["Content-Disposition"]
     assert [row["viewers"] for row in csv.DictReader(io.StringIO(export.content.decode()))] == ["2"]
+    chart = producer.get(f"/campaigns/{campaign.id}/report.png?gender=woman&min_face=0.9&include_unfinished=on")
+    assert chart["Content-Disposition"] == \
+        'inline; filename="spring-launch-woman-face-visible-90-unfinished-included-chart.png"'
+    unreadable = producer.get(f"/campaigns/{campaign.id}/report/?age_band=25-34").content.decode()
+    assert "These filters could not be read, so the report shows every viewer" in unreadable
+    assert 'id="id_age_band_error">Age: Select a valid choice.' in unreadable
     nobody = producer.get(f"/campaigns/{campaign.id}/report/?gender=man").content.decode()
     assert "No viewer matches the filters above." in nobody
 
@@ -418,6 +428,15 @@ def test_every_sample_of_the_reports_viewers_exports_a_row_each(producer, campai
 
     women = producer.get(f"/campaigns/{campaign.id}/report.samples.csv?gender=woman")
     assert len(list(csv.DictReader(io.StringIO(b"".join(women.streaming_content).decode())))) == 3
+
+    looked_away = join(campaign, gender="man")
+    services.viewer_samples_add(looked_away, sample_series([0], 0, face=False) + sample_series([100], 0.5))
+    services.viewer_session_finish(looked_away)
+    men = producer.get(f"/campaigns/{campaign.id}/report.samples.csv?gender=man")
+    away, seen = csv.DictReader(io.StringIO(b"".join(men.streaming_content).decode()))
+    # no face: blank, so a spreadsheet's average over the column counts only faces read, as the report does
+    assert away["face_visible"] == "0" and away["happy_pct"] == away["detection_pct"] == ""
+    assert seen["face_visible"] == "1" and float(seen["happy_pct"]) == 50.0
     client.force_login(other_user)
     assert client.get(f"/campaigns/{campaign.id}/report.samples.csv").status_code == 404
 
