@@ -82,7 +82,11 @@ class ReportFilterForm(forms.Form):
                                widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
 
     def options(self) -> dict:
-        data = self.cleaned_data if self.is_valid() else {}
+        """selectors.campaign_report's filters; one that cannot be read is left out (the page says so)."""
+        data = {}
+        if self.is_bound:
+            self.is_valid()
+            data = self.cleaned_data  # only the fields that could be read
         return {"completed_only": not data.get("include_unfinished", False),
                 "min_face_share": float(data.get("min_face") or 0),
                 "age_band": data.get("age_band", ""), "gender": data.get("gender", "")}

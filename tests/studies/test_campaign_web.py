@@ -404,9 +404,10 @@ def test_the_report_offers_each_audience_group_and_its_exports_say_which(produce
     chart = producer.get(f"/campaigns/{campaign.id}/report.png?gender=woman&min_face=0.9&include_unfinished=on")
     assert chart["Content-Disposition"] == \
         'inline; filename="spring-launch-woman-face-visible-90-unfinished-included-chart.png"'
-    unreadable = producer.get(f"/campaigns/{campaign.id}/report/?age_band=25-34").content.decode()
-    assert "These filters could not be read, so the report shows every viewer" in unreadable
+    unreadable = producer.get(f"/campaigns/{campaign.id}/report/?age_band=25-34&gender=woman").content.decode()
+    assert "Left out, as they could not be read:" in unreadable
     assert 'id="id_age_band_error">Age: Select a valid choice.' in unreadable
+    assert "<strong class=\"text-body\">2</strong> viewers in this report" in unreadable  # the women, all ages
     nobody = producer.get(f"/campaigns/{campaign.id}/report/?gender=man").content.decode()
     assert "No viewer matches the filters above." in nobody
 
