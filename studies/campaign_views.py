@@ -247,7 +247,7 @@ def campaign_report(request, campaign_id):
         "campaign": campaign, "report": report, "filters": filters,
         "query": request.GET.urlencode(), "other_campaigns": others,
         "viewer_list": selectors.report_viewers(campaign, **filters.options()),
-        "audience_rows": presenters.audience_rows(report["audience"], request.GET),
+        "audience_rows": presenters.audience_rows(report, request.GET),
         "narrowed": report_exports.filters_label(report["filters"]),
         "ad_url": reverse("studies:campaign_ad_video", args=[campaign.id]),
         "share_url": request.build_absolute_uri(reverse("studies:shared_report", args=[campaign.share_token]))

@@ -55,8 +55,8 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group_name, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        """Clients only listen here: what they send is ignored (decoded as JSON first, as the base class
-        does, non-JSON or binary messages ended the consumer with an exception)."""
+        """Clients only listen here, so what they send is ignored. The base class decoded it as JSON
+        first, and a non-JSON or binary message ended the consumer with an exception."""
 
     async def job_progress(self, event):
         await self.send_json(event)  # services.job_progress_message made it as clients read it
@@ -209,16 +209,31 @@ class LiveCameraConsumer(LiveAnalysisConsumer):
     recording = None
     counted_address = None
 
+    async def connect(self):
+        try:
+            await super().connect()
+        except BaseException:  # models that failed to load, say: the slot taken in refusal() goes back
+            self.release_slot()
+            raise
+
     async def refusal(self):
+        """As the base class's, and takes one of the client address's connection slots."""
         refusal = await super().refusal()
         if refusal is not None:
             return refusal
         address = scope_client_address(self.scope)
+        if not address:  # a unix socket, say: no address to count by, and every client would share ""
+            return None
         if not LIVE_CONNECTIONS.open(address, settings.FER_LIVE_MAX_CONNECTIONS_PER_ADDRESS):
             return ("too_many_connections", f"At most {settings.FER_LIVE_MAX_CONNECTIONS_PER_ADDRESS} live camera "
                     "connections at once from one address: close another tab using the camera.", CLOSE_TOO_MANY)
         self.counted_address = address
         return None
+
+    def release_slot(self):
+        if self.counted_address is not None:
+            LIVE_CONNECTIONS.close(self.counted_address)
+            self.counted_address = None
 
     async def receive_other(self, message: dict):
         if message["type"] != "record" or message.get("action") not in ("start", "stop"):
@@ -264,9 +279,7 @@ class LiveCameraConsumer(LiveAnalysisConsumer):
             await self.save_recording(recording, reason="time limit")
 
     async def disconnect(self, code):
-        if self.counted_address is not None:
-            LIVE_CONNECTIONS.close(self.counted_address)
-            self.counted_address = None
+        self.release_slot()
         await super().disconnect(code)
         recording, self.recording = self.recording, None
         if recording is not None:

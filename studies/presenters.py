@@ -227,16 +227,16 @@ def report_tables(report: dict) -> dict:
     }
 
 
-def audience_rows(audience: dict, query) -> list[dict]:
+def audience_rows(report: dict, query) -> list[dict]:
     """The report's `audience` as the producer's report shows it: per question, each answer with its
     viewers and the link that narrows the report to them (or, for the answer picked, back to everyone).
     `query` is the request's GET (the report's other filters are kept)."""
     rows = []
     questions = (("age_band", "Age", ViewerSession.AgeBand), ("gender", "Gender", ViewerSession.Gender))
     for key, question, choices in questions:
-        picked = query.get(key, "")
+        picked = report["filters"][key]  # what the figures hold, not what the address asked for
         answers = []
-        for value, viewers in audience[key].items():
+        for value, viewers in report["audience"][key].items():
             if not value:  # "prefer not to say" is counted, but no filter picks it
                 answers.append({"label": "not given", "viewers": viewers, "url": None, "picked": False})
                 continue

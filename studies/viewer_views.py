@@ -53,8 +53,12 @@ def viewer_consent(request, token):
             session = services.viewer_session_start(invitation_token=token, consent=consent,
                                                      user_agent=request.headers.get("User-Agent", ""),
                                                      client_address=client_address(request))
+        except TooManyAttempts as refusal:
+            response = _closed(request, refusal.message, status=429)
+            response["Retry-After"] = str(refusal.retry_after_s)
+            return response
         except ParticipationRefused as refusal:
-            return _closed(request, refusal.message, status=429 if isinstance(refusal, TooManyAttempts) else 410)
+            return _closed(request, refusal.message)
         except InvalidInput as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:

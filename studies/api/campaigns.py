@@ -36,6 +36,7 @@ from studies.api.campaign_serializers import (
 )
 from studies.api.parsers import SizeLimitedJSONParser
 from studies.api.serializers import PAGE_PARAMETER, ErrorSerializer, paginated
+from studies.api.views import FileApi
 from studies.models import Campaign, Invitation, Segment, ViewerSession
 from studies.rate_limits import client_address
 
@@ -253,7 +254,7 @@ class CampaignReportApi(APIView):
         return Response(selectors.campaign_report(_campaign(request, campaign_id), **_report_options(request)))
 
 
-class CampaignSamplesCsvApi(APIView):
+class CampaignSamplesCsvApi(FileApi):
     @extend_schema(operation_id="campaigns_samples_csv", parameters=REPORT_PARAMETERS,
                    responses={(200, "text/csv"): OpenApiTypes.STR},
                    description="Every sample of every viewer in the report (same filters), a row each: viewer, "

@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from studies import selectors, services
-from studies.file_views import annotated_image_response, serve_job_file
 from studies.api.parsers import SizeLimitedJSONParser
 from studies.api.serializers import (
     PAGE_PARAMETER,
@@ -28,6 +27,7 @@ from studies.api.serializers import (
     JobOutputSerializer,
     paginated,
 )
+from studies.file_views import annotated_image_response, serve_job_file
 from studies.models import AnalysisJob
 
 
@@ -93,7 +93,16 @@ class JobDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class JobAnnotatedImageApi(APIView):
+class FileApi(APIView):
+    """An endpoint that answers a file (image, video, CSV). DRF chooses how to answer from its JSON
+    renderers before the view runs, and refused `Accept: text/csv` or `image/jpeg` with 406: here
+    the file goes out whatever the client accepts, and an error as JSON."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+
+class JobAnnotatedImageApi(FileApi):
     """The annotated JPEG, behind the same ownership check as the job itself."""
 
     @extend_schema(operation_id="jobs_annotated_image", responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
@@ -104,7 +113,7 @@ class JobAnnotatedImageApi(APIView):
         return annotated_image_response(job)
 
 
-class _JobVideoFileApi(APIView):
+class _JobVideoFileApi(FileApi):
     """A video job's output, behind the job's ownership check; 404 until the whole video succeeded."""
 
     file_name = None

@@ -68,6 +68,9 @@ class Campaign(models.Model):
         COLLECTING = "collecting", "Collecting"
         CLOSED = "closed", "Closed"
 
+    # Ten years: longer is "until deleted by hand" (empty), and far longer overflowed the dates.
+    MAX_RETENTION_DAYS = 3650
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaigns")
     name = models.CharField(max_length=200)
@@ -81,8 +84,6 @@ class Campaign(models.Model):
     ad_width = models.PositiveIntegerField(null=True, blank=True)
     ad_height = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
-    # Ten years: longer is "until deleted by hand" (empty), and far longer overflowed the dates.
-    MAX_RETENTION_DAYS = 3650
     retention_days = models.PositiveIntegerField(
         null=True, blank=True,
         help_text="Viewers' emotion samples and recordings are deleted this many days after they watched; "

@@ -298,3 +298,26 @@ def test_one_address_holds_only_so_many_live_connections_at_once(settings):
     assert refused["code"] == "too_many_connections" and "close another tab" in refused["message"]
     assert closed == {"type": "websocket.close", "code": CLOSE_TOO_MANY}
     assert other_address == after_one_left == "ready"
+
+
+def test_a_connection_that_fails_to_start_gives_its_address_slot_back(settings, monkeypatch):
+    from studies import live
+    from studies.consumers import LIVE_CONNECTIONS
+
+    settings.FER_LIVE_MAX_CONNECTIONS_PER_ADDRESS = 1
+
+    def models_missing():
+        raise OSError("the model file is unreadable")
+
+    monkeypatch.setattr(live, "new_session", models_missing)
+
+    async def main():
+        connection = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/live/")
+        connection.scope.update(user=AnonymousUser(), client=["203.0.113.77", 50000])
+        await connection.connect(timeout=TIMEOUT_S)  # accepted, then the models fail to load
+        with pytest.raises(OSError):
+            await connection.wait(timeout=TIMEOUT_S)
+
+    async_to_sync(main)()
+    assert LIVE_CONNECTIONS.open("203.0.113.77", 1)  # the failed connection holds no slot
+    LIVE_CONNECTIONS.close("203.0.113.77")

@@ -87,6 +87,17 @@ def test_the_consent_page_says_what_age_and_gender_are_for_and_the_session_names
     assert ViewerSession.objects.get().consent_version == CONSENT_VERSION == "2026-11-28.1"
 
 
+def test_joining_too_often_from_one_address_says_when_to_come_back(client, invitation):
+    from studies.services import viewing
+
+    for _ in range(viewing.JOINS_PER_ADDRESS.limit):  # a lab's worth of viewers from this address
+        viewing.JOINS_PER_ADDRESS.record(str(invitation.campaign_id), "127.0.0.1")
+    refused = client.post(f"/v/{invitation.token}/", {"agree": "1", "analyse_webcam": "on"})
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
+    assert "Too many viewers joined this study from your network address" in refused.content.decode()
+    assert not ViewerSession.objects.exists()
+
+
 def test_a_shared_accounts_study_offers_no_recording_and_refuses_one(client, invitation):
     services.account_mark_shared(invitation.campaign.owner)  # the demo account: its password is public
     page = client.get(f"/v/{invitation.token}/").content.decode()

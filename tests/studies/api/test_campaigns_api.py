@@ -308,3 +308,12 @@ def test_the_schema_names_the_errors_each_operation_can_answer(api_client):
     assert "429" in paths["/api/v1/join/{token}/"]["post"]["responses"]
     samples = paths["/api/v1/viewer-sessions/{session_id}/samples/"]["post"]["requestBody"]["content"]
     assert list(samples) == ["application/json"]
+
+
+def test_file_endpoints_answer_a_client_that_accepts_only_their_type(user_api_client, campaign, viewer):
+    import uuid
+
+    samples = user_api_client.get(f"/api/v1/campaigns/{campaign.id}/samples.csv", HTTP_ACCEPT="text/csv")
+    assert samples.status_code == 200 and b"".join(samples.streaming_content).count(b"\n") == 1 + 20
+    missing = user_api_client.get(f"/api/v1/jobs/{uuid.uuid4()}/annotated.jpg", HTTP_ACCEPT="image/jpeg")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/json"  # was 406
