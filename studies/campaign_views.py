@@ -23,6 +23,8 @@ from studies.file_responses import video_file_response
 from studies.models import Campaign, ViewerSession
 
 VIEWERS_PER_PAGE = 25
+# A report narrowed to fewer viewers than this says its figures are a hint.
+SMALL_GROUP_VIEWERS = 10
 
 
 def _campaign_or_404(request, campaign_id) -> Campaign:
@@ -249,6 +251,7 @@ def campaign_report(request, campaign_id):
         "viewer_list": selectors.report_viewers(campaign, **filters.options()),
         "audience_rows": presenters.audience_rows(report, request.GET),
         "narrowed": report_exports.filters_label(report["filters"]),
+        "small_group": SMALL_GROUP_VIEWERS,
         "ad_url": reverse("studies:campaign_ad_video", args=[campaign.id]),
         "share_url": request.build_absolute_uri(reverse("studies:shared_report", args=[campaign.share_token]))
         if campaign.share_token else None,

@@ -394,6 +394,8 @@ def test_the_report_offers_each_audience_group_and_its_exports_say_which(produce
     assert re.search(r'in this report:\s*<strong class="text-body report-group">Woman</strong> · '
                      rf'<a href="/campaigns/{campaign.id}/report/">show every viewer</a>', narrowed)
     assert "The whole campaign: 5 completed" in narrowed
+    assert "A small group: 2 viewers." in narrowed
+    assert "A small group" not in page  # every viewer: no group to warn about
     assert re.search(r'<span class="px-2 text-body-secondary">Man <span', narrowed), "a group of nobody is no link"
     assert "gender: not given" in narrowed  # the other viewers, left out and why
     assert narrowed.count("<td class=\"small d-none d-md-table-cell\">25-34 · Woman</td>") == 2
