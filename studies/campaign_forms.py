@@ -107,6 +107,9 @@ class ConsentForm(forms.Form):
                                  label="Age (optional)", widget=forms.Select(attrs={"class": "form-select"}))
     gender = forms.ChoiceField(choices=[("", "Prefer not to say"), *ViewerSession.Gender.choices], required=False,
                                label="Gender (optional)", widget=forms.Select(attrs={"class": "form-select"}))
+    guardian_agrees = forms.BooleanField(
+        required=False, label="For a viewer under 18: I am their parent or guardian and I agree too",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input consent-check"}))
 
     def __init__(self, *args, recording_offered: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

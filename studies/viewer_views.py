@@ -48,7 +48,8 @@ def viewer_consent(request, token):
     form = ConsentForm(request.POST or None, recording_offered=services.recording_offered(invitation.campaign))
     if request.method == "POST" and form.is_valid():
         consent = services.Consent(analyse_webcam=True, keep_recording=form.cleaned_data.get("keep_recording", False),
-                                   age_band=form.cleaned_data["age_band"], gender=form.cleaned_data["gender"])
+                                   age_band=form.cleaned_data["age_band"], gender=form.cleaned_data["gender"],
+                                   guardian_agrees=form.cleaned_data["guardian_agrees"])
         try:
             session = services.viewer_session_start(invitation_token=token, consent=consent,
                                                      user_agent=request.headers.get("User-Agent", ""),

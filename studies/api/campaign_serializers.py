@@ -110,7 +110,8 @@ class ViewerSessionSerializer(serializers.ModelSerializer):
     class Meta:
         model = ViewerSession
         fields = ["id", "campaign", "invitation", "viewer_id", "status", "consent_version", "consented_at",
-                  "consent_analyse_webcam", "consent_keep_recording", "self_report_age", "self_report_gender",
+                  "consent_analyse_webcam", "consent_keep_recording", "consent_guardian", "self_report_age",
+                  "self_report_gender",
                   "user_agent", "started_at", "last_seen_at", "finished_at", "withdrawn_at", "data_purged_at",
                   "sample_count", "face_sample_count", "face_visible_share", "mean_detection_confidence", "is_demo"]
         read_only_fields = fields
@@ -119,6 +120,9 @@ class ViewerSessionSerializer(serializers.ModelSerializer):
 class JoinSerializer(serializers.Serializer):
     analyse_webcam = serializers.BooleanField(help_text="Consent to webcam analysis; required to take part.")
     keep_recording = serializers.BooleanField(required=False, default=False)
+    guardian_agrees = serializers.BooleanField(
+        required=False, default=False,
+        help_text="For a viewer under 18 (age_band under_18): a parent or guardian agrees too; required then.")
     age_band = serializers.ChoiceField(choices=ViewerSession.AgeBand.choices, required=False, allow_blank=True,
                                        default="")
     gender = serializers.ChoiceField(choices=ViewerSession.Gender.choices, required=False, allow_blank=True,

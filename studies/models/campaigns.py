@@ -192,6 +192,8 @@ class ViewerSession(models.Model):
     consented_at = models.DateTimeField()
     consent_analyse_webcam = models.BooleanField()
     consent_keep_recording = models.BooleanField(default=False)
+    consent_guardian = models.BooleanField(
+        default=False, help_text="The viewer said they were under 18, and a parent or guardian agreed too.")
     self_report_age = models.CharField(max_length=16, choices=AgeBand.choices, blank=True, default="")
     self_report_gender = models.CharField(max_length=16, choices=Gender.choices, blank=True, default="")
     user_agent = models.CharField(max_length=400, blank=True, default="")

@@ -54,6 +54,9 @@ RECORDING_NOT_OFFERED_MESSAGE = ("This demo study keeps no webcam recordings: it
 # (a viewing lab, an office) fits; a script inventing viewers through the API does not.
 JOINS_PER_ADDRESS = RateLimit("viewer-join", limit=60, window_s=3600)
 SESSION_ERASED_MESSAGE = "This session's data was deleted; nothing more is recorded."
+# Webcam analysis is biometric data: a minor takes part only with a parent's or guardian's agreement.
+GUARDIAN_NEEDED_MESSAGE = ("Viewers under 18 take part only if a parent or guardian agrees too: ask them to tick "
+                           "the box, or leave the study.")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Consent:
     keep_recording: bool = False
     age_band: str = ""
     gender: str = ""
+    guardian_agrees: bool = False  # needed from a viewer who says they are under 18
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent:
                                    "without that, nothing is recorded and you are free to leave.")
     if consent.age_band and consent.age_band not in ViewerSession.AgeBand.values:
         raise InvalidInput("Unknown age band.", "age_band")
+    if consent.age_band == ViewerSession.AgeBand.UNDER_18 and not consent.guardian_agrees:
+        raise InvalidInput(GUARDIAN_NEEDED_MESSAGE, "guardian_agrees")
     if consent.gender and consent.gender not in ViewerSession.Gender.values:
         raise InvalidInput("Unknown answer for gender.", "gender")
     with transaction.atomic():
@@ -120,6 +126,7 @@ def viewer_session_start(*, invitation_token: str, consent: Consent, user_agent:
         session = ViewerSession.objects.create(
             campaign=invitation.campaign, invitation=invitation, consent_version=CONSENT_VERSION,
             consented_at=timezone.now(), consent_analyse_webcam=True, consent_keep_recording=consent.keep_recording,
+            consent_guardian=consent.age_band == ViewerSession.AgeBand.UNDER_18 and consent.guardian_agrees,
             self_report_age=consent.age_band, self_report_gender=consent.gender, user_agent=(user_agent or "")[:400],
         )
     if client_address:  # none from the project's own code (the demo study's synthetic viewers)

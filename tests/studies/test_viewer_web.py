@@ -84,7 +84,22 @@ def test_the_consent_page_says_what_age_and_gender_are_for_and_the_session_names
     page = client.get(f"/v/{invitation.token}/").content.decode()
     assert "Age and gender below are optional: they let the organiser compare groups of viewers" in page
     client.post(f"/v/{invitation.token}/", {"agree": "1", "analyse_webcam": "on", "age_band": "25_34"})
-    assert ViewerSession.objects.get().consent_version == CONSENT_VERSION == "2026-11-28.1"
+    assert ViewerSession.objects.get().consent_version == CONSENT_VERSION == "2026-11-28.2"
+
+
+def test_the_consent_page_asks_a_guardian_for_a_viewer_under_18(client, invitation):
+    page = client.post(f"/v/{invitation.token}/", {"agree": "1", "analyse_webcam": "on",
+                                                    "age_band": "under_18"}).content.decode()
+    assert "Viewers under 18 take part only if a parent or guardian agrees too" in page
+    assert 'aria-invalid="true"' in page and not ViewerSession.objects.exists()
+    client.post(f"/v/{invitation.token}/", {"agree": "1", "analyse_webcam": "on", "age_band": "under_18",
+                                             "guardian_agrees": "on"})
+    session = ViewerSession.objects.get()
+    assert session.consent_guardian is True
+    producer = Client()
+    producer.force_login(invitation.campaign.owner)
+    detail = producer.get(f"/campaigns/{invitation.campaign_id}/viewers/{session.id}/").content.decode()
+    assert "a parent or guardian agreed too" in detail
 
 
 def test_joining_too_often_from_one_address_says_when_to_come_back(client, invitation):

@@ -317,3 +317,14 @@ def test_file_endpoints_answer_a_client_that_accepts_only_their_type(user_api_cl
     assert samples.status_code == 200 and b"".join(samples.streaming_content).count(b"\n") == 1 + 20
     missing = user_api_client.get(f"/api/v1/jobs/{uuid.uuid4()}/annotated.jpg", HTTP_ACCEPT="image/jpeg")
     assert missing.status_code == 404 and missing["Content-Type"] == "application/json"  # was 406
+
+
+def test_joining_as_a_minor_through_the_api_needs_the_guardians_agreement(api_client, campaign):
+    invitation = services.invitation_create(campaign)
+    url = f"/api/v1/join/{invitation.token}/"
+    refused = api_client.post(url, {"analyse_webcam": True, "age_band": "under_18"}, format="json")
+    assert refused.status_code == 400 and refused.json()["field"] == "guardian_agrees"
+    joined = api_client.post(url, {"analyse_webcam": True, "age_band": "under_18", "guardian_agrees": True},
+                             format="json")
+    assert joined.status_code == 201
+    assert ViewerSession.objects.get(pk=joined.json()["session_id"]).consent_guardian is True

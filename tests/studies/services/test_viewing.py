@@ -364,6 +364,21 @@ def test_a_retention_period_reaching_before_year_one_stops_no_other_campaigns_pu
     assert not ViewerSession.objects.get(campaign=endless).data_purged_at
 
 
+def test_a_viewer_under_18_takes_part_only_with_a_guardians_agreement(user, make_campaign):
+    campaign = make_campaign(user)
+
+    def start(**consent):
+        invitation = services.invitation_create(campaign)
+        return services.viewer_session_start(invitation_token=invitation.token,
+                                             consent=services.Consent(analyse_webcam=True, **consent))
+
+    with pytest.raises(InvalidInput, match="parent or guardian agrees") as refused:
+        start(age_band="under_18")
+    assert refused.value.field == "guardian_agrees" and not ViewerSession.objects.exists()
+    assert start(age_band="under_18", guardian_agrees=True).consent_guardian is True
+    assert start(age_band="25_34", guardian_agrees=True).consent_guardian is False  # no minor, no guardian
+
+
 def test_silent_sessions_are_closed_as_abandoned(user, make_campaign, join):
     session = join(make_campaign(user))
     services.viewer_samples_add(session, sample_series(range(0, 500, 100), 0.7))
