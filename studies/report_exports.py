@@ -131,6 +131,17 @@ def _blank(value):
 
 def chart_png(report: dict) -> bytes:
     """Emotion curves (percent, with the 95 % band) over the ad, segments shaded and named."""
+    import matplotlib.pyplot as plt
+
+    figure = chart_figure(report)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def chart_figure(report: dict):
+    """chart_png's matplotlib figure (the caller closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -163,7 +174,4 @@ def chart_png(report: dict) -> bytes:
     axes.legend(ncol=7, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False, handlelength=4)
     axes.grid(alpha=0.25)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    return buffer.getvalue()
+    return figure

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from inference.labels import EMOTIONS
@@ -62,6 +63,17 @@ def test_the_markers_are_spread_along_the_line_and_do_not_pile_up(emotions):
 
 
 def test_the_exported_chart_draws_each_emotion_as_the_page_does(emotions):
-    from studies.report_exports import EMOTION_STYLES
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from studies import reports
+    from studies.report_exports import EMOTION_STYLES, chart_figure
 
     assert {name: (style["color"], tuple(style["dash"])) for name, style in emotions.items()} == EMOTION_STYLES
+    figure = chart_figure({**reports.build_report(np.zeros((0, 8, reports.ROLLUP_COLUMNS)), []),
+                           "campaign": {"name": "Spot", "ad_duration_s": 2.0}})
+    try:
+        drawn = {line.get_label(): (to_hex(line.get_color()), line.get_linestyle()) for line in figure.axes[0].lines}
+    finally:
+        plt.close(figure)
+    assert drawn == {name: (style["color"], "--" if style["dash"] else "-") for name, style in emotions.items()}
