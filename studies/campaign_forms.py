@@ -76,10 +76,12 @@ class ReportFilterForm(forms.Form):
     min_face = forms.ChoiceField(choices=MIN_FACE_CHOICES, required=False, initial="0",
                                  label="Face visible", widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
     # what viewers answered on the consent page, when they did
-    age_band = forms.ChoiceField(choices=[("", "any"), *ViewerSession.AgeBand.choices], required=False, label="Age",
-                                 widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
-    gender = forms.ChoiceField(choices=[("", "any"), *ViewerSession.Gender.choices], required=False, label="Gender",
-                               widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    age_band = forms.ChoiceField(
+        choices=[("", "any"), *ViewerSession.AgeBand.choices, (ViewerSession.NOT_GIVEN, "not given")],
+        required=False, label="Age", widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    gender = forms.ChoiceField(
+        choices=[("", "any"), *ViewerSession.Gender.choices, (ViewerSession.NOT_GIVEN, "not given")],
+        required=False, label="Gender", widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
 
     def options(self) -> dict:
         """selectors.campaign_report's filters; one that cannot be read is left out (the page says so)."""

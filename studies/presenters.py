@@ -236,14 +236,12 @@ def audience_rows(report: dict, query) -> list[dict]:
     for key, question, choices in questions:
         picked = report["filters"][key]  # what the figures hold, not what the address asked for
         answers = []
-        for value, viewers in report["audience"][key].items():
-            if not value:  # "prefer not to say" is counted, but no filter picks it
-                answers.append({"label": "not given", "viewers": viewers, "url": None, "picked": False})
-                continue
+        for stored, viewers in report["audience"][key].items():
+            value = stored or ViewerSession.NOT_GIVEN  # "" is how a session stores "prefer not to say"
             narrowed = query.copy()
             narrowed[key] = "" if value == picked else value
-            answers.append({"label": choices(value).label, "viewers": viewers, "picked": value == picked,
-                            "url": "?" + narrowed.urlencode()})
+            answers.append({"label": choices(stored).label if stored else "not given", "viewers": viewers,
+                            "picked": value == picked, "url": "?" + narrowed.urlencode()})
         rows.append({"question": question, "answers": answers})
     return rows
 

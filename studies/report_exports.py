@@ -42,10 +42,11 @@ def filters_label(filters: dict) -> str:
     """The viewers a report's filters (selectors.campaign_report's) keep, in words ("Woman, 25-34, face
     visible 90 %+"); "" for the report's default, every viewer who watched to the end."""
     parts = []
-    if filters.get("gender"):
-        parts.append(ViewerSession.Gender(filters["gender"]).label)
-    if filters.get("age_band"):
-        parts.append(ViewerSession.AgeBand(filters["age_band"]).label)
+    for key, question, choices in (("gender", "gender", ViewerSession.Gender),
+                                   ("age_band", "age", ViewerSession.AgeBand)):
+        answer = filters.get(key)
+        if answer:
+            parts.append(f"{question} not given" if answer == ViewerSession.NOT_GIVEN else choices(answer).label)
     if filters.get("min_face_share"):
         parts.append(f"face visible {100 * filters['min_face_share']:.0f} %+")
     if filters.get("completed_only") is False:

@@ -44,10 +44,11 @@ REPORT_PARAMETERS = [
     OpenApiParameter("include_unfinished", OpenApiTypes.BOOL, description="also viewers who did not finish"),
     OpenApiParameter("min_face", {"type": "number", "minimum": 0, "maximum": 1},
                      description="only viewers whose face was visible this share of the time (0..1)"),
-    OpenApiParameter("age_band", OpenApiTypes.STR, enum=ViewerSession.AgeBand.values,
-                     description="only viewers who gave this age band on the consent page"),
-    OpenApiParameter("gender", OpenApiTypes.STR, enum=ViewerSession.Gender.values,
-                     description="only viewers who gave this answer for gender on the consent page"),
+    OpenApiParameter("age_band", OpenApiTypes.STR, enum=[*ViewerSession.AgeBand.values, ViewerSession.NOT_GIVEN],
+                     description="only viewers who gave this age band on the consent page (not_given: no answer)"),
+    OpenApiParameter("gender", OpenApiTypes.STR, enum=[*ViewerSession.Gender.values, ViewerSession.NOT_GIVEN],
+                     description="only viewers who gave this answer for gender on the consent page "
+                                 "(not_given: no answer)"),
 ]
 
 
@@ -224,10 +225,10 @@ class ReportFilterSerializer(serializers.Serializer):
     # Refused when malformed: a report silently computed over other viewers than asked for misleads.
     include_unfinished = serializers.BooleanField(required=False, default=False)
     min_face = serializers.FloatField(required=False, default=0.0, min_value=0.0, max_value=1.0)
-    age_band = serializers.ChoiceField(choices=ViewerSession.AgeBand.values, required=False, allow_blank=True,
-                                       default="")
-    gender = serializers.ChoiceField(choices=ViewerSession.Gender.values, required=False, allow_blank=True,
-                                     default="")
+    age_band = serializers.ChoiceField(choices=[*ViewerSession.AgeBand.values, ViewerSession.NOT_GIVEN],
+                                       required=False, allow_blank=True, default="")
+    gender = serializers.ChoiceField(choices=[*ViewerSession.Gender.values, ViewerSession.NOT_GIVEN],
+                                     required=False, allow_blank=True, default="")
 
     def validate_min_face(self, value):
         if math.isnan(value):  # passes both bounds

@@ -180,6 +180,9 @@ class ViewerSession(models.Model):
         NON_BINARY = "non_binary", "Non-binary"
         OTHER = "other", "Another answer"
 
+    # A report filter's value for the viewers who preferred not to answer (stored as "").
+    NOT_GIVEN = "not_given"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="viewer_sessions")
     invitation = models.ForeignKey(Invitation, null=True, blank=True, on_delete=models.SET_NULL,

@@ -97,7 +97,7 @@ def viewer_sessions_for_campaign(campaign: Campaign, *, completed_only: bool = F
                                  consent_since: str | None = None) -> QuerySet[ViewerSession]:
     """Sessions whose data may be reported: never withdrawn or purged ones; with `consent_since`, only
     those whose viewer read that consent wording or a later one; with `age_band` or `gender`, only
-    viewers who gave that answer (ViewerSession.AgeBand / Gender values)."""
+    viewers who gave that answer (ViewerSession.AgeBand / Gender values, or NOT_GIVEN)."""
     sessions = campaign.viewer_sessions.exclude(status=ViewerSession.Status.WITHDRAWN).filter(
         data_purged_at__isnull=True)
     if consent_since:
@@ -107,10 +107,15 @@ def viewer_sessions_for_campaign(campaign: Campaign, *, completed_only: bool = F
     if min_face_share > 0:
         sessions = sessions.filter(face_visible_share__gte=min_face_share)
     if age_band:
-        sessions = sessions.filter(self_report_age=age_band)
+        sessions = sessions.filter(self_report_age=_stored_answer(age_band))
     if gender:
-        sessions = sessions.filter(self_report_gender=gender)
+        sessions = sessions.filter(self_report_gender=_stored_answer(gender))
     return sessions
+
+
+def _stored_answer(picked: str) -> str:
+    """A report filter's answer as the session stores it ("" for NOT_GIVEN)."""
+    return "" if picked == ViewerSession.NOT_GIVEN else picked
 
 
 def report_viewers(campaign: Campaign, *, completed_only: bool = True, min_face_share: float = 0.0,
@@ -135,9 +140,9 @@ def _left_out_because(session: ViewerSession, *, completed_only: bool, min_face_
     """Which of viewer_sessions_for_campaign's filters leaves this session out, in words."""
     if completed_only and session.status != ViewerSession.Status.COMPLETED:
         return session.get_status_display().lower()
-    if age_band and session.self_report_age != age_band:
+    if age_band and session.self_report_age != _stored_answer(age_band):
         return "age: " + (session.get_self_report_age_display() or "not given")
-    if gender and session.self_report_gender != gender:
+    if gender and session.self_report_gender != _stored_answer(gender):
         return "gender: " + (session.get_self_report_gender_display() or "not given")
     if session.face_visible_share is None:
         return "face visible: not measured"

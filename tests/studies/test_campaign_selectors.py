@@ -126,6 +126,9 @@ def test_the_report_narrows_to_an_age_band_or_gender_and_counts_each_answer(user
                                     "65_plus": 0, "": 0}
     assert audience["gender"] == {"woman": 3, "man": 1, "non_binary": 0, "other": 0, "": 1}
 
+    unanswered = selectors.campaign_report(campaign, age_band=ViewerSession.NOT_GIVEN)
+    assert unanswered["viewers"] == 1 and unanswered["overall"]["happy"] == pytest.approx(0.5, abs=1e-3)
+
     listed = selectors.report_viewers(campaign, age_band="18_24")
     assert len(listed["in_report"]) == 2
     assert sorted(item["reason"] for item in listed["left_out"]) == ["age: 25-34", "age: 25-34", "age: not given"]

@@ -387,6 +387,9 @@ def test_the_report_offers_each_audience_group_and_its_exports_say_which(produce
     women = re.search(r'<a [^>]*href="\?([^"]*gender=woman[^"]*)"[^>]*>Woman <span[^>]*>2</span>', page)
     assert women, "the Woman answer links to the women's report with their count"
     assert re.search(r'not given <span[^>]*>3</span>', page)
+    unanswered = producer.get(f"/campaigns/{campaign.id}/report/?gender=not_given").content.decode()
+    assert re.search(r'<strong class="text-body">3</strong> viewers in this report:\s*'
+                     r'<strong class="text-body report-group">gender not given</strong>', unanswered)
 
     narrowed = producer.get(f"/campaigns/{campaign.id}/report/?{women.group(1).replace('&amp;', '&')}").content.decode()
     assert "<strong class=\"text-body\">2</strong> viewers in this report" in narrowed

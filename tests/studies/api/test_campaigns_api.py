@@ -234,6 +234,10 @@ def test_the_report_narrows_to_an_audience_and_refuses_an_unknown_answer(user_ap
     assert report["viewers"] == 1 and report["filters"]["gender"] == "woman"
     assert report["audience"]["gender"]["man"] == 1
     assert user_api_client.get(url, {"gender": ""}).json()["viewers"] == 2
+    unanswered = join(campaign)
+    services.viewer_samples_add(unanswered, sample_series(range(0, 2000, 100), 0.5))
+    services.viewer_session_finish(unanswered)
+    assert user_api_client.get(url, {"gender": "not_given"}).json()["viewers"] == 1
     for query, field in (({"gender": "robot"}, "gender"), ({"age_band": "18-24"}, "age_band")):
         refused = user_api_client.get(url, query)
         assert refused.status_code == 400 and refused.json()["field"] == field, query
