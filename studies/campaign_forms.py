@@ -12,6 +12,7 @@ from django.utils import timezone
 from inference.labels import EMOJI, EMOTIONS
 from studies.forms import VIDEO_TYPES
 from studies.models import Campaign, ViewerSession
+from studies.report_filters import ReportFilters
 
 EMOTION_CHOICES = [(name, f"{EMOJI[name]} {name.capitalize()}") for name in EMOTIONS]
 
@@ -83,15 +84,15 @@ class ReportFilterForm(forms.Form):
         choices=[("", "any"), *ViewerSession.Gender.choices, (ViewerSession.NOT_GIVEN, "not given")],
         required=False, label="Gender", widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
 
-    def options(self) -> dict:
-        """selectors.campaign_report's filters; one that cannot be read is left out (the page says so)."""
+    def report_filters(self) -> ReportFilters:
+        """The viewers asked for; a filter that cannot be read is left out (the page says so)."""
         data = {}
         if self.is_bound:
             self.is_valid()
             data = self.cleaned_data  # only the fields that could be read
-        return {"completed_only": not data.get("include_unfinished", False),
-                "min_face_share": float(data.get("min_face") or 0),
-                "age_band": data.get("age_band", ""), "gender": data.get("gender", "")}
+        return ReportFilters(completed_only=not data.get("include_unfinished", False),
+                             min_face_share=float(data.get("min_face") or 0),
+                             age_band=data.get("age_band", ""), gender=data.get("gender", ""))
 
 
 class ConsentForm(forms.Form):

@@ -10,17 +10,19 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inference.labels import EMOJI, EMOTIONS
 from studies import presenters, report_exports, selectors, services
 from studies.campaign_forms import CampaignEditForm, CampaignForm, InvitationForm, ReportFilterForm, SegmentForm
 from studies.errors import InvalidInput
-from studies.file_responses import video_file_response
+from studies.file_responses import streamed, video_file_response
 from studies.models import Campaign, ViewerSession
+from studies.report_filters import ReportFilters
 
 VIEWERS_PER_PAGE = 25
 # A report narrowed to fewer viewers than this says its figures are a hint.
@@ -234,23 +236,20 @@ def viewer_delete(request, campaign_id, session_id):
     return redirect(reverse("studies:campaign_detail", args=[campaign.id]) + "#viewers")
 
 
-def _report(request, campaign):
-    filters = ReportFilterForm(request.GET or None)
-    return selectors.campaign_report(campaign, **filters.options()), filters
-
-
 @login_required
 @require_GET
 def campaign_report(request, campaign_id):
     campaign = _campaign_or_404(request, campaign_id)
-    report, filters = _report(request, campaign)
+    form = ReportFilterForm(request.GET or None)
+    filters = form.report_filters()
+    report = selectors.campaign_report(campaign, filters)
     others = selectors.campaign_list_for_owner(user=request.user).exclude(pk=campaign.pk).only("id", "name")
     return render(request, "campaigns/campaign_report.html", {
-        "campaign": campaign, "report": report, "filters": filters,
+        "campaign": campaign, "report": report, "filters": form,
         "query": request.GET.urlencode(), "other_campaigns": others,
-        "viewer_list": selectors.report_viewers(campaign, **filters.options()),
+        "viewer_list": selectors.report_viewers(campaign, filters),
         "audience_rows": presenters.audience_rows(report, request.GET),
-        "narrowed": report_exports.filters_label(report["filters"]),
+        "narrowed": filters.label(),
         "small_group": SMALL_GROUP_VIEWERS,
         "ad_url": reverse("studies:campaign_ad_video", args=[campaign.id]),
         "share_url": request.build_absolute_uri(reverse("studies:shared_report", args=[campaign.share_token]))
@@ -296,10 +295,11 @@ def _share_step(request, campaign_id, step, success: str):
 @require_GET
 def campaign_report_export(request, campaign_id, export_format):
     campaign = _campaign_or_404(request, campaign_id)
-    if export_format == "samples.csv":  # the viewers' own rows, not the report's figures: computed apart
-        return report_exports.samples_csv_response(request, campaign, ReportFilterForm(request.GET or None).options())
-    report, _ = _report(request, campaign)
-    stem = report_exports.file_stem(campaign, report["filters"])
+    filters = ReportFilterForm(request.GET or None).report_filters()
+    if export_format == "samples.csv":  # the viewers' own rows, not the report's figures: read apart
+        return samples_csv_response(request, campaign, filters)
+    report = selectors.campaign_report(campaign, filters)
+    stem = report_exports.file_stem(campaign, filters)
     if export_format == "json":
         response = JsonResponse(report, json_dumps_params={"indent": 1})
         response["Content-Disposition"] = f'attachment; filename="{stem}-report.json"'
@@ -318,6 +318,17 @@ def campaign_report_export(request, campaign_id, export_format):
 def _download(content: str, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def samples_csv_response(request, campaign: Campaign, filters: ReportFilters) -> StreamingHttpResponse:
+    """The Samples CSV of the campaign's viewers that `filters` keep (the report page's and the API's
+    download), sent a viewer at a time as the database gives them."""
+    chunks = report_exports.samples_csv_chunks(selectors.campaign_samples(campaign, filters))
+    response = StreamingHttpResponse(streamed(request, chunks, reads_database=True),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{report_exports.file_stem(campaign, filters)}-samples.csv")
     return response
 
 

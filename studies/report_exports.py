@@ -6,11 +6,9 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 
-from django.http import StreamingHttpResponse
-
 from inference.labels import EMOTIONS
-from studies.file_responses import streamed
 from studies.models import ViewerSession
+from studies.report_filters import ReportFilters
 
 # Each emotion's colour and dash pattern, as on the report page (static/js/emotion-colors.js;
 # tests/static/test_emotion_colors.py keeps the two the same): the dashes tell the curves apart
@@ -30,28 +28,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
 
 
-def file_stem(campaign, filters: dict | None = None) -> str:
+def file_stem(campaign, filters: ReportFilters = ReportFilters()) -> str:
     """The campaign's name for file names, and the viewers a filtered report stands for
     ("fizzy-lemon-woman-25-34-face-visible-90"), so two exports of one campaign do not pass for each other."""
     stem = _slug(campaign.name)[:60] or "campaign"
-    narrowed = filters_label(filters or {})
+    narrowed = filters.label()
     return f"{stem}-{_slug(narrowed)}" if narrowed else stem
-
-
-def filters_label(filters: dict) -> str:
-    """The viewers a report's filters (selectors.campaign_report's) keep, in words ("Woman, 25-34, face
-    visible 90 %+"); "" for the report's default, every viewer who watched to the end."""
-    parts = []
-    for key, question, choices in (("gender", "gender", ViewerSession.Gender),
-                                   ("age_band", "age", ViewerSession.AgeBand)):
-        answer = filters.get(key)
-        if answer:
-            parts.append(f"{question} not given" if answer == ViewerSession.NOT_GIVEN else choices(answer).label)
-    if filters.get("min_face_share"):
-        parts.append(f"face visible {100 * filters['min_face_share']:.0f} %+")
-    if filters.get("completed_only") is False:
-        parts.append("unfinished included")
-    return ", ".join(parts)
 
 
 def segments_csv(report: dict) -> str:
@@ -85,17 +67,6 @@ def curves_csv(report: dict) -> str:
                          *[_blank(curves["emotions"][name][part][i]) for name in EMOTIONS
                            for part in ("mean", "low", "high")]])
     return out.getvalue()
-
-
-def samples_csv_response(request, campaign, filters: dict) -> StreamingHttpResponse:
-    """The Samples CSV download of the campaign's report with `filters` (the web page's and the API's)."""
-    from studies import selectors
-
-    chunks = samples_csv_chunks(selectors.campaign_samples(campaign, **filters))
-    response = StreamingHttpResponse(streamed(request, chunks, reads_database=True),
-                                     content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{file_stem(campaign, filters)}-samples.csv"'
-    return response
 
 
 def samples_csv_chunks(viewers: Iterable[tuple[ViewerSession, list[tuple]]]) -> Iterator[bytes]:
@@ -165,7 +136,7 @@ def chart_figure(report: dict):
         axes.plot(times, mean, color=color, lw=1.8, label=name, **({"dashes": dashes} if dashes else {}))
         axes.fill_between(times, low, high, color=color, alpha=0.12, lw=0)
     campaign = report.get("campaign", {})
-    narrowed = filters_label(report.get("filters") or {})
+    narrowed = ReportFilters(**report["filters"]).label() if report.get("filters") else ""
     axes.set(xlim=(0, campaign.get("ad_duration_s") or (times[-1] if len(times) else 1)), ylim=(0, 100),
              xlabel="time in the ad (s)", ylabel="probability (%), mean of viewers with 95 % band")
     viewers = f"{report['viewers']} viewer{'' if report['viewers'] == 1 else 's'}"

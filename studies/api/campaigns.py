@@ -20,7 +20,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from studies import report_exports, selectors, services
+from studies import selectors, services
 from studies.api.campaign_serializers import (
     CampaignCreateSerializer,
     CampaignSerializer,
@@ -37,8 +37,10 @@ from studies.api.campaign_serializers import (
 from studies.api.parsers import SizeLimitedJSONParser
 from studies.api.serializers import PAGE_PARAMETER, ErrorSerializer, paginated
 from studies.api.views import FileApi
+from studies.campaign_views import samples_csv_response
 from studies.models import Campaign, Invitation, Segment, ViewerSession
 from studies.rate_limits import client_address
+from studies.report_filters import ReportFilters
 
 REPORT_PARAMETERS = [
     OpenApiParameter("include_unfinished", OpenApiTypes.BOOL, description="also viewers who did not finish"),
@@ -236,12 +238,12 @@ class ReportFilterSerializer(serializers.Serializer):
         return value
 
 
-def _report_options(request) -> dict:
-    filters = ReportFilterSerializer(data=request.query_params)
-    filters.is_valid(raise_exception=True)
-    chosen = filters.validated_data
-    return {"completed_only": not chosen["include_unfinished"], "min_face_share": chosen["min_face"],
-            "age_band": chosen["age_band"], "gender": chosen["gender"]}
+def _report_filters(request) -> ReportFilters:
+    asked = ReportFilterSerializer(data=request.query_params)
+    asked.is_valid(raise_exception=True)
+    chosen = asked.validated_data
+    return ReportFilters(completed_only=not chosen["include_unfinished"], min_face_share=chosen["min_face"],
+                         age_band=chosen["age_band"], gender=chosen["gender"])
 
 
 class CampaignReportApi(APIView):
@@ -252,7 +254,7 @@ class CampaignReportApi(APIView):
                                "moments found without segments (per emotion, the 2 s of clearest rise over "
                                "viewers' own level, and the attention dip).")
     def get(self, request, campaign_id):
-        return Response(selectors.campaign_report(_campaign(request, campaign_id), **_report_options(request)))
+        return Response(selectors.campaign_report(_campaign(request, campaign_id), _report_filters(request)))
 
 
 class CampaignSamplesCsvApi(FileApi):
@@ -262,7 +264,7 @@ class CampaignSamplesCsvApi(FileApi):
                                "status, age_band, gender, time_s, face_visible (0/1), detection_pct and the seven "
                                "emotions in percent (`happy_pct`, ...); viewers in the order they started.")
     def get(self, request, campaign_id):
-        return report_exports.samples_csv_response(request, _campaign(request, campaign_id), _report_options(request))
+        return samples_csv_response(request, _campaign(request, campaign_id), _report_filters(request))
 
 
 class ViewerReportApi(APIView):

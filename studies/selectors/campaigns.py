@@ -14,6 +14,7 @@ from inference.labels import EMOTIONS
 from studies import reports
 from studies.consent import SHARING_CONSENT_SINCE
 from studies.models import PER_MILLE, Campaign, EmotionSample, Invitation, RecordingPart, Segment, ViewerSession
+from studies.report_filters import ReportFilters
 
 VISIBLE_SESSIONS = ~Q(viewer_sessions__status=ViewerSession.Status.WITHDRAWN)
 
@@ -28,8 +29,8 @@ def _campaigns_of(user) -> QuerySet[Campaign]:
 def campaign_shareable_figures(campaign: Campaign) -> tuple[dict, list[str]]:
     """What a read-only link may show now, and the ids of the viewers behind it: completed viewers who
     read the consent wording that allows sharing averages (studies.reports.shared_figures)."""
-    sessions = viewer_sessions_for_campaign(campaign, completed_only=True, consent_since=SHARING_CONSENT_SINCE)
-    report = campaign_report(campaign, consent_since=SHARING_CONSENT_SINCE)
+    sessions = viewer_sessions_for_campaign(campaign, ReportFilters(), consent_since=SHARING_CONSENT_SINCE)
+    report = campaign_report(campaign, ReportFilters(), consent_since=SHARING_CONSENT_SINCE)
     return reports.shared_figures(report), sorted(str(pk) for pk in sessions.values_list("pk", flat=True))
 
 
@@ -72,14 +73,17 @@ def viewer_session_get_for_owner(*, user, session_id) -> ViewerSession:
         pk=session_id, campaign__in=_campaigns_of(user))
 
 
+def _with_viewer_counts(invitations: QuerySet[Invitation]) -> QuerySet[Invitation]:
+    return invitations.annotate(viewers=Count("viewer_sessions", filter=VISIBLE_SESSIONS))
+
+
 def invitation_viewer_count(invitation: Invitation) -> int:
     """As invitations_with_counts counts, for one invitation."""
-    return invitation.viewer_sessions.exclude(status=ViewerSession.Status.WITHDRAWN).count()
+    return _with_viewer_counts(Invitation.objects.filter(pk=invitation.pk)).values_list("viewers", flat=True).get()
 
 
 def invitations_with_counts(campaign: Campaign) -> QuerySet[Invitation]:
-    return campaign.invitations.annotate(
-        viewers=Count("viewer_sessions", filter=VISIBLE_SESSIONS))
+    return _with_viewer_counts(campaign.invitations.all())
 
 
 def invitation_get_by_token(token: str) -> Invitation | None:
@@ -92,24 +96,25 @@ def viewer_sessions_listed(campaign: Campaign, *, status: str | None = None) -> 
     return sessions.filter(status=status) if status else sessions
 
 
-def viewer_sessions_for_campaign(campaign: Campaign, *, completed_only: bool = False,
-                                 min_face_share: float = 0.0, age_band: str = "", gender: str = "",
+def viewer_sessions_for_campaign(campaign: Campaign, filters: ReportFilters | None = None, *,
                                  consent_since: str | None = None) -> QuerySet[ViewerSession]:
-    """Sessions whose data may be reported: never withdrawn or purged ones; with `consent_since`, only
-    those whose viewer read that consent wording or a later one; with `age_band` or `gender`, only
-    viewers who gave that answer (ViewerSession.AgeBand / Gender values, or NOT_GIVEN)."""
+    """Sessions whose data may be reported: never withdrawn or purged ones; those `filters` keep
+    (without: every one); with `consent_since`, only those whose viewer read that consent wording or a
+    later one."""
     sessions = campaign.viewer_sessions.exclude(status=ViewerSession.Status.WITHDRAWN).filter(
         data_purged_at__isnull=True)
     if consent_since:
         sessions = sessions.filter(consent_version__gte=consent_since)
-    if completed_only:
+    if filters is None:
+        return sessions
+    if filters.completed_only:
         sessions = sessions.filter(status=ViewerSession.Status.COMPLETED)
-    if min_face_share > 0:
-        sessions = sessions.filter(face_visible_share__gte=min_face_share)
-    if age_band:
-        sessions = sessions.filter(self_report_age=_stored_answer(age_band))
-    if gender:
-        sessions = sessions.filter(self_report_gender=_stored_answer(gender))
+    if filters.min_face_share > 0:
+        sessions = sessions.filter(face_visible_share__gte=filters.min_face_share)
+    if filters.age_band:
+        sessions = sessions.filter(self_report_age=_stored_answer(filters.age_band))
+    if filters.gender:
+        sessions = sessions.filter(self_report_gender=_stored_answer(filters.gender))
     return sessions
 
 
@@ -118,35 +123,31 @@ def _stored_answer(picked: str) -> str:
     return "" if picked == ViewerSession.NOT_GIVEN else picked
 
 
-def report_viewers(campaign: Campaign, *, completed_only: bool = True, min_face_share: float = 0.0,
-                   age_band: str = "", gender: str = "", limit: int = 200) -> dict:
-    """The viewers behind `campaign_report` with the same filter (newest first), and apart from them the
-    reportable viewers the filter leaves out, each with why, so the per-viewer table never lists someone
+def report_viewers(campaign: Campaign, filters: ReportFilters = ReportFilters(), *, limit: int = 200) -> dict:
+    """The viewers behind `campaign_report` with the same filters (newest first), and apart from them the
+    reportable viewers the filters leave out, each with why, so the per-viewer table never lists someone
     the report's figures do not include as if they were in it."""
-    filters = {"completed_only": completed_only, "min_face_share": min_face_share, "age_band": age_band,
-               "gender": gender}
-    included = viewer_sessions_for_campaign(campaign, **filters)
+    included = viewer_sessions_for_campaign(campaign, filters)
     left_out = viewer_sessions_for_campaign(campaign).exclude(pk__in=included.values("pk"))
     return {
         "in_report": list(included.order_by("-started_at")[:limit]),
-        "left_out": [{"session": session, "reason": _left_out_because(session, **filters)}
+        "left_out": [{"session": session, "reason": _left_out_because(session, filters)}
                      for session in left_out.order_by("-started_at")[:limit]],
         "left_out_count": left_out.count(),
     }
 
 
-def _left_out_because(session: ViewerSession, *, completed_only: bool, min_face_share: float, age_band: str,
-                      gender: str) -> str:
+def _left_out_because(session: ViewerSession, filters: ReportFilters) -> str:
     """Which of viewer_sessions_for_campaign's filters leaves this session out, in words."""
-    if completed_only and session.status != ViewerSession.Status.COMPLETED:
+    if filters.completed_only and session.status != ViewerSession.Status.COMPLETED:
         return session.get_status_display().lower()
-    if age_band and session.self_report_age != _stored_answer(age_band):
+    if filters.age_band and session.self_report_age != _stored_answer(filters.age_band):
         return "age: " + (session.get_self_report_age_display() or "not given")
-    if gender and session.self_report_gender != _stored_answer(gender):
+    if filters.gender and session.self_report_gender != _stored_answer(filters.gender):
         return "gender: " + (session.get_self_report_gender_display() or "not given")
     if session.face_visible_share is None:
         return "face visible: not measured"
-    return f"face visible under {100 * min_face_share:.0f} %"
+    return f"face visible under {100 * filters.min_face_share:.0f} %"
 
 
 def session_rollup(session: ViewerSession) -> np.ndarray:
@@ -165,14 +166,12 @@ def segment_specs(campaign: Campaign) -> list[reports.SegmentSpec]:
                                 expected=tuple(s.expected_emotions)) for s in campaign.segments.all()]
 
 
-def campaign_report(campaign: Campaign, *, completed_only: bool = True, min_face_share: float = 0.0,
-                    age_band: str = "", gender: str = "", consent_since: str | None = None) -> dict:
-    """Curves across viewers with 95 % bands, overall means, and a verdict per segment (studies.reports);
-    `audience`: how many viewers gave each age band and gender (_audience)."""
-    filters = {"completed_only": completed_only, "min_face_share": min_face_share, "age_band": age_band,
-               "gender": gender}
+def campaign_report(campaign: Campaign, filters: ReportFilters = ReportFilters(), *,
+                    consent_since: str | None = None) -> dict:
+    """Curves across viewers with 95 % bands, overall means, and a verdict per segment (studies.reports)
+    over the viewers `filters` keep; `audience`: how many viewers gave each age band and gender (_audience)."""
     sessions = list(
-        viewer_sessions_for_campaign(campaign, **filters, consent_since=consent_since)
+        viewer_sessions_for_campaign(campaign, filters, consent_since=consent_since)
         .select_related("campaign").only("id", "campaign", "rollup", "status")
     )
     bins = reports.bin_count(campaign.ad_duration_s)
@@ -180,33 +179,32 @@ def campaign_report(campaign: Campaign, *, completed_only: bool = True, min_face
                else np.zeros((0, bins, reports.ROLLUP_COLUMNS), np.float32))
     report = reports.build_report(rollups, segment_specs(campaign))
     report["campaign"] = campaign_summary(campaign)
-    report["filters"] = filters
+    report["filters"] = filters.as_dict()
     report["audience"] = _audience(campaign, filters, consent_since)
     report["sessions"] = _session_counts(campaign)
     return report
 
 
-def _audience(campaign: Campaign, filters: dict, consent_since: str | None) -> dict:
+def _audience(campaign: Campaign, filters: ReportFilters, consent_since: str | None) -> dict:
     """Viewers per answer to the consent page's optional questions, every answer listed (0 included),
     "" for those who preferred not to say. Each question's counts follow every filter but its own, so
     that picking an answer narrows the report to the viewers its count promised."""
     audience = {}
     for key, field, choices in (("age_band", "self_report_age", ViewerSession.AgeBand),
                                 ("gender", "self_report_gender", ViewerSession.Gender)):
-        sessions = viewer_sessions_for_campaign(campaign, **{**filters, key: ""}, consent_since=consent_since)
+        sessions = viewer_sessions_for_campaign(campaign, filters.any_answer_to(key), consent_since=consent_since)
         counts = dict(sessions.order_by().values_list(field).annotate(n=Count("id")))
         audience[key] = {value: counts.get(value, 0) for value in [*choices.values, ""]}
     return audience
 
 
-def campaign_samples(campaign: Campaign, *, completed_only: bool = True, min_face_share: float = 0.0,
-                     age_band: str = "", gender: str = "") -> Iterator[tuple[ViewerSession, list[tuple]]]:
+def campaign_samples(campaign: Campaign,
+                     filters: ReportFilters = ReportFilters()) -> Iterator[tuple[ViewerSession, list[tuple]]]:
     """Each viewer of the report with the same filters (in the order they started), with their samples:
     (t_ms, face, detection, the seven emotions), all in thousandths, by time in the ad. One query per
     viewer, made as the caller reaches them, so an export of a large campaign is sent as it is read."""
-    sessions = list(viewer_sessions_for_campaign(
-        campaign, completed_only=completed_only, min_face_share=min_face_share, age_band=age_band, gender=gender,
-    ).order_by("started_at", "pk").only("id", "viewer_id", "status", "self_report_age", "self_report_gender"))
+    sessions = list(viewer_sessions_for_campaign(campaign, filters).order_by("started_at", "pk").only(
+        "id", "viewer_id", "status", "self_report_age", "self_report_gender"))
     for session in sessions:
         yield session, list(EmotionSample.objects.filter(session=session).order_by("t_ms", "pk")
                             .values_list("t_ms", "face", "detection", *EMOTIONS))

@@ -4,6 +4,7 @@ import pytest
 
 from studies import selectors, services
 from studies.models import Campaign, Invitation, Segment, ViewerSession
+from studies.report_filters import ReportFilters
 from tests.studies.conftest import sample_series
 
 pytestmark = pytest.mark.django_db
@@ -39,9 +40,9 @@ def test_the_report_counts_completed_viewers_by_default(campaign_with_viewers):
 
 def test_in_progress_viewers_can_be_included_and_withdrawn_ones_never(campaign_with_viewers):
     campaign, viewers = campaign_with_viewers
-    assert selectors.campaign_report(campaign, completed_only=False)["viewers"] == 5
+    assert selectors.campaign_report(campaign, ReportFilters(completed_only=False))["viewers"] == 5
     services.viewer_session_withdraw(viewers["a"])
-    assert selectors.campaign_report(campaign, completed_only=False)["viewers"] == 4
+    assert selectors.campaign_report(campaign, ReportFilters(completed_only=False))["viewers"] == 4
 
 
 def test_a_minimum_face_share_leaves_out_poorly_seen_viewers(campaign_with_viewers, join):
@@ -50,7 +51,7 @@ def test_a_minimum_face_share_leaves_out_poorly_seen_viewers(campaign_with_viewe
     services.viewer_samples_add(shy, sample_series(range(0, 1500, 100), 0, face=False) + sample_series([1600], 0.9))
     services.viewer_session_finish(shy)
     assert selectors.campaign_report(campaign)["viewers"] == 5
-    assert selectors.campaign_report(campaign, min_face_share=0.5)["viewers"] == 4
+    assert selectors.campaign_report(campaign, ReportFilters(min_face_share=0.5))["viewers"] == 4
 
 
 def test_a_viewer_report_shows_that_viewers_own_curve(campaign_with_viewers):
@@ -90,7 +91,7 @@ def test_the_reports_viewers_follow_its_filter_and_the_rest_say_why_they_are_lef
     assert [(item["session"].id, item["reason"]) for item in listed["left_out"]] == [(viewers["live"].id, "in progress")]
     assert listed["left_out_count"] == 1
 
-    everyone = selectors.report_viewers(campaign, completed_only=False)
+    everyone = selectors.report_viewers(campaign, ReportFilters(completed_only=False))
     assert len(everyone["in_report"]) == 5 and everyone["left_out"] == [] and everyone["left_out_count"] == 0
 
 
@@ -100,7 +101,7 @@ def test_viewers_left_out_for_their_face_share_are_named_and_withdrawn_ones_neve
     services.viewer_samples_add(shy, sample_series(range(0, 1500, 100), 0, face=False) + sample_series([1600], 0.9))
     services.viewer_session_finish(shy)
     services.viewer_session_withdraw(viewers["a"])
-    listed = selectors.report_viewers(campaign, min_face_share=0.5)
+    listed = selectors.report_viewers(campaign, ReportFilters(min_face_share=0.5))
     assert {s.id for s in listed["in_report"]} == {viewers[name].id for name in "bcd"}
     assert {item["session"].id: item["reason"] for item in listed["left_out"]} == {
         shy.id: "face visible under 50 %", viewers["live"].id: "in progress"}
@@ -114,11 +115,11 @@ def test_the_report_narrows_to_an_age_band_or_gender_and_counts_each_answer(user
         services.viewer_samples_add(session, sample_series(range(0, 2000, 100), happy))
         services.viewer_session_finish(session)
 
-    women = selectors.campaign_report(campaign, gender="woman")
+    women = selectors.campaign_report(campaign, ReportFilters(gender="woman"))
     assert women["viewers"] == 3 and women["overall"]["happy"] == pytest.approx((0.2 + 0.6 + 0.8) / 3, abs=1e-3)
     assert women["filters"] == {"completed_only": True, "min_face_share": 0.0, "age_band": "", "gender": "woman"}
-    assert selectors.campaign_report(campaign, gender="woman", age_band="25_34")["viewers"] == 2
-    assert selectors.campaign_report(campaign, gender="non_binary")["viewers"] == 0
+    assert selectors.campaign_report(campaign, ReportFilters(gender="woman", age_band="25_34"))["viewers"] == 2
+    assert selectors.campaign_report(campaign, ReportFilters(gender="non_binary"))["viewers"] == 0
 
     # each question counted under the other's filter: the count promised is what picking it gives
     audience = women["audience"]
@@ -126,9 +127,9 @@ def test_the_report_narrows_to_an_age_band_or_gender_and_counts_each_answer(user
                                     "65_plus": 0, "": 0}
     assert audience["gender"] == {"woman": 3, "man": 1, "non_binary": 0, "other": 0, "": 1}
 
-    unanswered = selectors.campaign_report(campaign, age_band=ViewerSession.NOT_GIVEN)
+    unanswered = selectors.campaign_report(campaign, ReportFilters(age_band=ViewerSession.NOT_GIVEN))
     assert unanswered["viewers"] == 1 and unanswered["overall"]["happy"] == pytest.approx(0.5, abs=1e-3)
 
-    listed = selectors.report_viewers(campaign, age_band="18_24")
+    listed = selectors.report_viewers(campaign, ReportFilters(age_band="18_24"))
     assert len(listed["in_report"]) == 2
     assert sorted(item["reason"] for item in listed["left_out"]) == ["age: 25-34", "age: 25-34", "age: not given"]
