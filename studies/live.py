@@ -82,7 +82,7 @@ class LiveRecording:
         self.clock = clock  # the server's; tests give their own
         self._started: float | None = None  # the server's clock at the first frame
         self.duration_s = 0.0
-        self._last_heartbeat = time.monotonic()
+        self._last_heartbeat = clock()
         self._lock = threading.Lock()
 
     def add(self, frame) -> None:
@@ -106,7 +106,7 @@ class LiveRecording:
         return self.duration_s >= self.max_seconds or self.clock() - self._started >= self.max_seconds
 
     def heartbeat_due(self) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         if now - self._last_heartbeat < HEARTBEAT_S:
             return False
         self._last_heartbeat = now

@@ -3,7 +3,7 @@
 import pytest
 
 from inference.live import LiveFrame
-from studies.live import PAGE_CLOCK_SLACK_S, LiveRecording
+from studies.live import HEARTBEAT_S, PAGE_CLOCK_SLACK_S, LiveRecording
 from tests.studies.test_live_protocol import FakeClock
 
 
@@ -45,3 +45,13 @@ def test_times_never_go_back_nor_run_far_ahead_of_the_servers(recording):
     assert recording.duration_s == pytest.approx(1.0 + PAGE_CLOCK_SLACK_S)
     result = recording.finish()
     assert result["info"]["duration_s"] == pytest.approx(3.0) and result["frames"] == 3
+
+
+def test_a_heartbeat_is_due_every_few_seconds_by_the_servers_clock(recording):
+    recording, clock = recording
+    assert not recording.heartbeat_due()
+    clock.now += HEARTBEAT_S - 0.1
+    assert not recording.heartbeat_due()
+    clock.now += 0.2
+    assert recording.heartbeat_due()
+    assert not recording.heartbeat_due()  # the next one counts from this one
