@@ -72,11 +72,11 @@
         mark.text = fittedLabel(ctx, mark.label, mark.right - mark.left + 14);
         mark.center = (mark.left + mark.right) / 2 + 5; // the label and its swatch, centred together
         const half = ctx.measureText(mark.text).width / 2;
-        // the pixels it takes, 4 px apart from the next, as segment lanes take seconds
-        mark.start_s = Math.min(mark.left, mark.text ? mark.center - half - 10 : Infinity) - 4;
-        mark.end_s = Math.max(mark.right, mark.text ? mark.center + half : -Infinity);
+        // the pixels it takes, 4 px apart from the next
+        mark.from_px = Math.min(mark.left, mark.text ? mark.center - half - 10 : Infinity) - 4;
+        mark.to_px = Math.max(mark.right, mark.text ? mark.center + half : -Infinity);
       });
-      const rowOf = window.FER_SEGMENT_LANES(marks).laneOf;
+      const rowOf = window.FER_SEGMENT_LANES(marks, (mark) => [mark.from_px, mark.to_px]).laneOf;
       marks.forEach((mark) => {
         const y = top + MARK_ROW_PX * rowOf[mark.id];
         ctx.fillStyle = alpha(mark.color, 0.85);
