@@ -118,6 +118,8 @@ def test_full_asgi_stack_authenticates_by_session_cookie_and_checks_the_origin(u
 
     connected, _ = async_to_sync(connect)(b"http://evil.example")
     assert not connected
+    connected, _ = async_to_sync(connect)(b"http://testserver:8080")  # another service on the same host
+    assert not connected
 
 
 def test_an_api_client_follows_its_job_with_its_token_and_no_origin(user, other_user, make_job):
