@@ -2,6 +2,7 @@
 
     python benchmarks/bench_downloads.py            # a 300 MB annotated video, and a batch of two
     python benchmarks/bench_downloads.py --mb 100 --runs 5
+    python benchmarks/bench_downloads.py --compare  # plain daphne too, for the same downloads
 
 Starts its own Daphne on a throwaway database, stores a video job whose annotated file is
 `--mb` MB of random bytes (and a second one for the batch), and downloads, as a signed-in
@@ -9,6 +10,10 @@ producer, the video as a player asks for it (`Range: bytes=0-`) and the batch's 
 it prints the median time to the first byte and to the last, and the largest growth of the
 server's resident memory while sending, so a body read whole into memory before it is sent
 (what Django's ASGI handler does to a synchronous iterator) shows as memory the size of the file.
+
+Then a slow client: it reads the video's first MB and stops reading for `--stall` seconds. A server
+that keeps sending to a client that does not take it holds the rest of the file in its memory; the
+figure is the server's largest memory growth from the request to the end of the stall.
 """
 
 from __future__ import annotations
@@ -99,28 +104,53 @@ def download(session: requests.Session, url: str, server_pid: int, **headers) ->
     return first, time.perf_counter() - started, memory.growth_mb, size
 
 
+def stalled_download(session: requests.Session, url: str, server_pid: int, stall_s: float,
+                     **headers) -> tuple[float, int]:
+    """(server memory growth in MB, bytes) for a client that reads 1 MB, then nothing for `stall_s`,
+    then the rest."""
+    with session.get(url, headers=headers, stream=True) as response:
+        with PeakMemory(server_pid) as memory:
+            response.raise_for_status()
+            size = len(response.raw.read(1 << 20))
+            time.sleep(stall_s)
+        while chunk := response.raw.read(1 << 20):  # the rest, so the server is free for the next run
+            size += len(chunk)
+    return memory.growth_mb, size
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=300, help="size of each annotated video (default 300)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--stall", type=float, default=5.0,
+                        help="seconds the slow client stops reading after its first MB (default 5; 0 skips it)")
+    parser.add_argument("--compare", action="store_true", help="also run plain daphne, without the platform's changes")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-downloads-") as folder:
-        env = devservers.server_env(Path(folder))
-        with devservers.daphne(Path(folder), env) as (base, server):
-            made = devservers.subprocess.run(
-                [sys.executable, "manage.py", "shell", "-c", MAKE_JOBS.replace("{mb}", str(args.mb))],
-                cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True).stdout.split()
-            job_id, batch_id = made[made.index("job") + 1], made[made.index("batch") + 1]
-            session = signed_in(base)
-            for label, url, headers in [
-                (f"video ({args.mb} MB, Range: bytes=0-)", f"{base}/jobs/{job_id}/annotated.mp4", {"Range": "bytes=0-"}),
-                (f"batch zip (2 x {args.mb} MB)", f"{base}/batches/{batch_id}/download.zip", {}),
-            ]:
-                runs = [download(session, url, server.pid, **headers) for _ in range(args.runs)]
-                print(f"{label}: first byte {statistics.median(r[0] for r in runs):.2f} s, "
-                      f"all {statistics.median(r[1] for r in runs):.2f} s, "
-                      f"server memory +{statistics.median(r[2] for r in runs):.0f} MB "
-                      f"(median of {args.runs}; {runs[0][3] >> 20} MB each)")
+        for module in (["daphne"] if args.compare else []) + ["fer_platform.serve"]:
+            server_folder = Path(folder) / module
+            env = devservers.server_env(server_folder)
+            with devservers.daphne(server_folder, env, module=module) as (base, server):
+                made = devservers.subprocess.run(
+                    [sys.executable, "manage.py", "shell", "-c", MAKE_JOBS.replace("{mb}", str(args.mb))],
+                    cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True).stdout.split()
+                job_id, batch_id = made[made.index("job") + 1], made[made.index("batch") + 1]
+                session = signed_in(base)
+                video_url = f"{base}/jobs/{job_id}/annotated.mp4"
+                for label, url, headers in [
+                    (f"video ({args.mb} MB, Range: bytes=0-)", video_url, {"Range": "bytes=0-"}),
+                    (f"batch zip (2 x {args.mb} MB)", f"{base}/batches/{batch_id}/download.zip", {}),
+                ]:
+                    runs = [download(session, url, server.pid, **headers) for _ in range(args.runs)]
+                    print(f"{module}: {label}: first byte {statistics.median(r[0] for r in runs):.2f} s, "
+                          f"all {statistics.median(r[1] for r in runs):.2f} s, "
+                          f"server memory +{statistics.median(r[2] for r in runs):.0f} MB "
+                          f"(median of {args.runs}; {runs[0][3] >> 20} MB each)")
+                if args.stall > 0:
+                    runs = [stalled_download(session, video_url, server.pid, args.stall) for _ in range(args.runs)]
+                    assert all(size == args.mb << 20 for _, size in runs), "a slow client did not get the whole video"
+                    print(f"{module}: a client that stops reading for {args.stall:g} s after 1 MB of the video: "
+                          f"server memory +{statistics.median(r[0] for r in runs):.0f} MB (median of {args.runs})")
     return 0
 
 

@@ -15,6 +15,7 @@ benchmarks/bench_downloads.py), so bodies go out through `streamed`, one chunk a
 
 import hashlib
 import re
+import threading
 import unicodedata
 from collections.abc import AsyncIterator, Iterator
 from pathlib import PurePosixPath
@@ -79,16 +80,34 @@ def streamed(request, chunks: Iterator[bytes], *,
     return chunks
 
 
+class _OneAtATime:
+    """An iterator read from worker threads: `close` waits for a read still running in another thread
+    (a client gone mid-read cancels the wait for it, not the read), as a generator cannot be closed
+    while it runs."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self._lock = chunks, threading.Lock()
+
+    def next(self, default):
+        with self._lock:
+            return next(self._chunks, default)
+
+    def close(self) -> None:
+        with self._lock:
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()
+
+
 async def _read_in_a_thread(chunks: Iterator[bytes], *, thread_sensitive: bool) -> AsyncIterator[bytes]:
     done = object()
-    read_next = sync_to_async(next, thread_sensitive=thread_sensitive)
+    reader = _OneAtATime(chunks)
+    read_next = sync_to_async(reader.next, thread_sensitive=thread_sensitive)
     try:
-        while (chunk := await read_next(chunks, done)) is not done:
+        while (chunk := await read_next(done)) is not done:
             yield chunk
-    finally:
-        close = getattr(chunks, "close", None)  # a client gone mid-file: its file handle closes now
-        if close is not None:
-            await sync_to_async(close, thread_sensitive=thread_sensitive)()
+    finally:  # a client gone mid-file: its file handle closes now
+        await sync_to_async(reader.close, thread_sensitive=thread_sensitive)()
 
 
 def _read_span(field_file, first: int, length: int):

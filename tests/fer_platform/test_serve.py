@@ -3,10 +3,15 @@ server hold in memory. A real server in a subprocess, as in production."""
 
 import asyncio
 import json
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
+import requests
 import websockets
 
 from fer_platform import devservers
@@ -14,15 +19,31 @@ from fer_platform import devservers
 pytestmark = pytest.mark.slow
 
 FRAME_KB = 100  # the server's FER_LIVE_MAX_FRAME_KB, so a message over the limit is small to send
+VIDEO_MB = 64
+
+# A finished video job of the demo producer whose annotated video is VIDEO_MB of random bytes.
+MAKE_VIDEO_JOB = f"""
+import os
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from studies.models import AnalysisJob
+job = AnalysisJob.objects.create(owner=get_user_model().objects.get(username="demo"), kind="video",
+                                 status="succeeded", progress=100, original_filename="ad.mp4", result={{}})
+job.annotated_file.save("annotated.mp4", ContentFile(b""))
+with open(job.annotated_file.path, "wb") as video:
+    for _ in range({VIDEO_MB}):
+        video.write(os.urandom(1 << 20))
+print(job.id)
+"""
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve")
     env = devservers.server_env(folder, FER_LIVE_MAX_FRAME_KB=str(FRAME_KB))
-    with devservers.daphne(folder, env) as (url, _):
+    with devservers.daphne(folder, env) as (url, process):
         devservers.manage("ensure_demo_user", env=env)
-        yield url
+        yield SimpleNamespace(url=url, pid=process.pid, env=env)
 
 
 def _post(url: str, body: bytes, content_type: str, **headers):
@@ -34,26 +55,31 @@ def _post(url: str, body: bytes, content_type: str, **headers):
         return refused.code, refused.headers.get("Content-Type"), refused.read()
 
 
+def _token(server) -> dict:
+    _, _, body = _post(f"{server.url}/api/v1/auth/token/",
+                       json.dumps({"username": "demo", "password": "demo-producer"}).encode(), "application/json")
+    return {"Authorization": "Token " + json.loads(body)["token"]}
+
+
 def test_a_multipart_body_is_parsed_by_django_alone(server, sample_bytes):
     # Twisted's own parse of this broken body answered a bare 400 before Django saw the request.
-    status, content_type, body = _post(f"{server}/api/v1/jobs/", b"--b--\r\n", "multipart/form-data; boundary=b")
+    status, content_type, body = _post(f"{server.url}/api/v1/jobs/", b"--b--\r\n",
+                                       "multipart/form-data; boundary=b")
     assert status == 401 and content_type == "application/json" and json.loads(body)
 
-    _, _, body = _post(f"{server}/api/v1/auth/token/", json.dumps({"username": "demo", "password": "demo-producer"})
-                       .encode(), "application/json")
-    token = {"Authorization": "Token " + json.loads(body)["token"]}
+    token = _token(server)
     image = sample_bytes("single_face.jpg")
     upload = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"face.jpg\"\r\n"
               b"Content-Type: image/jpeg\r\n\r\n" + image + b"\r\n--b--\r\n")
-    status, _, body = _post(f"{server}/api/v1/jobs/", upload, "multipart/form-data; boundary=b", **token)
+    status, _, body = _post(f"{server.url}/api/v1/jobs/", upload, "multipart/form-data; boundary=b", **token)
     assert status in (201, 202) and json.loads(body)["original_filename"] == "face.jpg"
 
 
 def test_a_websocket_message_over_the_live_protocols_limit_closes_the_connection(server):
-    ws_url = server.replace("http://", "ws://") + "/ws/live/"
+    ws_url = server.url.replace("http://", "ws://") + "/ws/live/"
 
     async def send(size: int):
-        async with websockets.connect(ws_url, origin=server, max_size=None, open_timeout=60) as socket:
+        async with websockets.connect(ws_url, origin=server.url, max_size=None, open_timeout=60) as socket:
             await socket.send(json.dumps({"type": "hello", "padding": "x" * size}))
             try:
                 while True:
@@ -65,3 +91,22 @@ def test_a_websocket_message_over_the_live_protocols_limit_closes_the_connection
 
     assert asyncio.run(send(FRAME_KB * 1024 * 2)) == 1009  # "message too big", before the server held it
     assert asyncio.run(send(1000)) == "bad_message"  # the same server still answers what it may
+
+
+def test_a_download_waits_for_a_client_that_stops_reading(server):
+    # Plain Daphne went on reading the file into its memory for the client (+60 MB here by the end of the pause).
+    made = subprocess.run([sys.executable, "manage.py", "shell", "-c", MAKE_VIDEO_JOB], cwd=devservers.REPO_ROOT,
+                          env=server.env, check=True, capture_output=True, text=True, timeout=300)
+    url = f"{server.url}/api/v1/jobs/{made.stdout.split()[-1]}/annotated.mp4"
+    before_mb = devservers.rss_mb(server.pid)
+    with requests.get(url, headers=_token(server), stream=True, timeout=60) as response:
+        assert response.status_code == 200
+        received = len(response.raw.read(1 << 20))
+        peak_mb = before_mb
+        for _ in range(40):  # 2 s without reading
+            time.sleep(0.05)
+            peak_mb = max(peak_mb, devservers.rss_mb(server.pid))
+        while chunk := response.raw.read(1 << 20):
+            received += len(chunk)
+    assert received == VIDEO_MB << 20  # the whole file still arrives once the client reads again
+    assert peak_mb - before_mb < VIDEO_MB / 4, f"the server's memory grew {peak_mb - before_mb:.0f} MB"

@@ -39,3 +39,38 @@ def test_a_long_name_is_cut_on_a_character_boundary_to_fit_a_file_system():
 
     assert name == "é" * (DOWNLOAD_STEM_BYTES // 2) + "_annotated.jpg"
     assert len(name.encode()) <= 255
+
+
+def test_a_client_gone_mid_read_closes_the_file_once_that_read_is_done():
+    # Daphne cancels the response twice (the client's disconnect, then the application's timeout); the
+    # file was closed while a worker thread still read it: "generator already executing", file left open.
+    import asyncio
+    import threading
+
+    from studies.file_responses import _read_in_a_thread
+
+    reading, release, closed = threading.Event(), threading.Event(), []
+
+    def chunks():
+        try:
+            yield b"first"
+            reading.set()
+            release.wait(10)
+            yield b"second"
+        finally:
+            closed.append("closed")
+
+    async def client_leaves_mid_read():
+        body = _read_in_a_thread(chunks(), thread_sensitive=False)
+        assert await body.__anext__() == b"first"
+        task = asyncio.ensure_future(body.__anext__())
+        await asyncio.get_running_loop().run_in_executor(None, reading.wait, 10)
+        for _ in range(2):
+            task.cancel()
+            await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(task, return_exceptions=True)
+        return task
+
+    task = asyncio.run(client_leaves_mid_read())
+    assert task.cancelled() and closed == ["closed"]
