@@ -210,6 +210,8 @@ def test_the_segment_table_shows_the_lift_in_points_and_why_the_verdict(producer
     assert "+40.0 pts" in row and "[-9.7, +89.7]" in row and "0.400" not in row
     assert "50%" in row  # the expected emotion's level, in percent like the lift
     assert 'class="small text-body-secondary verdict-reason">happy +40.0 pts vs the rest of the ad, too uncertain either way: more viewers would tell' in row
+    # phones hide the Viewers and Face visible columns: the verdict's cell still says what it rests on
+    assert 'd-lg-none segment-basis">3 viewers · face visible 100%' in row
 
 
 def test_two_disagreeing_viewers_get_an_interval_within_what_is_possible(producer, user, make_campaign, join):
