@@ -404,6 +404,7 @@ def test_the_report_offers_each_audience_group_and_its_exports_say_which(produce
     assert re.search(r'<span class="px-2 text-body-secondary">Man <span', narrowed), "a group of nobody is no link"
     assert "gender: not given" in narrowed  # the other viewers, left out and why
     assert narrowed.count("<td class=\"small d-none d-md-table-cell\">25-34 · Woman</td>") == 2
+    assert narrowed.count('viewer-about">25-34 · Woman</div>') == 2  # under the status, where phones hide the column
 
     export = producer.get(f"/campaigns/{campaign.id}/report.csv?gender=woman&age_band=25_34")
     assert 'filename="spring-launch-woman-25-34-segments.csv"' in export["Content-Disposition"]
