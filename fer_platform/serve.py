@@ -1,4 +1,4 @@
-"""The web server: Daphne (HTTP and WebSockets) with three of its defaults changed.
+"""The web server: Daphne (HTTP and WebSockets) with some of its defaults changed.
 
     python -m fer_platform.serve -b 0.0.0.0 -p 8000 fer_platform.asgi:application
 
@@ -15,6 +15,9 @@ Takes Daphne's own arguments. The changes bound the memory one client can make t
   for the next at once, however slowly the client reads: a client that stops reading had a 300 MB
   video copied into the server's memory within seconds. Here a response waits while the client is
   behind (Twisted's producer/consumer flow control), so a download is read from disk as it is sent.
+  Daphne's --http-timeout then also cuts off a download a slow client is still reading: leave it unset.
+
+And a WebSocket's scope says whether it came over TLS (Daphne leaves the scheme out), for the Origin check.
 """
 
 import asyncio
@@ -56,6 +59,7 @@ def websocket_message_limit() -> int:
 def _install() -> None:
     """Make Daphne's command line run the server, requests and WebSocket factories below."""
     from daphne import cli, http_protocol, server, ws_protocol
+    from twisted.internet.interfaces import ISSLTransport
 
     class Request(http_protocol.WebRequest):
         """Forms left to Django; the response's flow registered with the connection while it is sent."""
@@ -74,6 +78,7 @@ def _install() -> None:
             super().handle_reply(message)
 
         def finish(self):
+            self.flow.stopProducing()  # finished early (Daphne's --http-timeout): the application must not wait
             if self.producer is self.flow and self.channel is not None:
                 self.unregisterProducer()  # Twisted logs an error for a request finished with one registered
             super().finish()
@@ -86,6 +91,12 @@ def _install() -> None:
             return protocol
 
     class Server(server.Server):
+        def create_application(self, protocol, scope):
+            if scope.get("type") == "websocket" and "scheme" not in scope:
+                # Daphne leaves it out; the Origin check (studies.ws_auth) needs it when Daphne serves TLS itself
+                scope["scheme"] = "wss" if ISSLTransport.providedBy(protocol.transport) else "ws"
+            return super().create_application(protocol, scope)
+
         async def handle_reply(self, protocol, message):
             await super().handle_reply(protocol, message)
             flow = getattr(protocol, "flow", None)

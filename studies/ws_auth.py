@@ -36,8 +36,9 @@ def _page_scheme(scope) -> str:
     proxy_header = settings.SECURE_PROXY_SSL_HEADER
     if proxy_header:
         name, secure_value = proxy_header
-        sent = _header(scope, name.removeprefix("HTTP_").replace("_", "-").lower().encode())
-        if sent.split(",")[0].strip() == secure_value:
+        sent = _header(scope, name.removeprefix("HTTP_").replace("_", "-").lower().encode()).split(",")[0].strip()
+        # Some proxies (Traefik) forward a WebSocket's own scheme: wss for a page served over https.
+        if {"wss": "https", "ws": "http"}.get(sent, sent) == secure_value:
             return "https"
     return "http"
 

@@ -110,3 +110,51 @@ def test_a_download_waits_for_a_client_that_stops_reading(server):
             received += len(chunk)
     assert received == VIDEO_MB << 20  # the whole file still arrives once the client reads again
     assert peak_mb - before_mb < VIDEO_MB / 4, f"the server's memory grew {peak_mb - before_mb:.0f} MB"
+
+
+def _self_signed_certificate(folder) -> tuple[str, str]:
+    """(key path, certificate path) for localhost, valid for a day."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now)
+                   .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    key_path, certificate_path = folder / "key.pem", folder / "certificate.pem"
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return str(key_path), str(certificate_path)
+
+
+def test_served_over_tls_by_daphne_itself_a_page_of_the_https_site_opens_a_websocket(tmp_path, server):
+    # Daphne's WebSocket scope says no scheme: the Origin check took https://localhost for another site.
+    import ssl
+
+    key, certificate = _self_signed_certificate(tmp_path)
+    port = devservers.free_port()
+    command = [sys.executable, "-m", "fer_platform.serve", "-e",
+               f"ssl:port={port}:interface=127.0.0.1:privateKey={key}:certKey={certificate}",
+               "fer_platform.asgi:application"]
+    client_tls = ssl.create_default_context()
+    client_tls.check_hostname, client_tls.verify_mode = False, ssl.CERT_NONE
+
+    async def first_message(origin: str):
+        try:
+            async with websockets.connect(f"wss://localhost:{port}/ws/live/", origin=origin, ssl=client_tls,
+                                          open_timeout=60) as socket:
+                return json.loads(await asyncio.wait_for(socket.recv(), timeout=60))["type"]
+        except websockets.InvalidStatus as refused:
+            return refused.response.status_code
+
+    with devservers.process(command, tmp_path / "daphne.log", server.env) as process:
+        devservers.wait_for_port(port, process, tmp_path / "daphne.log")
+        assert asyncio.run(first_message(f"https://localhost:{port}")) == "ready"
+        assert asyncio.run(first_message(f"http://localhost:{port}")) == 403  # a plain-http page is another origin

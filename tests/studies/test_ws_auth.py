@@ -46,6 +46,8 @@ def test_behind_a_proxy_that_ends_tls_the_forwarded_scheme_counts_when_settings_
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     assert is_same_origin(forwarded)
     assert not is_same_origin(scope("https://testserver", x_forwarded_proto="http"))
+    assert is_same_origin(scope("https://testserver", x_forwarded_proto="wss"))  # as Traefik says it
+    assert not is_same_origin(scope("https://testserver", x_forwarded_proto="ws"))
 
 
 @pytest.mark.parametrize("trusted, origin, allowed", [
