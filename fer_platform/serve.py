@@ -17,7 +17,9 @@ Takes Daphne's own arguments. The changes bound the memory one client can make t
   behind (Twisted's producer/consumer flow control), so a download is read from disk as it is sent.
   Daphne's --http-timeout then also cuts off a download a slow client is still reading: leave it unset.
 
-And a WebSocket's scope says whether it came over TLS (Daphne leaves the scheme out), for the Origin check.
+And two mends: a WebSocket's scope says whether it came over TLS (Daphne leaves the scheme out), for the
+Origin check; and a response whose body breaks off with an error ends its connection, where Daphne left the
+client waiting and stopped cleaning up finished connections for the rest of its life.
 """
 
 import asyncio
@@ -76,6 +78,15 @@ def _install() -> None:
                     and self.channel is not None and not self.finished):
                 self.registerProducer(self.flow, True)
             super().handle_reply(message)
+
+        def handle_exception(self, exception):
+            if not self._response_started:
+                return super().handle_exception(exception)  # Daphne's 500 page
+            # The body broke off (a file gone mid-download): Daphne would start a 500 page, fail with "already
+            # started" inside the loop that reaps finished connections, and stop reaping for good, while the client
+            # waited for the rest. Dropping the connection tells the client the body is incomplete.
+            if self.channel is not None and self.channel.transport is not None:
+                self.channel.transport.abortConnection()
 
         def finish(self):
             self.flow.stopProducing()  # finished early (Daphne's --http-timeout): the application must not wait

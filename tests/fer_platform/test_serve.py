@@ -3,6 +3,8 @@ server hold in memory. A real server in a subprocess, as in production."""
 
 import asyncio
 import json
+import os
+import re
 import subprocess
 import sys
 import time
@@ -12,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+import urllib3
 import websockets
 
 from fer_platform import devservers
@@ -21,20 +24,36 @@ pytestmark = pytest.mark.slow
 FRAME_KB = 100  # the server's FER_LIVE_MAX_FRAME_KB, so a message over the limit is small to send
 VIDEO_MB = 64
 
-# A finished video job of the demo producer whose annotated video is VIDEO_MB of random bytes.
-MAKE_VIDEO_JOB = f"""
-import os
+# Finished video jobs of the demo producer, in one batch, whose annotated videos are VIDEO_MB of random
+# bytes; prints "batch <id>", then "job <id> <annotated video's path>" for each.
+MAKE_VIDEO_JOBS = f"""
+import os, uuid
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from studies.models import AnalysisJob
-job = AnalysisJob.objects.create(owner=get_user_model().objects.get(username="demo"), kind="video",
-                                 status="succeeded", progress=100, original_filename="ad.mp4", result={{}})
-job.annotated_file.save("annotated.mp4", ContentFile(b""))
-with open(job.annotated_file.path, "wb") as video:
-    for _ in range({VIDEO_MB}):
-        video.write(os.urandom(1 << 20))
-print(job.id)
+batch = uuid.uuid4()
+print("batch", batch)
+for _ in range({{count}}):
+    job = AnalysisJob.objects.create(owner=get_user_model().objects.get(username="demo"), kind="video", batch_id=batch,
+                                     status="succeeded", progress=100, original_filename="ad.mp4", result={{}})
+    for field, name in ((job.annotated_file, "annotated.mp4"), (job.timeline_csv, "timeline.csv"),
+                        (job.timeline_json, "timeline.json")):
+        field.save(name, ContentFile(b"{{}}"), save=False)
+    job.save()
+    with open(job.annotated_file.path, "wb") as video:
+        for _ in range({VIDEO_MB}):
+            video.write(os.urandom(1 << 20))
+    print("job", job.id, job.annotated_file.path)
 """
+
+
+def _video_jobs(server, count: int) -> tuple[str, list[tuple[str, str]]]:
+    """(batch id, [(job id, annotated video path)]) of `count` new video jobs of the demo producer."""
+    made = subprocess.run([sys.executable, "manage.py", "shell", "-c", MAKE_VIDEO_JOBS.replace("{count}", str(count))],
+                          cwd=devservers.REPO_ROOT, env=server.env, check=True, capture_output=True, text=True,
+                          timeout=300).stdout.splitlines()
+    words = [line.split() for line in made if line.startswith(("batch ", "job "))]
+    return words[0][1], [(job_id, path) for _, job_id, path in words[1:]]
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +114,8 @@ def test_a_websocket_message_over_the_live_protocols_limit_closes_the_connection
 
 def test_a_download_waits_for_a_client_that_stops_reading(server):
     # Plain Daphne went on reading the file into its memory for the client (+60 MB here by the end of the pause).
-    made = subprocess.run([sys.executable, "manage.py", "shell", "-c", MAKE_VIDEO_JOB], cwd=devservers.REPO_ROOT,
-                          env=server.env, check=True, capture_output=True, text=True, timeout=300)
-    url = f"{server.url}/api/v1/jobs/{made.stdout.split()[-1]}/annotated.mp4"
+    _, [(job_id, _)] = _video_jobs(server, 1)
+    url = f"{server.url}/api/v1/jobs/{job_id}/annotated.mp4"
     before_mb = devservers.rss_mb(server.pid)
     with requests.get(url, headers=_token(server), stream=True, timeout=60) as response:
         assert response.status_code == 200
@@ -110,6 +128,34 @@ def test_a_download_waits_for_a_client_that_stops_reading(server):
             received += len(chunk)
     assert received == VIDEO_MB << 20  # the whole file still arrives once the client reads again
     assert peak_mb - before_mb < VIDEO_MB / 4, f"the server's memory grew {peak_mb - before_mb:.0f} MB"
+
+
+def _signed_in(server) -> requests.Session:
+    browser = requests.Session()
+    page = browser.get(f"{server.url}/accounts/login/", timeout=60).text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    browser.post(f"{server.url}/accounts/login/", timeout=60, data={
+        "username": "demo", "password": "demo-producer", "csrfmiddlewaretoken": token}).raise_for_status()
+    return browser
+
+
+def test_a_download_that_breaks_off_ends_the_connection_instead_of_leaving_the_client_waiting(server):
+    # Daphne answered an error after the response had started by starting a 500 page, which failed: the
+    # client waited for the rest of the body until its own timeout, and the server stopped reaping connections.
+    batch_id, [_, (_, second_video)] = _video_jobs(server, 2)
+    browser = _signed_in(server)
+    with browser.get(f"{server.url}/batches/{batch_id}/download.zip", stream=True, timeout=30) as response:
+        assert response.status_code == 200
+        received = len(response.raw.read(1 << 20))
+        # A storage error once the first job's video is on its way (a missing file is listed in the zip instead):
+        # reading a folder fails, as root, whom a file's permissions would not stop.
+        os.remove(second_video)
+        os.mkdir(second_video)
+        with pytest.raises(urllib3.exceptions.ProtocolError):  # "connection broken", not a read timeout
+            while chunk := response.raw.read(1 << 20):
+                received += len(chunk)
+            raise AssertionError(f"the archive ended as if complete after {received >> 20} MB")
+    assert browser.get(f"{server.url}/", timeout=30).status_code == 200  # the server goes on serving
 
 
 def _self_signed_certificate(folder) -> tuple[str, str]:
