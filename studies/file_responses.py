@@ -13,6 +13,7 @@ sending its first byte (a 300 MB video: 870 MB more memory and 0.69 s before the
 benchmarks/bench_downloads.py), so bodies go out through `streamed`, one chunk at a time.
 """
 
+import asyncio
 import hashlib
 import re
 import threading
@@ -107,7 +108,8 @@ async def _read_in_a_thread(chunks: Iterator[bytes], *, thread_sensitive: bool) 
         while (chunk := await read_next(done)) is not done:
             yield chunk
     finally:  # a client gone mid-file: its file handle closes now
-        await sync_to_async(reader.close, thread_sensitive=thread_sensitive)()
+        # shielded: a second cancel (Daphne's, after the client's) would drop a close queued behind the read
+        await asyncio.shield(sync_to_async(reader.close, thread_sensitive=thread_sensitive)())
 
 
 def _read_span(field_file, first: int, length: int):
