@@ -241,8 +241,11 @@
       furthest = Math.max(furthest, ad.currentTime);
       showProgress();
     });
-    if (ad.readyState >= 1) seekToResumePoint();
-    else ad.addEventListener("loadedmetadata", seekToResumePoint, { once: true });
+    // A wide ad on an upright phone fills a strip of the screen: the page suggests turning it (CSS).
+    const noteShape = () => { app.dataset.adShape = ad.videoWidth > ad.videoHeight ? "wide" : "tall"; };
+    const onMetadata = () => { noteShape(); seekToResumePoint(); };
+    if (ad.readyState >= 1) onMetadata();
+    else ad.addEventListener("loadedmetadata", onMetadata, { once: true });
     ad.addEventListener("ended", finish);
     if (recording) {
       // the recording follows the ad, so its parts line up with the ad's time
